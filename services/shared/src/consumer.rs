@@ -1,0 +1,191 @@
+//! Runs a service's durable pull consumer: decodes each event, applies it in one store
+//! transaction together with its inbox claim, acks after commit. Failures are classified:
+//! undecodable or rejected events are dead-lettered at once (poison); transient ones are retried
+//! with back-off and dead-lettered on the last delivery, so nothing is dropped silently.
+
+use std::future::Future;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer::pull, AckKind};
+use futures::StreamExt;
+use sqlx::AnyPool;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::events::{headers, Event, DEAD_LETTER_SUBJECT_PREFIX};
+use crate::inbox;
+use crate::store::Tx;
+use crate::telemetry;
+
+/// How a handler failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The event can never be applied (e.g. violates the lifecycle); dead-letter it.
+    #[error("rejected: {0}")]
+    Poison(String),
+    /// Try again later (e.g. the store is unavailable).
+    #[error(transparent)]
+    Retry(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for HandlerError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Retry(error.into())
+    }
+}
+
+/// Applies one event inside the transaction that also claims it in the inbox.
+pub trait EventHandler: Send + Sync + 'static {
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut Tx,
+        event: &'a Event,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send + 'a;
+
+    /// Called after a transaction that applied an event committed (e.g. to wake the relay).
+    fn committed(&self) {}
+}
+
+/// What became of one delivered message; returned for tests and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Applied,
+    Duplicate,
+    DeadLettered,
+    Retrying,
+}
+
+/// A durable consumer bound to a store and a handler.
+pub struct ConsumerRunner<H> {
+    pub name: String,
+    pub pool: AnyPool,
+    pub jetstream: jetstream::Context,
+    pub consumer: jetstream::consumer::Consumer<pull::Config>,
+    pub handler: H,
+    pub max_deliver: i64,
+}
+
+impl<H: EventHandler> ConsumerRunner<H> {
+    /// Pulls and processes messages one at a time until `token` is cancelled; the message in
+    /// hand is finished before returning.
+    pub async fn run(self, token: CancellationToken) -> anyhow::Result<()> {
+        loop {
+            let mut messages = tokio::select! {
+                _ = token.cancelled() => return Ok(()),
+                messages = self.consumer.messages() => match messages {
+                    Ok(messages) => messages,
+                    Err(error) => {
+                        tracing::warn!(consumer = %self.name, %error, "cannot pull; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        continue;
+                    }
+                },
+            };
+            loop {
+                let next = tokio::select! {
+                    _ = token.cancelled() => return Ok(()),
+                    next = messages.next() => next,
+                };
+                match next {
+                    Some(Ok(message)) => {
+                        self.process(message).await;
+                    }
+                    Some(Err(error)) => {
+                        tracing::warn!(consumer = %self.name, %error, "pull stream error; re-subscribing");
+                        break;
+                    }
+                    None => break,
+                }
+            }
+        }
+    }
+
+    /// Processes one delivered message to completion (ack, nak or dead-letter).
+    pub async fn process(&self, message: jetstream::Message) -> Outcome {
+        let (delivered, stream_sequence) = match message.info() {
+            Ok(info) => (info.delivered, info.stream_sequence),
+            Err(_) => (1, 0),
+        };
+        let event = match Event::decode(&message.payload) {
+            Ok(event) => event,
+            Err(error) => {
+                return self.dead_letter(&message, stream_sequence, &error.to_string()).await;
+            }
+        };
+        let span = tracing::info_span!(
+            "handle_event",
+            consumer = %self.name,
+            event = event.name(),
+            event_id = %event.envelope.event_id,
+            complaint_id = %event.envelope.complaint_id,
+        );
+        telemetry::set_remote_parent(&span, &event.envelope.traceparent, &event.envelope.tracestate);
+        let result = self.apply(&event, message.subject.as_str()).instrument(span.clone()).await;
+        let _entered = span.enter();
+        match result {
+            Ok(true) => {
+                self.handler.committed();
+                ack(&message, AckKind::Ack).await;
+                Outcome::Applied
+            }
+            Ok(false) => {
+                tracing::debug!("duplicate delivery ignored");
+                ack(&message, AckKind::Ack).await;
+                Outcome::Duplicate
+            }
+            Err(HandlerError::Poison(reason)) => self.dead_letter(&message, stream_sequence, &reason).await,
+            Err(HandlerError::Retry(error)) => {
+                if delivered >= self.max_deliver {
+                    let reason = format!("gave up after {delivered} deliveries: {error:#}");
+                    return self.dead_letter(&message, stream_sequence, &reason).await;
+                }
+                let delay = Duration::from_millis(200 * 2u64.pow(delivered.clamp(1, 8) as u32 - 1));
+                tracing::warn!(error = %format!("{error:#}"), delivered, "event failed; will retry");
+                ack(&message, AckKind::Nak(Some(delay))).await;
+                Outcome::Retrying
+            }
+        }
+    }
+
+    /// Claims the event and applies it in one transaction; `Ok(false)` for a duplicate.
+    async fn apply(&self, event: &Event, subject: &str) -> Result<bool, HandlerError> {
+        let mut tx = self.pool.begin().await?;
+        if !inbox::claim(&mut tx, &self.name, &event.envelope.event_id, subject).await? {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        self.handler.handle(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Publishes the message to `cms.dlq.<consumer>` with the reason, then terminates it.
+    async fn dead_letter(&self, message: &jetstream::Message, stream_sequence: u64, reason: &str) -> Outcome {
+        tracing::error!(consumer = %self.name, subject = %message.subject, stream_sequence, reason, "event dead-lettered");
+        let mut dlq_headers = message.headers.clone().unwrap_or_default();
+        dlq_headers.insert(headers::MSG_ID, format!("dlq:{}:{stream_sequence}", self.name).as_str());
+        dlq_headers.insert(headers::ORIGINAL_SUBJECT, message.subject.as_str());
+        dlq_headers.insert(headers::CONSUMER, self.name.as_str());
+        dlq_headers.insert(headers::ERROR, reason.replace(['\r', '\n'], " ").as_str());
+        dlq_headers.insert(headers::STREAM_SEQUENCE, stream_sequence.to_string().as_str());
+        let subject = format!("{DEAD_LETTER_SUBJECT_PREFIX}{}", self.name);
+        let published = match self.jetstream.publish_with_headers(subject, dlq_headers, message.payload.clone()).await {
+            Ok(ack_future) => ack_future.await.is_ok(),
+            Err(_) => false,
+        };
+        if published {
+            ack(message, AckKind::Term).await;
+            Outcome::DeadLettered
+        } else {
+            // Could not park it: leave it for redelivery rather than lose it.
+            ack(message, AckKind::Nak(Some(Duration::from_secs(5)))).await;
+            Outcome::Retrying
+        }
+    }
+}
+
+async fn ack(message: &jetstream::Message, kind: AckKind) {
+    if let Err(error) = message.ack_with(kind).await {
+        tracing::warn!(%error, "cannot acknowledge message; it will be redelivered");
+    }
+}

@@ -1,0 +1,164 @@
+//! Transactional outbox: an event is written in the same transaction as the state change it
+//! announces, and a relay publishes it to JetStream afterwards with `Nats-Msg-Id` = event id,
+//! marking it published only after the PubAck. A crash at any point re-publishes at worst, and
+//! JetStream's duplicate window plus every consumer's inbox make that harmless.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use complaints_proto::v1::event_envelope::Payload;
+use complaints_proto::v1::EventEnvelope;
+use prost::Message;
+use sqlx::{AnyPool, Row};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::events::{headers, subject_for, SCHEMA_VERSION};
+use crate::store::Tx;
+use crate::telemetry;
+
+/// Identifies the complaint an event belongs to.
+#[derive(Debug, Clone)]
+pub struct Subject<'a> {
+    pub complaint_id: &'a str,
+    pub complaint_number: &'a str,
+}
+
+/// Writes `payload` as an event of `producer` into the outbox inside `tx`, with the current
+/// span's trace context. Returns the new event id (UUIDv7, time-ordered).
+pub async fn enqueue(
+    tx: &mut Tx,
+    producer: &str,
+    complaint: Subject<'_>,
+    payload: Payload,
+) -> Result<String, sqlx::Error> {
+    let event_id = uuid::Uuid::now_v7().to_string();
+    let (traceparent, tracestate) = telemetry::current_trace_context();
+    let now = crate::now_ms();
+    let subject = subject_for(&payload);
+    let envelope = EventEnvelope {
+        event_id: event_id.clone(),
+        complaint_id: complaint.complaint_id.to_owned(),
+        occurred_at_ms: now,
+        producer: producer.to_owned(),
+        schema_version: SCHEMA_VERSION,
+        traceparent: traceparent.clone(),
+        tracestate: tracestate.clone(),
+        complaint_number: complaint.complaint_number.to_owned(),
+        payload: Some(payload),
+    };
+    sqlx::query(
+        "INSERT INTO outbox (event_id, subject, complaint_id, payload, traceparent, tracestate, created_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&event_id)
+    .bind(&subject)
+    .bind(complaint.complaint_id)
+    .bind(BASE64.encode(envelope.encode_to_vec()))
+    .bind(&traceparent)
+    .bind(&tracestate)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    tracing::debug!(event_id = %event_id, complaint_id = %complaint.complaint_id, %subject, "event written to outbox");
+    Ok(event_id)
+}
+
+/// Publishes outbox rows in event-id order. Wake it after a commit with [`RelayHandle::notify`];
+/// it also polls, so rows left by a crashed process are published after a restart.
+pub struct Relay {
+    pool: AnyPool,
+    jetstream: async_nats::jetstream::Context,
+    wake: Arc<Notify>,
+    poll_interval: Duration,
+}
+
+/// Cheap handle used by request handlers and consumers to wake the relay after a commit.
+#[derive(Clone, Default)]
+pub struct RelayHandle {
+    wake: Arc<Notify>,
+}
+
+impl RelayHandle {
+    pub fn notify(&self) {
+        self.wake.notify_one();
+    }
+}
+
+impl Relay {
+    pub fn new(pool: AnyPool, jetstream: async_nats::jetstream::Context, handle: &RelayHandle) -> Self {
+        Self { pool, jetstream, wake: handle.wake.clone(), poll_interval: Duration::from_millis(500) }
+    }
+
+    /// Runs until `token` is cancelled, then publishes what is pending once more and returns.
+    pub async fn run(self, token: CancellationToken) {
+        loop {
+            match self.publish_pending().await {
+                Ok(published) if published > 0 => continue,
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "outbox relay failed; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+            tokio::select! {
+                _ = token.cancelled() => break,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(self.poll_interval) => {}
+            }
+        }
+        if let Err(error) = self.publish_pending().await {
+            tracing::warn!(%error, "outbox relay could not drain on shutdown; rows stay pending");
+        }
+    }
+
+    /// Publishes one batch of pending rows; returns how many were published.
+    pub async fn publish_pending(&self) -> anyhow::Result<usize> {
+        let rows = sqlx::query(
+            "SELECT event_id, subject, complaint_id, payload, traceparent, tracestate FROM outbox \
+             WHERE published_at_ms IS NULL ORDER BY event_id LIMIT 256",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        // Publish the batch concurrently, then wait for every PubAck in order.
+        let mut acks = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let event_id: String = row.try_get("event_id")?;
+            let subject: String = row.try_get("subject")?;
+            let complaint_id: String = row.try_get("complaint_id")?;
+            let payload = BASE64.decode(row.try_get::<String, _>("payload")?)?;
+            let mut message_headers = async_nats::HeaderMap::new();
+            message_headers.insert(headers::MSG_ID, event_id.as_str());
+            message_headers.insert(headers::COMPLAINT_ID, complaint_id.as_str());
+            let traceparent: String = row.try_get("traceparent")?;
+            let tracestate: String = row.try_get("tracestate")?;
+            if !traceparent.is_empty() {
+                message_headers.insert(headers::TRACEPARENT, traceparent.as_str());
+            }
+            if !tracestate.is_empty() {
+                message_headers.insert(headers::TRACESTATE, tracestate.as_str());
+            }
+            let ack = self
+                .jetstream
+                .publish_with_headers(subject, message_headers, payload.into())
+                .await?;
+            acks.push((event_id, ack));
+        }
+        let mut published = 0;
+        for (event_id, ack) in acks {
+            ack.await?;
+            sqlx::query("UPDATE outbox SET published_at_ms = $1 WHERE event_id = $2")
+                .bind(crate::now_ms())
+                .bind(&event_id)
+                .execute(&self.pool)
+                .await?;
+            published += 1;
+        }
+        Ok(published)
+    }
+}

@@ -1,0 +1,117 @@
+//! What every service does at start-up and while running: open its store, connect to NATS,
+//! create the JetStream topology, run the outbox relay, its consumers and its gRPC server as
+//! tasks that all stop on one cancellation token.
+
+use std::future::Future;
+
+use async_nats::jetstream;
+use sqlx::migrate::Migrator;
+use sqlx::AnyPool;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::CommonConfig;
+use crate::consumer::{ConsumerRunner, EventHandler};
+use crate::outbox::{Relay, RelayHandle};
+
+/// The connections a running service holds.
+#[derive(Clone)]
+pub struct Plumbing {
+    pub service: &'static str,
+    pub config: CommonConfig,
+    pub pool: AnyPool,
+    pub nats: async_nats::Client,
+    pub jetstream: jetstream::Context,
+    pub relay: RelayHandle,
+}
+
+impl Plumbing {
+    /// Opens the store (with migrations) and NATS, and ensures the streams exist.
+    pub async fn connect(service: &'static str, config: &CommonConfig, migrations: &Migrator) -> anyhow::Result<Self> {
+        let pool = crate::store::connect(&config.database_url, migrations).await?;
+        let nats = crate::nats::connect(&config.nats_url, service).await?;
+        let jetstream = jetstream::new(nats.clone());
+        crate::nats::ensure_streams(&jetstream, config.stream_max_age_days).await?;
+        tracing::info!(service, "store and broker ready");
+        Ok(Self { service, config: config.clone(), pool, nats, jetstream, relay: RelayHandle::default() })
+    }
+
+    /// The durable consumer named after the service, for `event_names`.
+    pub async fn consumer<H: EventHandler>(&self, event_names: &[&str], handler: H) -> anyhow::Result<ConsumerRunner<H>> {
+        let consumer =
+            crate::nats::ensure_consumer(&self.jetstream, self.service, event_names, self.config.max_deliver).await?;
+        Ok(ConsumerRunner {
+            name: self.service.to_owned(),
+            pool: self.pool.clone(),
+            jetstream: self.jetstream.clone(),
+            consumer,
+            handler,
+            max_deliver: self.config.max_deliver,
+        })
+    }
+
+    pub fn relay(&self) -> Relay {
+        Relay::new(self.pool.clone(), self.jetstream.clone(), &self.relay)
+    }
+}
+
+/// A service's tasks. The first to fail cancels the others; `wait` returns its error.
+pub struct Tasks {
+    set: JoinSet<anyhow::Result<()>>,
+    token: CancellationToken,
+}
+
+impl Tasks {
+    pub fn new(token: CancellationToken) -> Self {
+        Self { set: JoinSet::new(), token }
+    }
+
+    pub fn token(&self) -> CancellationToken {
+        self.token.clone()
+    }
+
+    pub fn spawn<F>(&mut self, task: F)
+    where
+        F: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        self.set.spawn(task);
+    }
+
+    /// Waits for every task; a failing task cancels the rest.
+    pub async fn wait(mut self) -> anyhow::Result<()> {
+        let mut first_error = None;
+        while let Some(result) = self.set.join_next().await {
+            let failure = match result {
+                Ok(Ok(())) => None,
+                Ok(Err(error)) => Some(error),
+                Err(join_error) => Some(anyhow::anyhow!("task panicked: {join_error}")),
+            };
+            if let Some(error) = failure {
+                tracing::error!(error = %format!("{error:#}"), "service task failed; stopping");
+                self.token.cancel();
+                first_error.get_or_insert(error);
+            }
+        }
+        match first_error {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The standard `main` body: telemetry, signal handling, build, run until stopped.
+pub async fn run_main<C, A, B, R>(service: &'static str, load: impl FnOnce() -> anyhow::Result<C>, common: impl Fn(&C) -> &CommonConfig, build: B) -> anyhow::Result<()>
+where
+    B: FnOnce(C, CancellationToken) -> A,
+    A: Future<Output = anyhow::Result<R>>,
+    R: Future<Output = anyhow::Result<()>>,
+{
+    let config = load()?;
+    let settings = common(&config);
+    let _telemetry = crate::telemetry::init(service, settings.otlp_endpoint.as_deref(), &settings.log_format)?;
+    let token = crate::shutdown::on_signal();
+    let running = build(config, token).await?;
+    let result = running.await;
+    tracing::info!(service, "stopped");
+    result
+}
