@@ -1,0 +1,327 @@
+//! The complaint record and its validation. Every rule rejects with the offending field named;
+//! the gRPC layer turns that into `INVALID_ARGUMENT`.
+
+use complaints_proto::v1 as pb;
+use complaints_shared::domain::{Channel, Money};
+use complaints_shared::grpc::FieldError;
+use sha2::{Digest, Sha256};
+
+/// Demands a customer can make (SPEC §4).
+pub const DEMANDS: [&str; 6] = ["refund", "compensation", "apology", "service_improvement", "explanation", "other"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdType {
+    IdCard,
+    Passport,
+    BusinessLicence,
+}
+
+impl IdType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::IdCard => "id_card",
+            Self::Passport => "passport",
+            Self::BusinessLicence => "business_licence",
+        }
+    }
+}
+
+/// Where a complaint is in intake's view of the lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Received,
+    Acknowledged,
+    AwaitingResponse,
+    Accepted,
+    Objected,
+    Executed,
+    Closed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Received => "received",
+            Self::Acknowledged => "acknowledged",
+            Self::AwaitingResponse => "awaiting_response",
+            Self::Accepted => "accepted",
+            Self::Objected => "objected",
+            Self::Executed => "executed",
+            Self::Closed => "closed",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            Self::Received,
+            Self::Acknowledged,
+            Self::AwaitingResponse,
+            Self::Accepted,
+            Self::Objected,
+            Self::Executed,
+            Self::Closed,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
+    }
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct Customer {
+    pub name: String,
+    pub id_type: IdType,
+    pub id_number: String,
+    pub phone: String,
+    pub email: String,
+    pub address: String,
+    pub account_number: String,
+    pub preferred_channel: Option<Channel>,
+}
+
+/// Personal data is never printed in clear, not even by `{:?}`.
+impl std::fmt::Debug for Customer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use complaints_shared::domain::masking;
+        f.debug_struct("Customer")
+            .field("name", &masking::name(&self.name))
+            .field("id_type", &self.id_type)
+            .field("id_number", &masking::id_number(&self.id_number))
+            .field("phone", &masking::phone(&self.phone))
+            .field("email", &masking::email(&self.email))
+            .field("account_number", &masking::account_number(&self.account_number))
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Evidence {
+    pub kind: String,
+    pub description: String,
+    pub reference: String,
+}
+
+/// A validated submission.
+#[derive(Debug, Clone)]
+pub struct NewComplaint {
+    pub request_key: String,
+    pub channel: Channel,
+    pub customer: Customer,
+    pub summary: String,
+    pub description: String,
+    pub demand: String,
+    pub amount_involved: Option<Money>,
+    pub product_hint: String,
+    pub evidence: Vec<Evidence>,
+    pub receiving_staff: String,
+    pub received_at_ms: i64,
+    pub staff_involved: Vec<String>,
+    pub branch_involved: String,
+    pub tags: Vec<String>,
+    /// SHA-256 of the canonical request, to tell a true retry from a reused key.
+    pub request_hash: String,
+}
+
+impl NewComplaint {
+    /// Validates a submission received at `now_ms`, allowing `max_skew_ms` of clock skew.
+    pub fn parse(request: &pb::SubmitComplaintRequest, now_ms: i64, max_skew_ms: i64) -> Result<Self, FieldError> {
+        let request_key = request.request_key.trim();
+        require("request_key", request_key)?;
+        if request_key.len() > 128 || !request_key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(FieldError::new("request_key", "must be 1 to 128 printable ASCII characters without spaces"));
+        }
+        let channel = Channel::from_proto(request.channel)
+            .ok_or_else(|| FieldError::new("channel", "must name the channel the complaint arrived through"))?;
+        let customer = parse_customer(request.customer.as_ref())?;
+        let summary = bounded("summary", &request.summary, 500)?;
+        let description = bounded("description", &request.description, 20_000)?;
+        let demand = request.demand.trim();
+        if !DEMANDS.contains(&demand) {
+            return Err(FieldError::new("demand", format!("must be one of {}", DEMANDS.join(", "))));
+        }
+        let amount_involved = Money::parse("amount_involved", request.amount_involved.as_ref())?;
+        if request.product_hint.chars().count() > 100 {
+            return Err(FieldError::new("product_hint", "must be at most 100 characters"));
+        }
+        let mut evidence = Vec::with_capacity(request.evidence.len());
+        for (index, item) in request.evidence.iter().enumerate() {
+            let kind = bounded(&format!("evidence[{index}].kind"), &item.kind, 64)?;
+            if item.description.chars().count() > 1000 {
+                return Err(FieldError::new(format!("evidence[{index}].description"), "must be at most 1000 characters"));
+            }
+            evidence.push(Evidence { kind, description: item.description.clone(), reference: item.reference.clone() });
+        }
+        let receiving_staff = request.receiving_staff.trim().to_owned();
+        if channel.is_staffed() && receiving_staff.is_empty() {
+            return Err(FieldError::new("receiving_staff", format!("is required for the {} channel", channel.as_str())));
+        }
+        let received_at_ms = if request.received_at.trim().is_empty() {
+            now_ms
+        } else {
+            let parsed = chrono::DateTime::parse_from_rfc3339(request.received_at.trim())
+                .map_err(|_| FieldError::new("received_at", "must be an RFC 3339 timestamp such as 2026-11-24T09:30:00+08:00"))?;
+            let millis = parsed.timestamp_millis();
+            if millis > now_ms + max_skew_ms {
+                return Err(FieldError::new("received_at", "must not lie in the future"));
+            }
+            millis
+        };
+        for (index, tag) in request.tags.iter().enumerate() {
+            if tag.trim().is_empty() || tag.chars().count() > 64 {
+                return Err(FieldError::new(format!("tags[{index}]"), "must be 1 to 64 characters"));
+            }
+        }
+        let mut hasher = Sha256::new();
+        hasher.update(prost::Message::encode_to_vec(&pb::SubmitComplaintRequest {
+            received_at: String::new(),
+            ..request.clone()
+        }));
+        Ok(Self {
+            request_key: request_key.to_owned(),
+            channel,
+            customer,
+            summary,
+            description,
+            demand: demand.to_owned(),
+            amount_involved,
+            product_hint: request.product_hint.trim().to_owned(),
+            evidence,
+            receiving_staff,
+            received_at_ms,
+            staff_involved: request.staff_involved.iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
+            branch_involved: request.branch_involved.trim().to_owned(),
+            tags: request.tags.iter().map(|t| t.trim().to_owned()).collect(),
+            request_hash: hex::encode(hasher.finalize()),
+        })
+    }
+}
+
+fn require(field: &str, value: &str) -> Result<(), FieldError> {
+    if value.trim().is_empty() {
+        Err(FieldError::new(field, "is required"))
+    } else {
+        Ok(())
+    }
+}
+
+fn bounded(field: &str, value: &str, max_chars: usize) -> Result<String, FieldError> {
+    require(field, value)?;
+    let value = value.trim();
+    if value.chars().count() > max_chars {
+        return Err(FieldError::new(field, format!("must be at most {max_chars} characters")));
+    }
+    Ok(value.to_owned())
+}
+
+fn parse_customer(customer: Option<&pb::Customer>) -> Result<Customer, FieldError> {
+    let customer = customer.ok_or_else(|| FieldError::new("customer", "is required"))?;
+    let name = bounded("customer.name", &customer.name, 100)?;
+    let id_type = match pb::IdDocumentType::try_from(customer.id_type) {
+        Ok(pb::IdDocumentType::IdCard) => IdType::IdCard,
+        Ok(pb::IdDocumentType::Passport) => IdType::Passport,
+        Ok(pb::IdDocumentType::BusinessLicence) => IdType::BusinessLicence,
+        _ => return Err(FieldError::new("customer.id_type", "must be id_card, passport or business_licence")),
+    };
+    let id_number = customer.id_number.trim().to_ascii_uppercase();
+    require("customer.id_number", &id_number)?;
+    validate_id_number(id_type, &id_number)?;
+    let phone: String = customer.phone.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    if !phone.is_empty() {
+        let digits = phone.strip_prefix('+').unwrap_or(&phone);
+        if !(7..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(FieldError::new("customer.phone", "must be 7 to 15 digits, optionally starting with +"));
+        }
+    }
+    let email = customer.email.trim().to_owned();
+    if !email.is_empty() && !looks_like_email(&email) {
+        return Err(FieldError::new("customer.email", "must be an address such as name@example.com"));
+    }
+    if phone.is_empty() && email.is_empty() {
+        return Err(FieldError::new("customer.phone", "a phone number or an e-mail address is required to reach the customer"));
+    }
+    let account_number: String = customer.account_number.chars().filter(|c| *c != ' ').collect();
+    if !account_number.is_empty()
+        && (!(8..=32).contains(&account_number.len()) || !account_number.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(FieldError::new("customer.account_number", "must be 8 to 32 digits"));
+    }
+    let preferred_channel = match customer.preferred_channel {
+        0 => None,
+        value => Some(
+            Channel::from_proto(value)
+                .ok_or_else(|| FieldError::new("customer.preferred_channel", "is not a known channel"))?,
+        ),
+    };
+    if customer.address.chars().count() > 500 {
+        return Err(FieldError::new("customer.address", "must be at most 500 characters"));
+    }
+    Ok(Customer {
+        name,
+        id_type,
+        id_number,
+        phone,
+        email,
+        address: customer.address.trim().to_owned(),
+        account_number,
+        preferred_channel,
+    })
+}
+
+fn looks_like_email(email: &str) -> bool {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !email.contains(char::is_whitespace)
+                && email.len() <= 254
+        }
+        None => false,
+    }
+}
+
+/// Checks the format of an identity document number; resident ID cards also by checksum
+/// (GB 11643-1999, ISO 7064 MOD 11-2).
+fn validate_id_number(id_type: IdType, number: &str) -> Result<(), FieldError> {
+    let field = "customer.id_number";
+    match id_type {
+        IdType::IdCard => {
+            let bytes = number.as_bytes();
+            let well_formed = bytes.len() == 18
+                && bytes[..17].iter().all(u8::is_ascii_digit)
+                && (bytes[17].is_ascii_digit() || bytes[17] == b'X');
+            if !well_formed {
+                return Err(FieldError::new(field, "an ID card number has 17 digits and a final digit or X"));
+            }
+            const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+            const CHECK: &[u8; 11] = b"10X98765432";
+            let sum: u32 = bytes[..17].iter().zip(WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
+            if CHECK[(sum % 11) as usize] != bytes[17] {
+                return Err(FieldError::new(field, "the ID card check digit does not match"));
+            }
+        }
+        IdType::Passport => {
+            if !(5..=20).contains(&number.len()) || !number.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return Err(FieldError::new(field, "a passport number has 5 to 20 letters and digits"));
+            }
+        }
+        IdType::BusinessLicence => {
+            const ALPHABET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+            if number.len() != 18 || !number.chars().all(|c| ALPHABET.contains(c)) {
+                return Err(FieldError::new(field, "a unified social credit code has 18 characters"));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_card_checksum_is_verified() {
+        assert!(validate_id_number(IdType::IdCard, "11010519491231002X").is_ok());
+        assert!(validate_id_number(IdType::IdCard, "110105194912310021").is_err());
+    }
+}
