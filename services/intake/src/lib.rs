@@ -39,12 +39,7 @@ impl Application {
         let api = grpc::IntakeApi::new(plumbing.clone(), config.clone());
         let mut tasks = Tasks::new(token.clone());
         tasks.spawn(complaints_shared::grpc::serve(listener, IntakeServer::new(api), token.clone()));
-        let relay = plumbing.relay();
-        let relay_token = token.clone();
-        tasks.spawn(async move {
-            relay.run(relay_token).await;
-            Ok(())
-        });
+        tasks.spawn_relay(&plumbing);
         tasks.spawn(consumer.run(token));
         Ok(tasks.wait())
     }

@@ -77,6 +77,16 @@ impl Tasks {
         self.set.spawn(task);
     }
 
+    /// Runs the outbox relay of `plumbing` until the token is cancelled.
+    pub fn spawn_relay(&mut self, plumbing: &Plumbing) {
+        let relay = plumbing.relay();
+        let token = self.token.clone();
+        self.set.spawn(async move {
+            relay.run(token).await;
+            Ok(())
+        });
+    }
+
     /// Waits for every task; a failing task cancels the rest.
     pub async fn wait(mut self) -> anyhow::Result<()> {
         let mut first_error = None;

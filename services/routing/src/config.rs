@@ -1,0 +1,42 @@
+//! Routing configuration: the org directory and the triage rules.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use complaints_shared::config::CommonConfig;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Rules;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    #[serde(flatten)]
+    pub common: CommonConfig,
+    /// TOML file with departments and staff.
+    pub org_directory: PathBuf,
+    /// Department responsible for each category; `default` for the rest.
+    pub departments: BTreeMap<String, String>,
+    pub rules: Rules,
+}
+
+impl Config {
+    pub fn load() -> anyhow::Result<Self> {
+        let defaults = Self {
+            common: CommonConfig::defaults_for(super::SERVICE),
+            org_directory: PathBuf::from("deploy/org-directory.toml"),
+            departments: [
+                ("security", "risk_security"),
+                ("fees", "retail_operations"),
+                ("product", "retail_operations"),
+                ("system", "digital_banking"),
+                ("service", "customer_service"),
+                ("default", "customer_service"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+            rules: Rules::default(),
+        };
+        Ok(complaints_shared::config::load(defaults, complaints_shared::config::config_path_from_args().as_deref())?)
+    }
+}
