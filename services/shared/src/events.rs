@@ -45,6 +45,23 @@ pub mod names {
     pub const REMEDY_EXECUTED: &str = "remedy_executed";
     pub const FOLLOW_UP_RECORDED: &str = "follow_up_recorded";
     pub const CLOSED: &str = "closed";
+
+    /// Every lifecycle event, in lifecycle order.
+    pub const ALL: [&str; 13] = [
+        RECEIVED,
+        TRIAGED,
+        ASSIGNED,
+        INVESTIGATION_OPENED,
+        EVIDENCE_REGISTERED,
+        RESOLUTION_PROPOSED,
+        RESOLUTION_APPROVED,
+        RESOLUTION_RETURNED,
+        CUSTOMER_NOTIFIED,
+        CUSTOMER_RESPONDED,
+        REMEDY_EXECUTED,
+        FOLLOW_UP_RECORDED,
+        CLOSED,
+    ];
 }
 
 /// The short name of a payload, as used in its subject.

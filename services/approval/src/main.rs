@@ -1,0 +1,12 @@
+//! The approval service binary.
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    complaints_shared::service::run_main(
+        approval::SERVICE,
+        approval::Config::load,
+        |config| &config.common,
+        approval::Application::start,
+    )
+    .await
+}

@@ -1,0 +1,134 @@
+//! The delivery worker: sends each pending delivery through the gateway (HTTP webhook with an
+//! `Idempotency-Key`, or a spool directory), then marks it delivered and emits
+//! `customer_notified` in one transaction. A crash between sending and marking re-sends with the
+//! same key, which the gateway uses to drop the duplicate; at-least-once with a stable key is the
+//! strongest promise any external channel allows.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use complaints_proto::v1 as pb;
+use complaints_proto::v1::event_envelope::Payload;
+use complaints_shared::domain::Channel;
+use complaints_shared::outbox::{self, Subject};
+use complaints_shared::service::Plumbing;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::store::{self, Delivery};
+use crate::SERVICE;
+
+/// Where messages go.
+#[derive(Clone)]
+pub enum Gateway {
+    Webhook { client: reqwest::Client, url: String },
+    Spool { directory: PathBuf },
+}
+
+impl Gateway {
+    pub fn new(webhook_url: &str, spool_dir: PathBuf) -> anyhow::Result<Self> {
+        if webhook_url.is_empty() {
+            std::fs::create_dir_all(&spool_dir)?;
+            return Ok(Self::Spool { directory: spool_dir });
+        }
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
+        Ok(Self::Webhook { client, url: webhook_url.to_owned() })
+    }
+
+    /// Hands one delivery to the gateway; `Ok` only when the gateway took it.
+    pub async fn send(&self, delivery: &Delivery) -> anyhow::Result<()> {
+        let body = serde_json::json!({
+            "delivery_id": delivery.delivery_id,
+            "complaint_id": delivery.complaint_id,
+            "complaint_number": delivery.complaint_number,
+            "kind": delivery.kind.as_str(),
+            "channel": delivery.channel,
+            "recipient": delivery.recipient,
+            "subject": delivery.message.subject,
+            "text": delivery.message.text,
+        });
+        match self {
+            Self::Webhook { client, url } => {
+                let response = client
+                    .post(url)
+                    .header("Idempotency-Key", &delivery.delivery_id)
+                    .json(&body)
+                    .send()
+                    .await?;
+                if !response.status().is_success() {
+                    anyhow::bail!("gateway answered {}", response.status());
+                }
+                Ok(())
+            }
+            Self::Spool { directory } => {
+                let path = directory.join(format!("{}.json", delivery.delivery_id));
+                let temporary = directory.join(format!(".{}.tmp", delivery.delivery_id));
+                tokio::fs::write(&temporary, serde_json::to_vec_pretty(&body)?).await?;
+                tokio::fs::rename(&temporary, &path).await?;
+                Ok(())
+            }
+        }
+    }
+}
+
+pub struct Worker {
+    pub plumbing: Plumbing,
+    pub gateway: Gateway,
+    pub wake: Arc<Notify>,
+    pub retry_base_seconds: u64,
+}
+
+impl Worker {
+    pub async fn run(self, token: CancellationToken) -> anyhow::Result<()> {
+        loop {
+            match self.deliver_due().await {
+                Ok(count) if count > 0 => continue,
+                Ok(_) => {}
+                Err(error) => tracing::warn!(error = %format!("{error:#}"), "delivery pass failed"),
+            }
+            tokio::select! {
+                _ = token.cancelled() => return Ok(()),
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            }
+        }
+    }
+
+    /// Sends every due delivery once; returns how many were delivered.
+    pub async fn deliver_due(&self) -> anyhow::Result<usize> {
+        let pool = &self.plumbing.pool;
+        let due = store::due(pool, complaints_shared::now_ms(), 64).await?;
+        let mut delivered = 0;
+        for delivery in due {
+            let span = tracing::info_span!("deliver", complaint_id = %delivery.complaint_id, kind = delivery.kind.as_str());
+            let _entered = span.enter();
+            match self.gateway.send(&delivery).await {
+                Ok(()) => {
+                    let mut tx = pool.begin().await?;
+                    if store::mark_delivered(&mut tx, &delivery.delivery_id).await? {
+                        let payload = Payload::CustomerNotified(pb::CustomerNotified {
+                            delivery_id: delivery.delivery_id.clone(),
+                            kind: delivery.kind.to_proto() as i32,
+                            channel: Channel::parse(&delivery.channel).map(|c| c.to_proto() as i32).unwrap_or_default(),
+                        });
+                        let subject = Subject { complaint_id: &delivery.complaint_id, complaint_number: &delivery.complaint_number };
+                        outbox::enqueue(&mut tx, SERVICE, subject, payload).await?;
+                    }
+                    tx.commit().await?;
+                    self.plumbing.relay.notify();
+                    delivered += 1;
+                    tracing::info!("customer notified");
+                }
+                Err(error) => {
+                    let exponent = u32::try_from(delivery.attempts.clamp(0, 10)).unwrap_or(10);
+                    let delay_ms = (self.retry_base_seconds * 1000).saturating_mul(2u64.pow(exponent)).min(600_000);
+                    let next = complaints_shared::now_ms() + i64::try_from(delay_ms).unwrap_or(600_000);
+                    tracing::warn!(error = %format!("{error:#}"), attempts = delivery.attempts + 1, "delivery failed; will retry");
+                    store::mark_failed(pool, &delivery.delivery_id, next, &format!("{error:#}")).await?;
+                }
+            }
+        }
+        Ok(delivered)
+    }
+}
