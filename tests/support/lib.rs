@@ -1,1 +1,326 @@
-//! placeholder
+//! Whole-system test support: a real nats-server, the six service binaries as child processes
+//! (so a test can `kill -9` any of them), per-run stores on SQLite or PostgreSQL, a webhook sink
+//! that plays the customer-messaging gateway, and gRPC clients.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use complaints_proto::v1::{
+    analytics_client::AnalyticsClient, approval_client::ApprovalClient, intake_client::IntakeClient,
+    investigation_client::InvestigationClient, notification_client::NotificationClient, routing_client::RoutingClient,
+};
+use complaints_shared::store::Backend;
+use complaints_shared::testing::{eventually, NatsServer, TestStores};
+use tonic::transport::Channel;
+
+pub use complaints_shared::testing;
+
+pub const SERVICES: [&str; 6] = ["intake", "routing", "investigation", "approval", "notification", "analytics"];
+
+/// The repository root (for `deploy/`).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repo root").to_path_buf()
+}
+
+/// Directory holding the service binaries: the one above this test executable's `deps/`.
+fn binary_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    exe.parent().and_then(Path::parent).expect("target directory").to_path_buf()
+}
+
+/// One delivery the gateway received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub idempotency_key: String,
+    pub body: serde_json::Value,
+}
+
+/// An HTTP endpoint standing in for the SMS / e-mail gateway.
+#[derive(Clone, Default)]
+pub struct WebhookSink {
+    pub received: Arc<Mutex<Vec<Received>>>,
+    pub url: String,
+}
+
+impl WebhookSink {
+    pub async fn start() -> Self {
+        use axum::{http::HeaderMap, routing::post, Json, Router};
+        let received: Arc<Mutex<Vec<Received>>> = Arc::default();
+        let store = received.clone();
+        let app = Router::new().route(
+            "/deliveries",
+            post(move |headers: HeaderMap, Json(body): Json<serde_json::Value>| {
+                let store = store.clone();
+                async move {
+                    let idempotency_key = headers
+                        .get("Idempotency-Key")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    store.lock().expect("sink lock").push(Received { idempotency_key, body });
+                    "ok"
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind sink");
+        let url = format!("http://{}/deliveries", listener.local_addr().expect("sink address"));
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { received, url }
+    }
+
+    pub fn all(&self) -> Vec<Received> {
+        self.received.lock().expect("sink lock").clone()
+    }
+
+    /// Distinct idempotency keys received for a complaint, by kind.
+    pub fn kinds_for(&self, complaint_id: &str) -> HashMap<String, Vec<String>> {
+        let mut kinds: HashMap<String, Vec<String>> = HashMap::new();
+        for item in self.all() {
+            if item.body["complaint_id"] == complaint_id {
+                let keys = kinds.entry(item.body["kind"].as_str().unwrap_or_default().to_owned()).or_default();
+                if !keys.contains(&item.idempotency_key) {
+                    keys.push(item.idempotency_key.clone());
+                }
+            }
+        }
+        kinds
+    }
+}
+
+/// A service running as a child process.
+pub struct ServiceProcess {
+    pub name: &'static str,
+    child: Option<Child>,
+    env: Vec<(String, String)>,
+    log: PathBuf,
+    addr_file: PathBuf,
+    pub addr: String,
+}
+
+impl ServiceProcess {
+    fn spawn(name: &'static str, env: Vec<(String, String)>, directory: &Path) -> Self {
+        let addr_file = directory.join(format!("{name}.addr"));
+        let log = directory.join(format!("{name}.log"));
+        let mut process = Self { name, child: None, env, log, addr_file, addr: String::new() };
+        process.start();
+        process
+    }
+
+    fn start(&mut self) {
+        let _ = std::fs::remove_file(&self.addr_file);
+        let binary = binary_dir().join(self.name);
+        assert!(binary.exists(), "{} is missing: run `cargo build --workspace --bins` first", binary.display());
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).expect("service log");
+        let child = Command::new(&binary)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("CMS_GRPC_ADDR_FILE", &self.addr_file)
+            .current_dir(repo_root())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        self.child = Some(child);
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(addr) = std::fs::read_to_string(&self.addr_file) {
+                self.addr = format!("http://{addr}");
+                return;
+            }
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
+                panic!("{} exited during start-up ({status}); log:\n{}", self.name, self.log_text());
+            }
+            assert!(std::time::Instant::now() < deadline, "{} did not start; log:\n{}", self.name, self.log_text());
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// `kill -9`: no chance to drain or flush.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the service again with the same configuration (and a new port).
+    pub fn restart(&mut self) {
+        self.kill9();
+        self.start();
+    }
+
+    /// SIGTERM, then waits for a clean exit; returns whether it exited successfully.
+    pub fn terminate(&mut self) -> bool {
+        let Some(mut child) = self.child.take() else { return false };
+        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = child.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        false
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for ServiceProcess {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// All six services on one nats-server, with their stores and the webhook sink.
+pub struct Platform {
+    pub nats: NatsServer,
+    pub stores: TestStores,
+    pub sink: WebhookSink,
+    pub services: Vec<ServiceProcess>,
+}
+
+impl Platform {
+    pub async fn start(backend: Backend) -> Self {
+        let nats = NatsServer::start();
+        let stores = TestStores::new(backend);
+        let sink = WebhookSink::start().await;
+        let org = repo_root().join("deploy/org-directory.toml");
+        let mut services = Vec::new();
+        for name in SERVICES {
+            let env = vec![
+                ("CMS_NATS_URL".to_owned(), nats.url()),
+                ("CMS_DATABASE_URL".to_owned(), stores.url(name)),
+                ("CMS_GRPC_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
+                ("CMS_ORG_DIRECTORY".to_owned(), org.display().to_string()),
+                ("CMS_WEBHOOK_URL".to_owned(), sink.url.clone()),
+                ("CMS_RETRY_BASE_SECONDS".to_owned(), "1".to_owned()),
+                ("RUST_LOG".to_owned(), "info,sqlx=warn".to_owned()),
+            ];
+            services.push(ServiceProcess::spawn(name, env, stores.directory()));
+        }
+        Self { nats, stores, sink, services }
+    }
+
+    pub fn service(&mut self, name: &str) -> &mut ServiceProcess {
+        self.services.iter_mut().find(|s| s.name == name).expect("known service")
+    }
+
+    fn addr(&self, name: &str) -> String {
+        self.services.iter().find(|s| s.name == name).expect("known service").addr.clone()
+    }
+
+    async fn channel(&self, name: &str) -> Channel {
+        Channel::from_shared(self.addr(name)).expect("uri").connect().await.expect("connect gRPC")
+    }
+
+    pub async fn intake(&self) -> IntakeClient<Channel> {
+        IntakeClient::new(self.channel("intake").await)
+    }
+    pub async fn routing(&self) -> RoutingClient<Channel> {
+        RoutingClient::new(self.channel("routing").await)
+    }
+    pub async fn investigation(&self) -> InvestigationClient<Channel> {
+        InvestigationClient::new(self.channel("investigation").await)
+    }
+    pub async fn approval(&self) -> ApprovalClient<Channel> {
+        ApprovalClient::new(self.channel("approval").await)
+    }
+    pub async fn notification(&self) -> NotificationClient<Channel> {
+        NotificationClient::new(self.channel("notification").await)
+    }
+    pub async fn analytics(&self) -> AnalyticsClient<Channel> {
+        AnalyticsClient::new(self.channel("analytics").await)
+    }
+
+    /// A direct connection to a service's own store, for assertions.
+    pub async fn store(&self, name: &str) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        sqlx::any::AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&self.stores.url(name))
+            .await
+            .expect("connect to service store")
+    }
+
+    /// Count from a service store (`sql` selects one BIGINT).
+    pub async fn count(&self, name: &str, sql: &str) -> i64 {
+        let pool = self.store(name).await;
+        let value: i64 = sqlx::query_scalar(sql).fetch_one(&pool).await.expect("count query");
+        pool.close().await;
+        value
+    }
+
+    /// Waits until every durable consumer has nothing pending or unacknowledged.
+    pub async fn wait_idle(&self, timeout: Duration) {
+        let client = async_nats::connect(self.nats.url()).await.expect("nats");
+        let js = async_nats::jetstream::new(client);
+        eventually("all consumers idle", timeout, || {
+            let js = js.clone();
+            async move {
+                let stream = js.get_stream(complaints_shared::events::EVENTS_STREAM).await.ok()?;
+                for name in SERVICES {
+                    let info = stream.consumer_info(name).await.ok()?;
+                    if info.num_pending > 0 || info.num_ack_pending > 0 {
+                        return None;
+                    }
+                }
+                let outbox_pending = {
+                    let mut pending = 0;
+                    for name in SERVICES {
+                        pending += self.count(name, "SELECT COUNT(*) FROM outbox WHERE published_at_ms IS NULL").await;
+                    }
+                    pending
+                };
+                (outbox_pending == 0).then_some(())
+            }
+        })
+        .await;
+    }
+}
+
+/// A valid submission; `key` makes it unique.
+pub fn sample_complaint(key: &str) -> complaints_proto::v1::SubmitComplaintRequest {
+    use complaints_proto::v1 as pb;
+    pb::SubmitComplaintRequest {
+        request_key: key.to_owned(),
+        channel: pb::Channel::App as i32,
+        customer: Some(pb::Customer {
+            name: "Zhang San".into(),
+            id_type: pb::IdDocumentType::IdCard as i32,
+            id_number: "11010519491231002X".into(),
+            phone: "13812345678".into(),
+            email: "zhang.san@example.com".into(),
+            address: "1 Chaoyang Road, Beijing".into(),
+            account_number: "6222020200112233445".into(),
+            preferred_channel: pb::Channel::Sms as i32,
+        }),
+        summary: "Annual fee charged on a card I cancelled".into(),
+        description: "An annual fee of 500 CNY was charged on 2026-11-02 although I closed the card in October.".into(),
+        demand: "refund".into(),
+        amount_involved: Some(pb::Money { minor_units: 50_000, currency: "CNY".into() }),
+        product_hint: "credit card".into(),
+        evidence: vec![pb::EvidenceItem { kind: "screenshot".into(), description: "statement page".into(), reference: "app://upload/1".into() }],
+        receiving_staff: String::new(),
+        received_at: String::new(),
+        staff_involved: vec![],
+        branch_involved: String::new(),
+        tags: vec![],
+    }
+}
+
+/// Both store backends, for tests that must pass on each.
+pub fn backends() -> [Backend; 2] {
+    [Backend::Sqlite, Backend::Postgres]
+}
+
+pub use complaints_shared::testing::eventually as wait_for;

@@ -10,6 +10,7 @@ CREATE TABLE approvals (
     -- base64 of the encoded Resolution
     resolution       TEXT NOT NULL,
     proposed_by      TEXT NOT NULL,
+    traceparent      TEXT NOT NULL,
     created_at_ms    BIGINT NOT NULL,
     decided_at_ms    BIGINT
 );

@@ -37,6 +37,7 @@ impl EventHandler for Handler {
                     resolution,
                     proposed_by: proposed.proposed_by.clone(),
                     signed_by: Vec::new(),
+                    traceparent: envelope.traceparent.clone(),
                 };
                 store::insert(tx, &approval).await?;
                 tracing::info!(level = level.as_str(), proposal_id = %proposed.proposal_id, "approval opened");

@@ -112,7 +112,7 @@ impl ApprovalRpc for ApprovalApi {
                 approval_level: approval.level.as_str().to_owned(),
                 approvers: approval.signed_by.clone(),
             });
-            let subject = Subject { complaint_id: &approval.complaint_id, complaint_number: &approval.complaint_number };
+            let subject = Subject::new(&approval.complaint_id, &approval.complaint_number).in_trace(&approval.traceparent);
             outbox::enqueue(&mut tx, SERVICE, subject, payload).await.map_err(internal)?;
             tracing::info!(level = approval.level.as_str(), "resolution approved");
         } else {
@@ -134,7 +134,7 @@ impl ApprovalRpc for ApprovalApi {
             returned_by: approver_id.to_owned(),
             reason,
         });
-        let subject = Subject { complaint_id: &approval.complaint_id, complaint_number: &approval.complaint_number };
+        let subject = Subject::new(&approval.complaint_id, &approval.complaint_number).in_trace(&approval.traceparent);
         outbox::enqueue(&mut tx, SERVICE, subject, payload).await.map_err(internal)?;
         tracing::info!("proposal returned for rework");
         self.finish(tx, &approval.complaint_id).await

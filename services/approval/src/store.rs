@@ -20,12 +20,13 @@ pub struct Approval {
     pub resolution: pb::Resolution,
     pub proposed_by: String,
     pub signed_by: Vec<String>,
+    pub traceparent: String,
 }
 
 pub async fn insert(tx: &mut Tx, approval: &Approval) -> Result<bool, sqlx::Error> {
     let result = sqlx::query(
-        "INSERT INTO approvals (proposal_id, complaint_id, complaint_number, level, status, resolution, proposed_by, created_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (proposal_id) DO NOTHING",
+        "INSERT INTO approvals (proposal_id, complaint_id, complaint_number, level, status, resolution, proposed_by, traceparent, created_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (proposal_id) DO NOTHING",
     )
     .bind(&approval.proposal_id)
     .bind(&approval.complaint_id)
@@ -34,6 +35,7 @@ pub async fn insert(tx: &mut Tx, approval: &Approval) -> Result<bool, sqlx::Erro
     .bind(approval.status.as_str())
     .bind(BASE64.encode(approval.resolution.encode_to_vec()))
     .bind(&approval.proposed_by)
+    .bind(&approval.traceparent)
     .bind(complaints_shared::now_ms())
     .execute(&mut **tx)
     .await?;
@@ -43,7 +45,7 @@ pub async fn insert(tx: &mut Tx, approval: &Approval) -> Result<bool, sqlx::Erro
 /// The most recent proposal of a complaint (by id or number).
 pub async fn latest(tx: &mut Tx, key: &str) -> Result<Option<Approval>, sqlx::Error> {
     let Some(row) = sqlx::query(
-        "SELECT proposal_id, complaint_id, complaint_number, level, status, resolution, proposed_by FROM approvals \
+        "SELECT proposal_id, complaint_id, complaint_number, level, status, resolution, proposed_by, traceparent FROM approvals \
          WHERE complaint_id = $1 OR complaint_number = $1 ORDER BY proposal_id DESC LIMIT 1",
     )
     .bind(key)
@@ -76,6 +78,7 @@ pub async fn latest(tx: &mut Tx, key: &str) -> Result<Option<Approval>, sqlx::Er
             .and_then(|bytes| pb::Resolution::decode(bytes.as_slice()).ok())
             .ok_or_else(|| decode("resolution"))?,
         proposed_by: row.try_get("proposed_by")?,
+        traceparent: row.try_get("traceparent")?,
         signed_by,
     }))
 }

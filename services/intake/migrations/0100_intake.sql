@@ -28,6 +28,8 @@ CREATE TABLE complaints (
     tags             TEXT NOT NULL,
     evidence         TEXT NOT NULL,
     received_at_ms   BIGINT NOT NULL,
+    -- trace context of the registration; later commands on the complaint join this trace
+    traceparent      TEXT NOT NULL,
     created_at_ms    BIGINT NOT NULL,
     updated_at_ms    BIGINT NOT NULL,
     UNIQUE (channel, request_key)

@@ -26,6 +26,7 @@ pub struct StoredComplaint {
     pub currency: Option<String>,
     pub received_at_ms: i64,
     pub request_hash: String,
+    pub traceparent: String,
 }
 
 /// Result of a registration attempt.
@@ -36,7 +37,7 @@ pub enum Registered {
 }
 
 const SELECT: &str = "SELECT complaint_id, complaint_number, status, channel, customer_name, id_number, phone, \
-    account_number, summary, amount_minor, currency, received_at_ms, request_hash FROM complaints";
+    account_number, summary, amount_minor, currency, received_at_ms, request_hash, traceparent FROM complaints";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredComplaint, sqlx::Error> {
     let status: String = row.try_get("status")?;
@@ -54,6 +55,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredComplaint, sqlx::Error> {
         currency: row.try_get("currency")?,
         received_at_ms: row.try_get("received_at_ms")?,
         request_hash: row.try_get("request_hash")?,
+        traceparent: row.try_get("traceparent")?,
     })
 }
 
@@ -122,9 +124,9 @@ pub async fn register(pool: &AnyPool, prefix: &str, complaint: &NewComplaint) ->
         "INSERT INTO complaints (complaint_id, complaint_number, channel, request_key, request_hash, status, \
          customer_name, id_type, id_number, phone, email, address, account_number, preferred_channel, summary, \
          description, demand, amount_minor, currency, product_hint, receiving_staff, staff_involved, branch_involved, \
-         tags, evidence, received_at_ms, created_at_ms, updated_at_ms) \
+         tags, evidence, received_at_ms, traceparent, created_at_ms, updated_at_ms) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, \
-         $23, $24, $25, $26, $27, $27) ON CONFLICT (channel, request_key) DO NOTHING",
+         $23, $24, $25, $26, $27, $28, $28) ON CONFLICT (channel, request_key) DO NOTHING",
     )
     .bind(&complaint_id)
     .bind(&number)
@@ -152,6 +154,7 @@ pub async fn register(pool: &AnyPool, prefix: &str, complaint: &NewComplaint) ->
     .bind(serde_json::to_string(&complaint.tags).unwrap_or_default())
     .bind(serde_json::to_string(&complaint.evidence).unwrap_or_default())
     .bind(complaint.received_at_ms)
+    .bind(complaints_shared::telemetry::current_trace_context().0)
     .bind(now)
     .execute(&mut *tx)
     .await?;
@@ -182,7 +185,7 @@ pub async fn register(pool: &AnyPool, prefix: &str, complaint: &NewComplaint) ->
         tags: complaint.tags.clone(),
         received_at_ms: complaint.received_at_ms,
     });
-    outbox::enqueue(&mut tx, SERVICE, Subject { complaint_id: &complaint_id, complaint_number: &number }, payload).await?;
+    outbox::enqueue(&mut tx, SERVICE, Subject::new(&complaint_id, &number), payload).await?;
     let stored = find_in(&mut tx, &complaint_id).await?.ok_or(sqlx::Error::RowNotFound)?;
     tx.commit().await?;
     Ok(Registered::New(stored))
@@ -262,6 +265,6 @@ pub async fn record_follow_up(
 }
 
 fn subject(complaint: &StoredComplaint) -> Subject<'_> {
-    Subject { complaint_id: &complaint.complaint_id, complaint_number: &complaint.complaint_number }
+    Subject::new(&complaint.complaint_id, &complaint.complaint_number).in_trace(&complaint.traceparent)
 }
 

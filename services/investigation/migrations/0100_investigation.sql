@@ -10,6 +10,7 @@ CREATE TABLE cases (
     proposal_id      TEXT,
     resolution       TEXT,
     proposed_by      TEXT,
+    traceparent      TEXT NOT NULL,
     opened_at_ms     BIGINT NOT NULL,
     updated_at_ms    BIGINT NOT NULL
 );

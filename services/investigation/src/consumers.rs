@@ -22,8 +22,8 @@ impl EventHandler for Handler {
         let envelope = &event.envelope;
         if let Payload::Assigned(assigned) = &event.payload {
             let grade = Grade::from_proto(assigned.grade).map(Grade::as_str).unwrap_or("green");
-            if store::open_case(tx, &envelope.complaint_id, &envelope.complaint_number, &assigned.handler_id, &assigned.department, grade).await? {
-                let subject = Subject { complaint_id: &envelope.complaint_id, complaint_number: &envelope.complaint_number };
+            if store::open_case(tx, &envelope.complaint_id, &envelope.complaint_number, &assigned.handler_id, &assigned.department, grade, &envelope.traceparent).await? {
+                let subject = Subject::new(&envelope.complaint_id, &envelope.complaint_number);
                 let opened = Payload::InvestigationOpened(pb::InvestigationOpened {
                     handler_id: assigned.handler_id.clone(),
                     department: assigned.department.clone(),

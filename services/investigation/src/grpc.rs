@@ -39,7 +39,7 @@ fn evidence_view(evidence: &Evidence) -> pb::EvidenceView {
 }
 
 fn subject(case: &Case) -> Subject<'_> {
-    Subject { complaint_id: &case.complaint_id, complaint_number: &case.complaint_number }
+    Subject::new(&case.complaint_id, &case.complaint_number).in_trace(&case.traceparent)
 }
 
 impl InvestigationApi {

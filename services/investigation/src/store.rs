@@ -17,6 +17,7 @@ pub struct Case {
     pub proposal_id: Option<String>,
     pub resolution: Option<Resolution>,
     pub proposed_by: Option<String>,
+    pub traceparent: String,
 }
 
 #[derive(Debug, Clone)]
@@ -41,11 +42,12 @@ fn case_from_row(row: &sqlx::any::AnyRow) -> Result<Case, sqlx::Error> {
         proposal_id: row.try_get("proposal_id")?,
         resolution: resolution.and_then(|r| serde_json::from_str(&r).ok()),
         proposed_by: row.try_get("proposed_by")?,
+        traceparent: row.try_get("traceparent")?,
     })
 }
 
 const SELECT_CASE: &str = "SELECT complaint_id, complaint_number, status, handler_id, department, proposal_id, \
-    resolution, proposed_by FROM cases";
+    resolution, proposed_by, traceparent FROM cases";
 
 /// Loads a case by id or number inside `tx`.
 pub async fn case_in(tx: &mut Tx, key: &str) -> Result<Option<Case>, sqlx::Error> {
@@ -68,11 +70,11 @@ pub async fn case(pool: &AnyPool, key: &str) -> Result<Option<Case>, sqlx::Error
         .transpose()
 }
 
-pub async fn open_case(tx: &mut Tx, complaint_id: &str, complaint_number: &str, handler_id: &str, department: &str, grade: &str) -> Result<bool, sqlx::Error> {
+pub async fn open_case(tx: &mut Tx, complaint_id: &str, complaint_number: &str, handler_id: &str, department: &str, grade: &str, traceparent: &str) -> Result<bool, sqlx::Error> {
     let now = complaints_shared::now_ms();
     let result = sqlx::query(
-        "INSERT INTO cases (complaint_id, complaint_number, status, handler_id, department, grade, opened_at_ms, updated_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (complaint_id) DO NOTHING",
+        "INSERT INTO cases (complaint_id, complaint_number, status, handler_id, department, grade, traceparent, opened_at_ms, updated_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (complaint_id) DO NOTHING",
     )
     .bind(complaint_id)
     .bind(complaint_number)
@@ -80,6 +82,7 @@ pub async fn open_case(tx: &mut Tx, complaint_id: &str, complaint_number: &str, 
     .bind(handler_id)
     .bind(department)
     .bind(grade)
+    .bind(traceparent)
     .bind(now)
     .execute(&mut **tx)
     .await?;

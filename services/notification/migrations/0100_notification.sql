@@ -22,6 +22,7 @@ CREATE TABLE deliveries (
     attempts           BIGINT NOT NULL,
     next_attempt_at_ms BIGINT NOT NULL,
     last_error         TEXT NOT NULL,
+    traceparent        TEXT NOT NULL,
     created_at_ms      BIGINT NOT NULL,
     delivered_at_ms    BIGINT
 );

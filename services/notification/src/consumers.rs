@@ -62,6 +62,7 @@ impl EventHandler for Handler {
             status: "pending".into(),
             attempts: 0,
             delivered_at_ms: None,
+            traceparent: envelope.traceparent.clone(),
         };
         store::queue(tx, &delivery).await?;
         tracing::info!(kind = kind.as_str(), "delivery queued");

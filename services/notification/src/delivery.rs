@@ -15,6 +15,7 @@ use complaints_shared::outbox::{self, Subject};
 use complaints_shared::service::Plumbing;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::store::{self, Delivery};
 use crate::SERVICE;
@@ -102,8 +103,19 @@ impl Worker {
         let mut delivered = 0;
         for delivery in due {
             let span = tracing::info_span!("deliver", complaint_id = %delivery.complaint_id, kind = delivery.kind.as_str());
-            let _entered = span.enter();
-            match self.gateway.send(&delivery).await {
+            complaints_shared::telemetry::set_remote_parent(&span, &delivery.traceparent, "");
+            if self.deliver(&delivery).instrument(span).await? {
+                delivered += 1;
+            }
+        }
+        Ok(delivered)
+    }
+
+    /// Sends one delivery; `Ok(true)` when the gateway took it.
+    async fn deliver(&self, delivery: &Delivery) -> anyhow::Result<bool> {
+        let pool = &self.plumbing.pool;
+        {
+            match self.gateway.send(delivery).await {
                 Ok(()) => {
                     let mut tx = pool.begin().await?;
                     if store::mark_delivered(&mut tx, &delivery.delivery_id).await? {
@@ -112,13 +124,13 @@ impl Worker {
                             kind: delivery.kind.to_proto() as i32,
                             channel: Channel::parse(&delivery.channel).map(|c| c.to_proto() as i32).unwrap_or_default(),
                         });
-                        let subject = Subject { complaint_id: &delivery.complaint_id, complaint_number: &delivery.complaint_number };
+                        let subject = Subject::new(&delivery.complaint_id, &delivery.complaint_number);
                         outbox::enqueue(&mut tx, SERVICE, subject, payload).await?;
                     }
                     tx.commit().await?;
                     self.plumbing.relay.notify();
-                    delivered += 1;
                     tracing::info!("customer notified");
+                    Ok(true)
                 }
                 Err(error) => {
                     let exponent = u32::try_from(delivery.attempts.clamp(0, 10)).unwrap_or(10);
@@ -126,9 +138,9 @@ impl Worker {
                     let next = complaints_shared::now_ms() + i64::try_from(delay_ms).unwrap_or(600_000);
                     tracing::warn!(error = %format!("{error:#}"), attempts = delivery.attempts + 1, "delivery failed; will retry");
                     store::mark_failed(pool, &delivery.delivery_id, next, &format!("{error:#}")).await?;
+                    Ok(false)
                 }
             }
         }
-        Ok(delivered)
     }
 }

@@ -25,6 +25,8 @@ pub struct Delivery {
     pub status: String,
     pub attempts: i64,
     pub delivered_at_ms: Option<i64>,
+    /// Trace context of the event that called for the delivery.
+    pub traceparent: String,
 }
 
 pub async fn save_contact(tx: &mut Tx, complaint_id: &str, number: &str, contact: &Contact) -> Result<(), sqlx::Error> {
@@ -64,7 +66,7 @@ pub async fn queue(tx: &mut Tx, delivery: &Delivery) -> Result<(), sqlx::Error> 
     let now = complaints_shared::now_ms();
     sqlx::query(
         "INSERT INTO deliveries (delivery_id, complaint_id, complaint_number, kind, channel, recipient, body, status, \
-         attempts, next_attempt_at_ms, last_error, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, '', $8) \
+         attempts, next_attempt_at_ms, last_error, traceparent, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, '', $9, $8) \
          ON CONFLICT (delivery_id) DO NOTHING",
     )
     .bind(&delivery.delivery_id)
@@ -75,13 +77,14 @@ pub async fn queue(tx: &mut Tx, delivery: &Delivery) -> Result<(), sqlx::Error> 
     .bind(&delivery.recipient)
     .bind(serde_json::to_string(&delivery.message).unwrap_or_default())
     .bind(now)
+    .bind(&delivery.traceparent)
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
 const SELECT: &str = "SELECT delivery_id, complaint_id, complaint_number, kind, channel, recipient, body, status, attempts, \
-    delivered_at_ms FROM deliveries";
+    delivered_at_ms, traceparent FROM deliveries";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Delivery, sqlx::Error> {
     let kind: String = row.try_get("kind")?;
@@ -97,6 +100,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Delivery, sqlx::Error> {
         status: row.try_get("status")?,
         attempts: row.try_get("attempts")?,
         delivered_at_ms: row.try_get("delivered_at_ms")?,
+        traceparent: row.try_get("traceparent")?,
     })
 }
 

@@ -64,7 +64,7 @@ impl EventHandler for Handler {
             recused: choice.recused.clone(),
         };
         store::insert(tx, &assignment).await?;
-        let subject = Subject { complaint_id: &envelope.complaint_id, complaint_number: &envelope.complaint_number };
+        let subject = Subject::new(&envelope.complaint_id, &envelope.complaint_number);
         let triaged = Payload::Triaged(pb::ComplaintTriaged {
             grade: triage.grade.to_proto() as i32,
             category: triage.category.clone(),

@@ -24,6 +24,21 @@ use crate::telemetry;
 pub struct Subject<'a> {
     pub complaint_id: &'a str,
     pub complaint_number: &'a str,
+    /// The complaint's trace (`traceparent`), for events caused by a command from outside the
+    /// event chain, so the whole journey stays one trace; `None` uses the current span's.
+    pub trace: Option<&'a str>,
+}
+
+impl<'a> Subject<'a> {
+    pub fn new(complaint_id: &'a str, complaint_number: &'a str) -> Self {
+        Self { complaint_id, complaint_number, trace: None }
+    }
+
+    /// Attaches the complaint's stored trace context.
+    pub fn in_trace(mut self, traceparent: &'a str) -> Self {
+        self.trace = Some(traceparent).filter(|t| !t.is_empty());
+        self
+    }
 }
 
 /// Writes `payload` as an event of `producer` into the outbox inside `tx`, with the current
@@ -35,7 +50,10 @@ pub async fn enqueue(
     payload: Payload,
 ) -> Result<String, sqlx::Error> {
     let event_id = uuid::Uuid::now_v7().to_string();
-    let (traceparent, tracestate) = telemetry::current_trace_context();
+    let (traceparent, tracestate) = match complaint.trace {
+        Some(traceparent) => (traceparent.to_owned(), String::new()),
+        None => telemetry::current_trace_context(),
+    };
     let now = crate::now_ms();
     let subject = subject_for(&payload);
     let envelope = EventEnvelope {
