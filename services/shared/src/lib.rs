@@ -2,8 +2,10 @@
 //!
 //! Services depend on this crate and on `complaints-proto`, never on each other.
 
+pub mod calendar;
 pub mod config;
 pub mod consumer;
+pub mod dlq;
 pub mod domain;
 pub mod events;
 pub mod grpc;
