@@ -1,1 +1,463 @@
-fn main() {}
+//! `complaintctl`: run the platform locally (`up`) and drive complaints through it by hand.
+
+mod deadline;
+mod local;
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand, ValueEnum};
+use complaints_proto::v1 as pb;
+use complaints_proto::v1::{
+    analytics_client::AnalyticsClient, approval_client::ApprovalClient, intake_client::IntakeClient,
+    investigation_client::InvestigationClient, notification_client::NotificationClient,
+};
+use complaints_shared::domain::Channel;
+use serde::Deserialize;
+
+#[derive(Parser)]
+#[command(name = "complaintctl", version, about = "Run and drive the complaint-handling platform")]
+struct Cli {
+    /// Base address of the services; each uses its standard port on this host.
+    #[arg(long, global = true, env = "COMPLAINTCTL_HOST", default_value = "127.0.0.1")]
+    host: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start a local nats-server if none is reachable and all six services on SQLite.
+    Up(local::UpArgs),
+    /// Register a complaint from flags or a JSON file.
+    Submit(SubmitArgs),
+    /// Show a complaint: record (masked), timeline, deliveries.
+    Show { number: String },
+    /// Register a file as evidence (numbered, SHA-256 fixed).
+    Evidence {
+        number: String,
+        #[arg(long)]
+        file: PathBuf,
+        #[arg(long)]
+        kind: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        #[arg(long = "by")]
+        by: String,
+    },
+    /// Record an investigation finding.
+    Finding {
+        number: String,
+        #[arg(long)]
+        text: String,
+        #[arg(long = "by")]
+        by: String,
+    },
+    /// Propose a resolution for approval.
+    Propose(ProposeArgs),
+    /// Approve the pending proposal (one signature).
+    Approve {
+        number: String,
+        #[arg(long = "by")]
+        by: String,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// Return the pending proposal for rework.
+    Return {
+        number: String,
+        #[arg(long = "by")]
+        by: String,
+        #[arg(long)]
+        comment: String,
+    },
+    /// Record the customer's answer to the result.
+    Respond {
+        number: String,
+        #[arg(long, conflicts_with = "object")]
+        accept: bool,
+        #[arg(long)]
+        object: bool,
+        #[arg(long, default_value = "")]
+        comment: String,
+        #[arg(long = "by")]
+        by: String,
+    },
+    /// Record the execution of the accepted remedy.
+    Execute {
+        number: String,
+        #[arg(long)]
+        reference: String,
+        #[arg(long = "by")]
+        by: String,
+    },
+    /// Record the satisfaction follow-up; closes the complaint.
+    FollowUp {
+        number: String,
+        #[arg(long, value_enum)]
+        satisfaction: SatisfactionArg,
+        #[arg(long)]
+        accepts_outcome: bool,
+        #[arg(long = "by")]
+        by: String,
+    },
+    /// Live counts by status, grade and channel.
+    Counts,
+    /// Dead letters: list or replay.
+    Dlq {
+        #[command(subcommand)]
+        action: DlqAction,
+        #[arg(long, env = "CMS_NATS_URL", default_value = "nats://127.0.0.1:4222")]
+        nats_url: String,
+    },
+    /// Compute a deadline on a jurisdiction's working-day calendar.
+    Deadline(deadline::DeadlineArgs),
+}
+
+#[derive(Subcommand)]
+enum DlqAction {
+    List,
+    Replay { sequence: u64 },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SatisfactionArg {
+    Satisfied,
+    BasicallySatisfied,
+    Dissatisfied,
+}
+
+#[derive(clap::Args)]
+struct SubmitArgs {
+    /// JSON file with the complaint (see README); flags below are ignored when given.
+    #[arg(long)]
+    file: Option<PathBuf>,
+    #[arg(long, default_value = "web")]
+    channel: String,
+    #[arg(long)]
+    request_key: Option<String>,
+    #[arg(long, default_value = "")]
+    name: String,
+    #[arg(long, default_value = "id_card")]
+    id_type: String,
+    #[arg(long, default_value = "")]
+    id_number: String,
+    #[arg(long, default_value = "")]
+    phone: String,
+    #[arg(long, default_value = "")]
+    email: String,
+    #[arg(long, default_value = "")]
+    summary: String,
+    #[arg(long, default_value = "")]
+    description: String,
+    #[arg(long, default_value = "explanation")]
+    demand: String,
+    /// e.g. "500.00 CNY"
+    #[arg(long)]
+    amount: Option<String>,
+    #[arg(long, default_value = "")]
+    product: String,
+    #[arg(long, default_value = "")]
+    staff: String,
+}
+
+#[derive(clap::Args)]
+struct ProposeArgs {
+    number: String,
+    /// full_refund, partial_refund, compensation, fee_waiver, service_improvement,
+    /// explanation_and_apology, third_party_referral
+    #[arg(long = "type")]
+    resolution_type: String,
+    /// e.g. "500.00 CNY"
+    #[arg(long)]
+    amount: Option<String>,
+    #[arg(long)]
+    conclusion: String,
+    #[arg(long)]
+    basis: String,
+    #[arg(long)]
+    execution: String,
+    #[arg(long = "by")]
+    by: String,
+}
+
+/// The JSON accepted by `submit --file`.
+#[derive(Deserialize)]
+struct ComplaintFile {
+    request_key: Option<String>,
+    channel: String,
+    customer: CustomerFile,
+    summary: String,
+    description: String,
+    demand: String,
+    amount: Option<String>,
+    #[serde(default)]
+    product_hint: String,
+    #[serde(default)]
+    receiving_staff: String,
+    #[serde(default)]
+    received_at: String,
+    #[serde(default)]
+    staff_involved: Vec<String>,
+    #[serde(default)]
+    branch_involved: String,
+    #[serde(default)]
+    tags: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct CustomerFile {
+    name: String,
+    id_type: String,
+    id_number: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    account_number: String,
+}
+
+/// Parses "500.00 CNY" (or "500 CNY") into minor units.
+fn parse_money(text: &str) -> anyhow::Result<pb::Money> {
+    let (amount, currency) = text.trim().split_once(' ').context("amount must look like \"500.00 CNY\"")?;
+    let (units, cents) = match amount.split_once('.') {
+        Some((units, cents)) if cents.len() <= 2 => (units, format!("{cents:0<2}")),
+        Some(_) => bail!("at most two decimals in {text}"),
+        None => (amount, "00".to_owned()),
+    };
+    let minor_units = units.parse::<i64>()?.checked_mul(100).context("amount too large")? + cents.parse::<i64>()?;
+    Ok(pb::Money { minor_units, currency: currency.trim().to_uppercase() })
+}
+
+fn channel(name: &str) -> anyhow::Result<i32> {
+    Channel::parse(name).map(|c| c.to_proto() as i32).with_context(|| {
+        let names: Vec<&str> = Channel::ALL.iter().map(|c| c.as_str()).collect();
+        format!("unknown channel {name}; one of {}", names.join(", "))
+    })
+}
+
+fn id_type(name: &str) -> anyhow::Result<i32> {
+    Ok(match name {
+        "id_card" => pb::IdDocumentType::IdCard,
+        "passport" => pb::IdDocumentType::Passport,
+        "business_licence" => pb::IdDocumentType::BusinessLicence,
+        other => bail!("unknown id type {other}; id_card, passport or business_licence"),
+    } as i32)
+}
+
+fn submit_request(args: &SubmitArgs) -> anyhow::Result<pb::SubmitComplaintRequest> {
+    let file: ComplaintFile = match &args.file {
+        Some(path) => serde_json::from_str(&std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?)
+            .with_context(|| format!("parsing {}", path.display()))?,
+        None => ComplaintFile {
+            request_key: args.request_key.clone(),
+            channel: args.channel.clone(),
+            customer: CustomerFile {
+                name: args.name.clone(),
+                id_type: args.id_type.clone(),
+                id_number: args.id_number.clone(),
+                phone: args.phone.clone(),
+                email: args.email.clone(),
+                address: String::new(),
+                account_number: String::new(),
+            },
+            summary: args.summary.clone(),
+            description: args.description.clone(),
+            demand: args.demand.clone(),
+            amount: args.amount.clone(),
+            product_hint: args.product.clone(),
+            receiving_staff: args.staff.clone(),
+            received_at: String::new(),
+            staff_involved: Vec::new(),
+            branch_involved: String::new(),
+            tags: Vec::new(),
+        },
+    };
+    Ok(pb::SubmitComplaintRequest {
+        request_key: file.request_key.unwrap_or_else(|| format!("cli-{}", uuid::Uuid::new_v4())),
+        channel: channel(&file.channel)?,
+        customer: Some(pb::Customer {
+            name: file.customer.name,
+            id_type: id_type(&file.customer.id_type)?,
+            id_number: file.customer.id_number,
+            phone: file.customer.phone,
+            email: file.customer.email,
+            address: file.customer.address,
+            account_number: file.customer.account_number,
+            preferred_channel: 0,
+        }),
+        summary: file.summary,
+        description: file.description,
+        demand: file.demand,
+        amount_involved: file.amount.as_deref().map(parse_money).transpose()?,
+        product_hint: file.product_hint,
+        evidence: Vec::new(),
+        receiving_staff: file.receiving_staff,
+        received_at: file.received_at,
+        staff_involved: file.staff_involved,
+        branch_involved: file.branch_involved,
+        tags: file.tags,
+    })
+}
+
+fn resolution_type(name: &str) -> anyhow::Result<i32> {
+    pb::ResolutionType::from_str_name(&format!("RESOLUTION_TYPE_{}", name.to_uppercase()))
+        .map(|t| t as i32)
+        .with_context(|| format!("unknown resolution type {name}"))
+}
+
+fn endpoint(host: &str, service: &str) -> String {
+    format!("http://{host}:{}", complaints_shared::config::default_port(service))
+}
+
+/// Turns a gRPC error into a one-line message with its code.
+fn rpc<T>(result: Result<tonic::Response<T>, tonic::Status>) -> anyhow::Result<T> {
+    result.map(tonic::Response::into_inner).map_err(|status| anyhow::anyhow!("{:?}: {}", status.code(), status.message()))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let host = cli.host.as_str();
+    match cli.command {
+        Command::Up(args) => local::up(args).await,
+        Command::Deadline(args) => {
+            println!("{}", deadline::run(&args)?);
+            Ok(())
+        }
+        Command::Dlq { action, nats_url } => {
+            let js = async_nats::jetstream::new(async_nats::connect(&nats_url).await?);
+            match action {
+                DlqAction::List => {
+                    let letters = complaints_shared::dlq::list(&js).await?;
+                    println!("{:>6}  {:<13} {:<36} {:<32} error", "seq", "consumer", "complaint", "subject");
+                    for letter in letters {
+                        println!(
+                            "{:>6}  {:<13} {:<36} {:<32} {}",
+                            letter.sequence, letter.consumer, letter.complaint_id, letter.original_subject, letter.error
+                        );
+                    }
+                }
+                DlqAction::Replay { sequence } => {
+                    let subject = complaints_shared::dlq::replay(&js, sequence).await?;
+                    println!("replayed dead letter {sequence} on {subject}");
+                }
+            }
+            Ok(())
+        }
+        Command::Submit(args) => {
+            let request = submit_request(&args)?;
+            let mut intake = IntakeClient::connect(endpoint(host, "intake")).await?;
+            let response = rpc(intake.submit_complaint(request).await)?;
+            println!("{}{}", response.complaint_number, if response.duplicate { " (already registered)" } else { "" });
+            Ok(())
+        }
+        Command::Show { number } => show(host, &number).await,
+        Command::Evidence { number, file, kind, description, by } => {
+            let content = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let mut client = InvestigationClient::connect(endpoint(host, "investigation")).await?;
+            let request = pb::RegisterEvidenceRequest { complaint_number: number, kind, description, content, registered_by: by };
+            let evidence = rpc(client.register_evidence(request).await)?;
+            println!("evidence #{} sha256 {}", evidence.evidence_number, evidence.sha256);
+            Ok(())
+        }
+        Command::Finding { number, text, by } => {
+            let mut client = InvestigationClient::connect(endpoint(host, "investigation")).await?;
+            let case = rpc(client.record_finding(pb::RecordFindingRequest { complaint_number: number, finding: text, recorded_by: by }).await)?;
+            println!("{}: {} findings", case.complaint_number, case.findings.len());
+            Ok(())
+        }
+        Command::Propose(args) => {
+            let mut client = InvestigationClient::connect(endpoint(host, "investigation")).await?;
+            let resolution = pb::Resolution {
+                resolution_type: resolution_type(&args.resolution_type)?,
+                amount: args.amount.as_deref().map(parse_money).transpose()?,
+                conclusion: args.conclusion,
+                basis: args.basis,
+                execution_method: args.execution,
+            };
+            let request = pb::ProposeResolutionRequest { complaint_number: args.number, resolution: Some(resolution), proposed_by: args.by };
+            let case = rpc(client.propose_resolution(request).await)?;
+            println!("{}: {} (proposal {})", case.complaint_number, case.status, case.proposal_id);
+            Ok(())
+        }
+        Command::Approve { number, by, comment } => {
+            let mut client = ApprovalClient::connect(endpoint(host, "approval")).await?;
+            let view = rpc(client.approve(pb::DecideRequest { complaint_number: number, approver_id: by, comment }).await)?;
+            println!("{}: {} at level {} (still to sign: {})", view.complaint_number, view.status, view.level, view.pending_roles.join(", "));
+            Ok(())
+        }
+        Command::Return { number, by, comment } => {
+            let mut client = ApprovalClient::connect(endpoint(host, "approval")).await?;
+            let view = rpc(client.return_for_rework(pb::DecideRequest { complaint_number: number, approver_id: by, comment }).await)?;
+            println!("{}: {}", view.complaint_number, view.status);
+            Ok(())
+        }
+        Command::Respond { number, accept, object, comment, by } => {
+            if accept == object {
+                bail!("say --accept or --object");
+            }
+            let mut intake = IntakeClient::connect(endpoint(host, "intake")).await?;
+            let request = pb::RespondToResolutionRequest { complaint_number: number, accept, comment, recorded_by: by };
+            let view = rpc(intake.respond_to_resolution(request).await)?;
+            println!("{}: {}", view.complaint_number, view.status);
+            Ok(())
+        }
+        Command::Execute { number, reference, by } => {
+            let mut client = InvestigationClient::connect(endpoint(host, "investigation")).await?;
+            let case = rpc(client.record_execution(pb::RecordExecutionRequest { complaint_number: number, executed_by: by, reference }).await)?;
+            println!("{}: {}", case.complaint_number, case.status);
+            Ok(())
+        }
+        Command::FollowUp { number, satisfaction, accepts_outcome, by } => {
+            let satisfaction = match satisfaction {
+                SatisfactionArg::Satisfied => pb::Satisfaction::Satisfied,
+                SatisfactionArg::BasicallySatisfied => pb::Satisfaction::BasicallySatisfied,
+                SatisfactionArg::Dissatisfied => pb::Satisfaction::Dissatisfied,
+            };
+            let mut intake = IntakeClient::connect(endpoint(host, "intake")).await?;
+            let request = pb::RecordFollowUpRequest { complaint_number: number, satisfaction: satisfaction as i32, accepts_outcome, recorded_by: by };
+            let view = rpc(intake.record_follow_up(request).await)?;
+            println!("{}: {}", view.complaint_number, view.status);
+            Ok(())
+        }
+        Command::Counts => {
+            let mut analytics = AnalyticsClient::connect(endpoint(host, "analytics")).await?;
+            let counts = rpc(analytics.get_counts(pb::GetCountsRequest {}).await)?;
+            println!("total {}", counts.total);
+            for (title, entries) in [("status", counts.by_status), ("grade", counts.by_grade), ("channel", counts.by_channel)] {
+                let line: Vec<String> = entries.iter().map(|e| format!("{}={}", e.key, e.count)).collect();
+                println!("by {title}: {}", line.join(" "));
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn show(host: &str, number: &str) -> anyhow::Result<()> {
+    let mut intake = IntakeClient::connect(endpoint(host, "intake")).await?;
+    let view = rpc(intake.get_complaint(pb::GetComplaintRequest { complaint_number: number.to_owned(), ..Default::default() }).await)?;
+    println!("{}  status {}  customer {}  phone {}  id {}", view.complaint_number, view.status, view.customer_name_masked, view.phone_masked, view.id_number_masked);
+    println!("summary: {}", view.summary);
+    let mut analytics = AnalyticsClient::connect(endpoint(host, "analytics")).await?;
+    match analytics.get_timeline(pb::GetTimelineRequest { complaint_number: number.to_owned(), ..Default::default() }).await {
+        Ok(timeline) => {
+            let timeline = timeline.into_inner();
+            println!("timeline ({}):", timeline.status);
+            for entry in timeline.entries {
+                println!("  {}  {:<20} {:<16} {}", entry.occurred_at, entry.stage, entry.actor, entry.detail);
+            }
+        }
+        Err(status) => println!("timeline: {}", status.message()),
+    }
+    let mut notification = NotificationClient::connect(endpoint(host, "notification")).await?;
+    let deliveries = rpc(notification.list_deliveries(pb::ListDeliveriesRequest { complaint_id: view.complaint_id }).await)?;
+    for delivery in deliveries.deliveries {
+        let kind = pb::NotificationKind::try_from(delivery.kind).map(|k| k.as_str_name()).unwrap_or("?");
+        println!("  delivery {kind} to {} {} {}", delivery.recipient_masked, delivery.status, delivery.delivered_at);
+    }
+    Ok(())
+}

