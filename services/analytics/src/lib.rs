@@ -9,7 +9,7 @@ pub mod store;
 
 use complaints_proto::v1::analytics_server::AnalyticsServer;
 use complaints_shared::events::names;
-use complaints_shared::service::{Plumbing, Tasks};
+use complaints_shared::service::Service;
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
@@ -26,15 +26,10 @@ impl Application {
         config: Config,
         token: CancellationToken,
     ) -> anyhow::Result<impl std::future::Future<Output = anyhow::Result<()>>> {
-        let plumbing = Plumbing::connect(SERVICE, &config.common, &MIGRATIONS).await?;
-        let (listener, addr) =
-            complaints_shared::grpc::bind(&config.common.grpc_addr, config.common.grpc_addr_file.as_deref()).await?;
-        tracing::info!(%addr, "analytics gRPC listening");
+        let mut service = Service::start(SERVICE, &config.common, &MIGRATIONS, token).await?;
+        let plumbing = service.plumbing.clone();
         let consumer = plumbing.consumer(&names::ALL, consumers::Handler).await?;
-        let mut tasks = Tasks::new(token.clone());
-        let api = grpc::AnalyticsApi { plumbing: plumbing.clone() };
-        tasks.spawn(complaints_shared::grpc::serve(listener, AnalyticsServer::new(api), token.clone()));
-        tasks.spawn(consumer.run(token));
-        Ok(tasks.wait())
+        service.spawn(consumer.run(service.token()));
+        Ok(service.run(AnalyticsServer::new(grpc::AnalyticsApi { plumbing })))
     }
 }

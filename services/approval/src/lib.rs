@@ -12,7 +12,7 @@ use std::sync::Arc;
 use complaints_proto::v1::approval_server::ApprovalServer;
 use complaints_shared::domain::org::OrgDirectory;
 use complaints_shared::events::names;
-use complaints_shared::service::{Plumbing, Tasks};
+use complaints_shared::service::Service;
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
@@ -29,17 +29,11 @@ impl Application {
         token: CancellationToken,
     ) -> anyhow::Result<impl std::future::Future<Output = anyhow::Result<()>>> {
         let org = Arc::new(OrgDirectory::load(&config.org_directory)?);
-        let plumbing = Plumbing::connect(SERVICE, &config.common, &MIGRATIONS).await?;
-        let (listener, addr) =
-            complaints_shared::grpc::bind(&config.common.grpc_addr, config.common.grpc_addr_file.as_deref()).await?;
-        tracing::info!(%addr, "approval gRPC listening");
+        let mut service = Service::start(SERVICE, &config.common, &MIGRATIONS, token).await?;
+        let plumbing = service.plumbing.clone();
         let handler = consumers::Handler { bands: config.approval_bands.clone() };
         let consumer = plumbing.consumer(&[names::RECEIVED, names::RESOLUTION_PROPOSED], handler).await?;
-        let mut tasks = Tasks::new(token.clone());
-        let api = grpc::ApprovalApi { plumbing: plumbing.clone(), org };
-        tasks.spawn(complaints_shared::grpc::serve(listener, ApprovalServer::new(api), token.clone()));
-        tasks.spawn_relay(&plumbing);
-        tasks.spawn(consumer.run(token));
-        Ok(tasks.wait())
+        service.spawn(consumer.run(service.token()));
+        Ok(service.run(ApprovalServer::new(grpc::ApprovalApi { plumbing, org })))
     }
 }

@@ -9,7 +9,7 @@ pub mod store;
 
 use complaints_proto::v1::intake_server::IntakeServer;
 use complaints_shared::events::names;
-use complaints_shared::service::{Plumbing, Tasks};
+use complaints_shared::service::Service;
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
@@ -26,21 +26,11 @@ impl Application {
         config: Config,
         token: CancellationToken,
     ) -> anyhow::Result<impl std::future::Future<Output = anyhow::Result<()>>> {
-        let plumbing = Plumbing::connect(SERVICE, &config.common, &MIGRATIONS).await?;
-        let (listener, addr) =
-            complaints_shared::grpc::bind(&config.common.grpc_addr, config.common.grpc_addr_file.as_deref()).await?;
-        tracing::info!(%addr, "intake gRPC listening");
-        let consumer = plumbing
-            .consumer(
-                &[names::CUSTOMER_NOTIFIED, names::REMEDY_EXECUTED],
-                consumers::Handler { relay: plumbing.relay.clone() },
-            )
-            .await?;
-        let api = grpc::IntakeApi::new(plumbing.clone(), config.clone());
-        let mut tasks = Tasks::new(token.clone());
-        tasks.spawn(complaints_shared::grpc::serve(listener, IntakeServer::new(api), token.clone()));
-        tasks.spawn_relay(&plumbing);
-        tasks.spawn(consumer.run(token));
-        Ok(tasks.wait())
+        let mut service = Service::start(SERVICE, &config.common, &MIGRATIONS, token).await?;
+        let plumbing = service.plumbing.clone();
+        let handler = consumers::Handler { relay: plumbing.relay.clone() };
+        let consumer = plumbing.consumer(&[names::CUSTOMER_NOTIFIED, names::REMEDY_EXECUTED], handler).await?;
+        service.spawn(consumer.run(service.token()));
+        Ok(service.run(IntakeServer::new(grpc::IntakeApi::new(plumbing, config))))
     }
 }

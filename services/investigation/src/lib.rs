@@ -9,7 +9,7 @@ pub mod store;
 
 use complaints_proto::v1::investigation_server::InvestigationServer;
 use complaints_shared::events::names;
-use complaints_shared::service::{Plumbing, Tasks};
+use complaints_shared::service::Service;
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
@@ -25,10 +25,8 @@ impl Application {
         config: Config,
         token: CancellationToken,
     ) -> anyhow::Result<impl std::future::Future<Output = anyhow::Result<()>>> {
-        let plumbing = Plumbing::connect(SERVICE, &config.common, &MIGRATIONS).await?;
-        let (listener, addr) =
-            complaints_shared::grpc::bind(&config.common.grpc_addr, config.common.grpc_addr_file.as_deref()).await?;
-        tracing::info!(%addr, "investigation gRPC listening");
+        let mut service = Service::start(SERVICE, &config.common, &MIGRATIONS, token).await?;
+        let plumbing = service.plumbing.clone();
         let handler = consumers::Handler { relay: plumbing.relay.clone() };
         let events = [
             names::ASSIGNED,
@@ -38,11 +36,7 @@ impl Application {
             names::CLOSED,
         ];
         let consumer = plumbing.consumer(&events, handler).await?;
-        let mut tasks = Tasks::new(token.clone());
-        let api = grpc::InvestigationApi { plumbing: plumbing.clone(), config };
-        tasks.spawn(complaints_shared::grpc::serve(listener, InvestigationServer::new(api), token.clone()));
-        tasks.spawn_relay(&plumbing);
-        tasks.spawn(consumer.run(token));
-        Ok(tasks.wait())
+        service.spawn(consumer.run(service.token()));
+        Ok(service.run(InvestigationServer::new(grpc::InvestigationApi { plumbing, config })))
     }
 }

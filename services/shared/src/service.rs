@@ -55,6 +55,59 @@ impl Plumbing {
     }
 }
 
+/// A service being assembled: connected, its gRPC port bound, its relay running. Add consumers
+/// and workers with [`Service::spawn`], then [`Service::run`] with the gRPC API.
+pub struct Service {
+    pub plumbing: Plumbing,
+    listener: tokio::net::TcpListener,
+    tasks: Tasks,
+}
+
+impl Service {
+    pub async fn start(
+        service: &'static str,
+        config: &CommonConfig,
+        migrations: &Migrator,
+        token: CancellationToken,
+    ) -> anyhow::Result<Self> {
+        let plumbing = Plumbing::connect(service, config, migrations).await?;
+        let (listener, addr) = crate::grpc::bind(&config.grpc_addr, config.grpc_addr_file.as_deref()).await?;
+        tracing::info!(service, %addr, "gRPC listening");
+        let mut tasks = Tasks::new(token);
+        tasks.spawn_relay(&plumbing);
+        Ok(Self { plumbing, listener, tasks })
+    }
+
+    pub fn token(&self) -> CancellationToken {
+        self.tasks.token()
+    }
+
+    /// Runs `task` beside the others until the token is cancelled.
+    pub fn spawn<F>(&mut self, task: F)
+    where
+        F: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        self.tasks.spawn(task);
+    }
+
+    /// Serves `api` (with health and reflection); the returned future runs every task until
+    /// the token is cancelled or one fails.
+    pub fn run<S>(mut self, api: S) -> impl Future<Output = anyhow::Result<()>>
+    where
+        S: tower_service::Service<http::Request<tonic::body::Body>, Response = http::Response<tonic::body::Body>, Error = std::convert::Infallible>
+            + tonic::server::NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        let token = self.tasks.token();
+        self.tasks.spawn(crate::grpc::serve(self.listener, api, token));
+        self.tasks.wait()
+    }
+}
+
 /// A service's tasks. The first to fail cancels the others; `wait` returns its error.
 pub struct Tasks {
     set: JoinSet<anyhow::Result<()>>,
