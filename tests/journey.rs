@@ -13,6 +13,12 @@ const WAIT: Duration = Duration::from_secs(60);
 
 async fn journey(backend: Backend) {
     let mut platform = Platform::start(backend).await;
+    for service in system_tests::SERVICES {
+        let (health, listed) = platform.health_and_reflection(service).await;
+        assert_eq!(health, 1, "{service} reports SERVING");
+        assert!(listed.iter().any(|s| s.eq_ignore_ascii_case(&format!("complaints.v1.{service}"))), "{service} reflection: {listed:?}");
+        assert!(listed.iter().any(|s| s == "grpc.health.v1.Health"), "{listed:?}");
+    }
     let mut intake = platform.intake().await;
 
     let submitted = intake.submit_complaint(sample_complaint("journey-1")).await.expect("submit").into_inner();

@@ -247,6 +247,36 @@ impl Platform {
         AnalyticsClient::new(self.channel("analytics").await)
     }
 
+    /// The `grpc.health.v1` status of the service's API and the services its reflection lists.
+    pub async fn health_and_reflection(&self, name: &str) -> (i32, Vec<String>) {
+        use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};
+        use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+        use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+        use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+        use tonic_reflection::pb::v1::ServerReflectionRequest;
+        let channel = self.channel(name).await;
+        let service = format!("complaints.v1.{}{}", name[..1].to_uppercase(), &name[1..]);
+        let health = HealthClient::new(channel.clone())
+            .check(HealthCheckRequest { service })
+            .await
+            .expect("health check")
+            .into_inner()
+            .status;
+        let request = ServerReflectionRequest { host: String::new(), message_request: Some(MessageRequest::ListServices(String::new())) };
+        let mut responses = ServerReflectionClient::new(channel)
+            .server_reflection_info(tokio_stream::iter(vec![request]))
+            .await
+            .expect("reflection")
+            .into_inner();
+        let mut listed = Vec::new();
+        if let Ok(Some(response)) = responses.message().await {
+            if let Some(MessageResponse::ListServicesResponse(list)) = response.message_response {
+                listed = list.service.into_iter().map(|s| s.name).collect();
+            }
+        }
+        (health, listed)
+    }
+
     /// A direct connection to a service's own store, for assertions.
     pub async fn store(&self, name: &str) -> sqlx::AnyPool {
         sqlx::any::install_default_drivers();
