@@ -7,7 +7,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer::pull, AckKind};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use sqlx::AnyPool;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -16,6 +16,9 @@ use crate::events::{headers, Event, DEAD_LETTER_SUBJECT_PREFIX};
 use crate::inbox;
 use crate::store::Tx;
 use crate::telemetry;
+
+/// Most messages applied in one transaction.
+const MAX_BATCH: usize = 64;
 
 /// How a handler failed.
 #[derive(Debug, thiserror::Error)]
@@ -88,7 +91,15 @@ impl<H: EventHandler> ConsumerRunner<H> {
                 };
                 match next {
                     Some(Ok(message)) => {
-                        self.process(message).await;
+                        // Take whatever else has already arrived, to apply it in one transaction.
+                        let mut batch = vec![message];
+                        while batch.len() < MAX_BATCH {
+                            match messages.next().now_or_never() {
+                                Some(Some(Ok(message))) => batch.push(message),
+                                _ => break,
+                            }
+                        }
+                        self.process_batch(batch).await;
                     }
                     Some(Err(error)) => {
                         tracing::warn!(consumer = %self.name, %error, "pull stream error; re-subscribing");
@@ -98,6 +109,78 @@ impl<H: EventHandler> ConsumerRunner<H> {
                 }
             }
         }
+    }
+
+    /// Applies a batch of messages in one transaction and acks them after the commit. When any
+    /// of them fails, the transaction is rolled back and each is processed on its own, so one bad
+    /// event never holds up or takes down the others.
+    pub async fn process_batch(&self, batch: Vec<jetstream::Message>) -> Vec<Outcome> {
+        if batch.len() == 1 {
+            let mut batch = batch;
+            return match batch.pop() {
+                Some(message) => vec![self.process(message).await],
+                None => Vec::new(),
+            };
+        }
+        let mut outcomes = Vec::with_capacity(batch.len());
+        let mut decoded = Vec::with_capacity(batch.len());
+        for message in batch {
+            match Event::decode(&message.payload) {
+                Ok(event) => decoded.push((message, event)),
+                // Poison goes its own way at once.
+                Err(_) => outcomes.push(self.process(message).await),
+            }
+        }
+        match self.apply_all(&decoded).await {
+            Ok(applied) => {
+                if applied.iter().any(|a| *a) {
+                    self.handler.committed();
+                }
+                for ((message, _), applied) in decoded.iter().zip(applied) {
+                    ack(message, AckKind::Ack).await;
+                    outcomes.push(if applied { Outcome::Applied } else { Outcome::Duplicate });
+                }
+            }
+            Err(_) => {
+                for (message, _) in decoded {
+                    outcomes.push(self.process(message).await);
+                }
+            }
+        }
+        outcomes
+    }
+
+    /// Claims and applies every event in one transaction; per event whether it was new.
+    async fn apply_all(&self, events: &[(jetstream::Message, Event)]) -> Result<Vec<bool>, HandlerError> {
+        let mut tx = self.pool.begin().await?;
+        let mut applied = Vec::with_capacity(events.len());
+        for (message, event) in events {
+            let span = self.span(event);
+            let claimed = async {
+                if !inbox::claim(&mut tx, &self.name, &event.envelope.event_id, message.subject.as_str()).await? {
+                    return Ok::<_, HandlerError>(false);
+                }
+                self.handler.handle(&mut tx, event).await?;
+                Ok(true)
+            }
+            .instrument(span)
+            .await?;
+            applied.push(claimed);
+        }
+        tx.commit().await?;
+        Ok(applied)
+    }
+
+    fn span(&self, event: &Event) -> tracing::Span {
+        let span = tracing::info_span!(
+            "handle_event",
+            consumer = %self.name,
+            event = event.name(),
+            event_id = %event.envelope.event_id,
+            complaint_id = %event.envelope.complaint_id,
+        );
+        telemetry::set_remote_parent(&span, &event.envelope.traceparent, &event.envelope.tracestate);
+        span
     }
 
     /// Processes one delivered message to completion (ack, nak or dead-letter).
@@ -112,14 +195,7 @@ impl<H: EventHandler> ConsumerRunner<H> {
                 return self.dead_letter(&message, stream_sequence, &error.to_string()).await;
             }
         };
-        let span = tracing::info_span!(
-            "handle_event",
-            consumer = %self.name,
-            event = event.name(),
-            event_id = %event.envelope.event_id,
-            complaint_id = %event.envelope.complaint_id,
-        );
-        telemetry::set_remote_parent(&span, &event.envelope.traceparent, &event.envelope.tracestate);
+        let span = self.span(&event);
         let result = self.apply(&event, message.subject.as_str()).instrument(span.clone()).await;
         let _entered = span.enter();
         match result {

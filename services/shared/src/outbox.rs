@@ -167,16 +167,32 @@ impl Relay {
                 .await?;
             acks.push((event_id, ack));
         }
-        let mut published = 0;
+        // Mark what was acknowledged in one transaction (one fsync for the batch); an error
+        // leaves the rest pending, to be re-published (and deduplicated) on the next pass.
+        let mut published = Vec::with_capacity(acks.len());
+        let mut failure = None;
         for (event_id, ack) in acks {
-            ack.await?;
-            sqlx::query("UPDATE outbox SET published_at_ms = $1 WHERE event_id = $2")
-                .bind(crate::now_ms())
-                .bind(&event_id)
-                .execute(&self.pool)
-                .await?;
-            published += 1;
+            match ack.await {
+                Ok(_) => published.push(event_id),
+                Err(error) => {
+                    failure = Some(error);
+                    break;
+                }
+            }
         }
-        Ok(published)
+        let now = crate::now_ms();
+        let mut tx = self.pool.begin().await?;
+        for event_id in &published {
+            sqlx::query("UPDATE outbox SET published_at_ms = $1 WHERE event_id = $2")
+                .bind(now)
+                .bind(event_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        match failure {
+            Some(error) => Err(error.into()),
+            None => Ok(published.len()),
+        }
     }
 }
