@@ -6,5 +6,9 @@ source "$(dirname "$0")/scripts/common.sh"
 cd "$(repo_root)"
 ensure_nats_server
 cargo build --release --workspace --bins
+# Routing's classifier: train it on the CFPB sample when it is beside the repository.
+if [ ! -f models/classifier.json ] && [ -f ../shared/data/cfpb_sample.csv ]; then
+  target/release/complaintctl model train --data ../shared/data/cfpb_sample.csv --out models/classifier.json
+fi
 # complaintctl starts nats-server from PATH when nothing listens on the NATS port.
 PATH="$(dirname "$NATS_SERVER_BIN"):$PATH" exec target/release/complaintctl up "$@"

@@ -209,6 +209,8 @@ impl Platform {
                 ("CMS_ORG_DIRECTORY".to_owned(), org.display().to_string()),
                 ("CMS_WEBHOOK_URL".to_owned(), sink.url.clone()),
                 ("CMS_RETRY_BASE_SECONDS".to_owned(), "1".to_owned()),
+                // Routing triages by the classifier's rules alone, whatever model a developer trained.
+                ("CMS_MODEL_PATH".to_owned(), stores.path("no-model.json").display().to_string()),
                 ("RUST_LOG".to_owned(), "info,sqlx=warn".to_owned()),
             ];
             services.push(ServiceProcess::spawn(name, env, stores.directory()));
@@ -340,7 +342,7 @@ pub fn sample_complaint(key: &str) -> complaints_proto::v1::SubmitComplaintReque
             preferred_channel: pb::Channel::Sms as i32,
         }),
         summary: "Annual fee charged on a card I cancelled".into(),
-        description: "An annual fee of 500 CNY was charged on 2026-11-02 although I closed the card in October.".into(),
+        description: "An annual fee of 500 CNY was charged twice on 2026-11-02 although I closed the card in October.".into(),
         demand: "refund".into(),
         amount_involved: Some(pb::Money { minor_units: 50_000, currency: "CNY".into() }),
         product_hint: "credit card".into(),

@@ -21,6 +21,9 @@ pub struct UpArgs {
     /// The org directory routing and approval load.
     #[arg(long, default_value = "deploy/org-directory.toml")]
     org_directory: PathBuf,
+    /// The classifier artifact routing loads (rules only when the file is absent).
+    #[arg(long, default_value = "models/classifier.json")]
+    model: PathBuf,
 }
 
 struct Children(Vec<(String, Child)>);
@@ -136,6 +139,7 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
             .env("CMS_NATS_URL", &nats_url)
             .env("CMS_DATABASE_URL", format!("sqlite://{}", data.join(format!("{name}.db")).display()))
             .env("CMS_ORG_DIRECTORY", &org)
+            .env("CMS_MODEL_PATH", std::path::absolute(&args.model)?)
             .env("CMS_SPOOL_DIR", data.join("notifications"))
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&log)?)

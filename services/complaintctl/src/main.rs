@@ -2,6 +2,7 @@
 
 mod deadline;
 mod local;
+mod model;
 
 use std::path::PathBuf;
 
@@ -112,6 +113,11 @@ enum Command {
     },
     /// Compute a deadline on a jurisdiction's working-day calendar.
     Deadline(deadline::DeadlineArgs),
+    /// Train or evaluate the complaint classifier on a CSV with the CFPB columns.
+    Model {
+        #[command(subcommand)]
+        command: model::ModelCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -324,6 +330,7 @@ async fn main() -> anyhow::Result<()> {
     let host = cli.host.as_str();
     match cli.command {
         Command::Up(args) => local::up(args).await,
+        Command::Model { command } => model::run(&command),
         Command::Deadline(args) => {
             println!("{}", deadline::run(&args)?);
             Ok(())

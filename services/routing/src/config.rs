@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use complaints_shared::config::CommonConfig;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::Rules;
+use complaints_shared::classify::ClassifierConfig;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Config {
@@ -16,7 +16,11 @@ pub struct Config {
     pub org_directory: PathBuf,
     /// Department responsible for each category; `default` for the rest.
     pub departments: BTreeMap<String, String>,
-    pub rules: Rules,
+    /// Department whose desk triages complaints the classifier is unsure about.
+    pub triage_department: String,
+    /// Trained classifier artifact (`complaintctl model train`); rules only when absent.
+    pub model_path: PathBuf,
+    pub classifier: ClassifierConfig,
 }
 
 impl Config {
@@ -35,7 +39,9 @@ impl Config {
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect(),
-            rules: Rules::default(),
+            triage_department: "customer_service".into(),
+            model_path: PathBuf::from("models/classifier.json"),
+            classifier: ClassifierConfig::default(),
         };
         Ok(complaints_shared::config::load(defaults, complaints_shared::config::config_path_from_args().as_deref())?)
     }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use complaints_proto::v1 as pb;
 use complaints_proto::v1::event_envelope::Payload;
+use complaints_shared::classify::Classifier;
 use complaints_shared::consumer::{EventHandler, HandlerError};
 use complaints_shared::domain::org::{Involvement, OrgDirectory};
 use complaints_shared::domain::{Channel, Money};
@@ -20,6 +21,7 @@ pub struct Handler {
     pub relay: RelayHandle,
     pub org: Arc<OrgDirectory>,
     pub config: Arc<Config>,
+    pub classifier: Arc<Classifier>,
 }
 
 impl EventHandler for Handler {
@@ -30,7 +32,7 @@ impl EventHandler for Handler {
         let amount = Money::parse("amount_involved", received.amount_involved.as_ref())
             .map_err(|e| HandlerError::Poison(e.to_string()))?;
         let triage = triage(
-            &self.config.rules,
+            &self.classifier,
             &Complaint {
                 channel: Channel::from_proto(received.channel),
                 summary: &received.summary,
@@ -40,13 +42,16 @@ impl EventHandler for Handler {
                 tags: &received.tags,
             },
         );
-        let department = self
-            .config
-            .departments
-            .get(&triage.category)
-            .or_else(|| self.config.departments.get("default"))
-            .cloned()
-            .unwrap_or_default();
+        let department = if triage.needs_human_triage {
+            self.config.triage_department.clone()
+        } else {
+            self.config
+                .departments
+                .get(&triage.category)
+                .or_else(|| self.config.departments.get("default"))
+                .cloned()
+                .unwrap_or_default()
+        };
         let caseloads = store::caseloads(tx).await?;
         let involvement = Involvement { staff: &received.staff_involved, branch: &received.branch_involved };
         let choice = choose_handler(&self.org, &department, &involvement, |id| caseloads.get(id).copied().unwrap_or(0))
@@ -80,7 +85,14 @@ impl EventHandler for Handler {
             recused_staff: choice.recused.clone(),
         });
         outbox::enqueue(tx, SERVICE, subject, assigned).await?;
-        tracing::info!(grade = triage.grade.as_str(), category = %triage.category, department = %choice.department, handler_id = %choice.handler_id, "complaint assigned");
+        tracing::info!(
+            grade = triage.grade.as_str(),
+            category = %triage.category,
+            human_triage = triage.needs_human_triage,
+            department = %choice.department,
+            handler_id = %choice.handler_id,
+            "complaint assigned"
+        );
         Ok(())
     }
 

@@ -10,6 +10,7 @@ pub mod store;
 use std::sync::Arc;
 
 use complaints_proto::v1::routing_server::RoutingServer;
+use complaints_shared::classify::Classifier;
 use complaints_shared::domain::org::OrgDirectory;
 use complaints_shared::events::names;
 use complaints_shared::service::Service;
@@ -21,6 +22,20 @@ pub const SERVICE: &str = "routing";
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// The trained model at `model_path` when present (a broken artifact stops start-up rather
+/// than silently degrading); the classifier's rules alone otherwise.
+fn load_classifier(config: &Config) -> anyhow::Result<Classifier> {
+    let classifier = if config.model_path.exists() {
+        Classifier::load(&config.model_path)?
+    } else {
+        tracing::warn!(path = %config.model_path.display(), "no classifier model; triage by rules only");
+        Classifier::rules_only()
+    };
+    let classifier = classifier.with_config(config.classifier.clone());
+    tracing::info!(model_version = %classifier.model_version(), "classifier ready");
+    Ok(classifier)
+}
+
 pub struct Application;
 
 impl Application {
@@ -29,9 +44,10 @@ impl Application {
         token: CancellationToken,
     ) -> anyhow::Result<impl std::future::Future<Output = anyhow::Result<()>>> {
         let org = Arc::new(OrgDirectory::load(&config.org_directory)?);
+        let classifier = Arc::new(load_classifier(&config)?);
         let mut service = Service::start(SERVICE, &config.common, &MIGRATIONS, token).await?;
         let plumbing = service.plumbing.clone();
-        let handler = consumers::Handler { relay: plumbing.relay.clone(), org, config: Arc::new(config.clone()) };
+        let handler = consumers::Handler { relay: plumbing.relay.clone(), org, config: Arc::new(config.clone()), classifier };
         let consumer = plumbing.consumer(&[names::RECEIVED], handler).await?;
         service.spawn(consumer.run(service.token()));
         Ok(service.run(RoutingServer::new(grpc::RoutingApi { plumbing })))

@@ -3,6 +3,7 @@
 //! Services depend on this crate and on `complaints-proto`, never on each other.
 
 pub mod calendar;
+pub mod classify;
 pub mod config;
 pub mod consumer;
 pub mod dlq;

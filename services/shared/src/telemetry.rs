@@ -47,7 +47,8 @@ pub fn init(service: &str, otlp_endpoint: Option<&str>, log_format: &str) -> any
     let fmt = if log_format == "json" {
         tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr).boxed()
     } else {
-        tracing_subscriber::fmt::layer().with_writer(std::io::stderr).boxed()
+        let colours = std::io::IsTerminal::is_terminal(&std::io::stderr());
+        tracing_subscriber::fmt::layer().with_ansi(colours).with_writer(std::io::stderr).boxed()
     };
     tracing_subscriber::registry()
         .with(filter)
