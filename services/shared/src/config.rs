@@ -87,3 +87,30 @@ pub fn config_path_from_args() -> Option<PathBuf> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_overrides_defaults_and_environment_overrides_the_file() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let file = directory.path().join("routing.toml");
+        std::fs::write(&file, "nats_url = \"nats://broker:4222\"\nmax_deliver = 3\nlog_format = \"json\"\n").expect("write");
+        // Only this test sets this variable.
+        std::env::set_var("CMS_STREAM_MAX_AGE_DAYS", "90");
+        let loaded: CommonConfig = load(CommonConfig::defaults_for("routing"), Some(&file)).expect("load");
+        std::env::remove_var("CMS_STREAM_MAX_AGE_DAYS");
+        assert_eq!(loaded.nats_url, "nats://broker:4222");
+        assert_eq!(loaded.max_deliver, 3);
+        assert_eq!(loaded.log_format, "json");
+        assert_eq!(loaded.stream_max_age_days, 90);
+        assert_eq!(loaded.grpc_addr, "127.0.0.1:50052", "untouched defaults stay");
+    }
+
+    #[test]
+    fn a_missing_file_is_an_error_not_silently_defaults() {
+        let missing = Path::new("/nonexistent/cms.toml");
+        assert!(load(CommonConfig::defaults_for("intake"), Some(missing)).is_err());
+    }
+}
