@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use prost::Message;
 
+/// Messages whose generated `Debug` would print personal data in clear.
+const PERSONAL_DATA_MESSAGES: [&str; 2] = ["CustomerContact", "Customer"];
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files = [
         "complaints/v1/common.proto",
@@ -25,6 +28,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .build_server(true)
         .build_client(true)
+        // Messages holding personal data get a masking Debug in src/lib.rs instead.
+        .skip_debug(PERSONAL_DATA_MESSAGES.iter().map(|m| format!(".complaints.v1.{m}")))
         .compile_fds(descriptor_set)?;
     Ok(())
 }

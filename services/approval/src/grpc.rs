@@ -6,7 +6,7 @@ use complaints_proto::v1 as pb;
 use complaints_proto::v1::approval_server::Approval as ApprovalRpc;
 use complaints_proto::v1::event_envelope::Payload;
 use complaints_shared::domain::org::{Involvement, OrgDirectory};
-use complaints_shared::grpc::{internal, FieldError};
+use complaints_shared::grpc::{internal, store_error, FieldError};
 use complaints_shared::outbox::{self, Subject};
 use complaints_shared::service::Plumbing;
 use complaints_shared::store::Tx;
@@ -25,6 +25,9 @@ fn required<'a>(field: &str, value: &'a str) -> Result<&'a str, Status> {
     let value = value.trim();
     if value.is_empty() {
         return Err(FieldError::new(field, "is required").into());
+    }
+    if value.chars().count() > 2000 {
+        return Err(FieldError::new(field, "must be at most 2000 characters").into());
     }
     Ok(value)
 }
@@ -66,7 +69,11 @@ impl ApprovalApi {
             .await
             .map_err(internal)?
             .ok_or_else(|| Status::not_found(format!("no proposal awaits approval for {number}")))?;
-        let (staff, branch) = store::involvement(&mut tx, &approval.complaint_id).await.map_err(internal)?;
+        // Without the complaint's details recusal cannot be checked: refuse rather than guess.
+        let (staff, branch) = store::involvement(&mut tx, &approval.complaint_id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| Status::failed_precondition("the complaint's details have not reached approval yet; retry shortly"))?;
         let involvement = Involvement { staff: &staff, branch: &branch };
         let role = may_sign(&self.org, approval.level, approval.status, &approval.proposed_by, &approval.signed_by, approver_id, &involvement)
             .map_err(refusal_status)?;
@@ -100,9 +107,12 @@ impl ApprovalRpc for ApprovalApi {
     #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]
     async fn approve(&self, request: Request<pb::DecideRequest>) -> Result<Response<pb::ApprovalView>, Status> {
         let request = request.into_inner();
+        if request.comment.chars().count() > 2000 {
+            return Err(FieldError::new("comment", "must be at most 2000 characters").into());
+        }
         let (mut tx, mut approval, role) = self.begin(&request).await?;
         let approver_id = request.approver_id.trim();
-        store::sign(&mut tx, &approval, role, approver_id, "approved", request.comment.trim()).await.map_err(internal)?;
+        store::sign(&mut tx, &approval, role, approver_id, "approved", request.comment.trim()).await.map_err(store_error)?;
         approval.signed_by.push(approver_id.to_owned());
         if approval.signed_by.len() == approval.level.required_roles().len() {
             store::set_status(&mut tx, &approval.proposal_id, ApprovalStatus::Approved).await.map_err(internal)?;
@@ -127,7 +137,7 @@ impl ApprovalRpc for ApprovalApi {
         let reason = required("comment", &request.comment)?.to_owned();
         let (mut tx, approval, role) = self.begin(&request).await?;
         let approver_id = request.approver_id.trim();
-        store::sign(&mut tx, &approval, role, approver_id, "returned", &reason).await.map_err(internal)?;
+        store::sign(&mut tx, &approval, role, approver_id, "returned", &reason).await.map_err(store_error)?;
         store::set_status(&mut tx, &approval.proposal_id, ApprovalStatus::Returned).await.map_err(internal)?;
         let payload = Payload::ResolutionReturned(pb::ResolutionReturned {
             proposal_id: approval.proposal_id.clone(),

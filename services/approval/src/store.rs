@@ -123,8 +123,9 @@ pub async fn save_involvement(tx: &mut Tx, complaint_id: &str, staff: &[String],
     Ok(())
 }
 
-/// Staff named and branch involved in a complaint (empty when not known).
-pub async fn involvement(tx: &mut Tx, complaint_id: &str) -> Result<(Vec<String>, String), sqlx::Error> {
+/// Staff named and branch involved in a complaint; `None` until approval has seen the
+/// complaint's `received` event.
+pub async fn involvement(tx: &mut Tx, complaint_id: &str) -> Result<Option<(Vec<String>, String)>, sqlx::Error> {
     let row = sqlx::query("SELECT staff_involved, branch_involved FROM involvements WHERE complaint_id = $1")
         .bind(complaint_id)
         .fetch_optional(&mut **tx)
@@ -132,8 +133,8 @@ pub async fn involvement(tx: &mut Tx, complaint_id: &str) -> Result<(Vec<String>
     match row {
         Some(row) => {
             let staff: String = row.try_get("staff_involved")?;
-            Ok((serde_json::from_str(&staff).unwrap_or_default(), row.try_get("branch_involved")?))
+            Ok(Some((serde_json::from_str(&staff).unwrap_or_default(), row.try_get("branch_involved")?)))
         }
-        None => Ok((Vec::new(), String::new())),
+        None => Ok(None),
     }
 }

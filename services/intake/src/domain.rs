@@ -148,9 +148,32 @@ impl NewComplaint {
             if item.description.chars().count() > 1000 {
                 return Err(FieldError::new(format!("evidence[{index}].description"), "must be at most 1000 characters"));
             }
+            if item.reference.chars().count() > 500 {
+                return Err(FieldError::new(format!("evidence[{index}].reference"), "must be at most 500 characters"));
+            }
             evidence.push(Evidence { kind, description: item.description.clone(), reference: item.reference.clone() });
         }
         let receiving_staff = request.receiving_staff.trim().to_owned();
+        if receiving_staff.chars().count() > 64 {
+            return Err(FieldError::new("receiving_staff", "must be at most 64 characters"));
+        }
+        if request.evidence.len() > 50 {
+            return Err(FieldError::new("evidence", "at most 50 items"));
+        }
+        if request.staff_involved.len() > 20 {
+            return Err(FieldError::new("staff_involved", "at most 20 staff"));
+        }
+        for (index, staff) in request.staff_involved.iter().enumerate() {
+            if staff.chars().count() > 64 {
+                return Err(FieldError::new(format!("staff_involved[{index}]"), "must be at most 64 characters"));
+            }
+        }
+        if request.branch_involved.chars().count() > 64 {
+            return Err(FieldError::new("branch_involved", "must be at most 64 characters"));
+        }
+        if request.tags.len() > 20 {
+            return Err(FieldError::new("tags", "at most 20 tags"));
+        }
         if channel.is_staffed() && receiving_staff.is_empty() {
             return Err(FieldError::new("receiving_staff", format!("is required for the {} channel", channel.as_str())));
         }

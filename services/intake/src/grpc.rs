@@ -5,7 +5,7 @@
 use complaints_proto::v1 as pb;
 use complaints_proto::v1::intake_server::Intake;
 use complaints_shared::domain::masking;
-use complaints_shared::grpc::{internal, FieldError};
+use complaints_shared::grpc::{internal, store_error, FieldError};
 use complaints_shared::service::Plumbing;
 use tonic::{Request, Response, Status};
 
@@ -53,6 +53,13 @@ fn view(complaint: &StoredComplaint) -> pb::ComplaintView {
             .map(|(minor_units, currency)| pb::Money { minor_units, currency }),
         received_at: complaints_shared::format_ms(complaint.received_at_ms),
     }
+}
+
+fn bounded_text(field: &str, value: &str, max_chars: usize) -> Result<(), Status> {
+    if value.chars().count() > max_chars {
+        return Err(FieldError::new(field, format!("must be at most {max_chars} characters")).into());
+    }
+    Ok(())
 }
 
 fn required(field: &str, value: &str) -> Result<(), Status> {
@@ -118,6 +125,8 @@ impl Intake for IntakeApi {
         if !request.accept && request.comment.trim().is_empty() {
             return Err(FieldError::new("comment", "an objection must say what the customer objects to").into());
         }
+        bounded_text("comment", &request.comment, 2000)?;
+        bounded_text("recorded_by", &request.recorded_by, 64)?;
         let complaint = self.load("", &request.complaint_number).await?;
         let mut tx = self.plumbing.pool.begin().await.map_err(internal)?;
         let current = store::find_in(&mut tx, &complaint.complaint_id).await.map_err(internal)?.ok_or_else(|| Status::not_found("complaint not found"))?;
@@ -128,9 +137,12 @@ impl Intake for IntakeApi {
                 current.status.as_str()
             )));
         }
-        store::record_response(&mut tx, &current, request.accept, request.comment.trim(), request.recorded_by.trim())
+        let recorded = store::record_response(&mut tx, &current, request.accept, request.comment.trim(), request.recorded_by.trim())
             .await
-            .map_err(internal)?;
+            .map_err(store_error)?;
+        if !recorded {
+            return Err(Status::aborted("the complaint changed concurrently; read it again"));
+        }
         tx.commit().await.map_err(internal)?;
         self.plumbing.relay.notify();
         let updated = self.load(&current.complaint_id, "").await?;
@@ -158,9 +170,12 @@ impl Intake for IntakeApi {
                 current.status.as_str()
             )));
         }
-        store::record_follow_up(&mut tx, &current, satisfaction, request.accepts_outcome, request.recorded_by.trim())
+        let recorded = store::record_follow_up(&mut tx, &current, satisfaction, request.accepts_outcome, request.recorded_by.trim())
             .await
-            .map_err(internal)?;
+            .map_err(store_error)?;
+        if !recorded {
+            return Err(Status::aborted("the complaint changed concurrently; read it again"));
+        }
         tx.commit().await.map_err(internal)?;
         self.plumbing.relay.notify();
         let updated = self.load(&current.complaint_id, "").await?;

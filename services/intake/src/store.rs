@@ -10,8 +10,8 @@ use sqlx::{AnyPool, Row};
 use crate::domain::{NewComplaint, Status};
 use crate::SERVICE;
 
-/// A stored complaint as intake needs it back.
-#[derive(Debug, Clone)]
+/// A stored complaint as intake needs it back. No `Debug`: it holds personal data in clear.
+#[derive(Clone)]
 pub struct StoredComplaint {
     pub complaint_id: String,
     pub complaint_number: String,
@@ -191,6 +191,19 @@ pub async fn register(pool: &AnyPool, prefix: &str, complaint: &NewComplaint) ->
     Ok(Registered::New(stored))
 }
 
+/// Moves the complaint from `from` to `to` inside `tx`; `false` when it was no longer in `from`
+/// (a concurrent command won), so check-then-act races cannot both succeed.
+pub async fn transition(tx: &mut Tx, complaint_id: &str, from: Status, to: Status) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query("UPDATE complaints SET status = $1, updated_at_ms = $2 WHERE complaint_id = $3 AND status = $4")
+        .bind(to.as_str())
+        .bind(complaints_shared::now_ms())
+        .bind(complaint_id)
+        .bind(from.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
 /// Sets the status inside `tx`.
 pub async fn set_status(tx: &mut Tx, complaint_id: &str, status: Status) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE complaints SET status = $1, updated_at_ms = $2 WHERE complaint_id = $3")
@@ -202,14 +215,19 @@ pub async fn set_status(tx: &mut Tx, complaint_id: &str, status: Status) -> Resu
     Ok(())
 }
 
-/// Records the customer's answer and emits `customer_responded`.
+/// Records the customer's answer and emits `customer_responded`; `false` (nothing written) when
+/// the complaint no longer awaits an answer.
 pub async fn record_response(
     tx: &mut Tx,
     complaint: &StoredComplaint,
     accept: bool,
     comment: &str,
     recorded_by: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<bool, sqlx::Error> {
+    let next = if accept { Status::Accepted } else { Status::Objected };
+    if !transition(tx, &complaint.complaint_id, Status::AwaitingResponse, next).await? {
+        return Ok(false);
+    }
     let response = if accept { pb::CustomerResponse::Accepted } else { pb::CustomerResponse::Objected };
     sqlx::query(
         "INSERT INTO customer_responses (response_id, complaint_id, response, comment, recorded_by, recorded_at_ms) \
@@ -223,24 +241,27 @@ pub async fn record_response(
     .bind(complaints_shared::now_ms())
     .execute(&mut **tx)
     .await?;
-    set_status(tx, &complaint.complaint_id, if accept { Status::Accepted } else { Status::Objected }).await?;
     let payload = Payload::CustomerResponded(pb::CustomerResponded {
         response: response as i32,
         comment: comment.to_owned(),
         recorded_by: recorded_by.to_owned(),
     });
     outbox::enqueue(tx, SERVICE, subject(complaint), payload).await?;
-    Ok(())
+    Ok(true)
 }
 
-/// Records the follow-up answer, closes the complaint and emits both events.
+/// Records the follow-up answer, closes the complaint and emits both events; `false` (nothing
+/// written) when the complaint is not awaiting its follow-up.
 pub async fn record_follow_up(
     tx: &mut Tx,
     complaint: &StoredComplaint,
     satisfaction: pb::Satisfaction,
     accepts_outcome: bool,
     recorded_by: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<bool, sqlx::Error> {
+    if !transition(tx, &complaint.complaint_id, Status::Executed, Status::Closed).await? {
+        return Ok(false);
+    }
     sqlx::query(
         "INSERT INTO follow_ups (complaint_id, satisfaction, accepts_outcome, recorded_by, recorded_at_ms) \
          VALUES ($1, $2, $3, $4, $5)",
@@ -252,7 +273,6 @@ pub async fn record_follow_up(
     .bind(complaints_shared::now_ms())
     .execute(&mut **tx)
     .await?;
-    set_status(tx, &complaint.complaint_id, Status::Closed).await?;
     let follow_up = Payload::FollowUpRecorded(pb::FollowUpRecorded {
         satisfaction: satisfaction as i32,
         accepts_outcome,
@@ -261,7 +281,7 @@ pub async fn record_follow_up(
     outbox::enqueue(tx, SERVICE, subject(complaint), follow_up).await?;
     let closed = Payload::Closed(pb::ComplaintClosed { reason: "follow-up recorded".into() });
     outbox::enqueue(tx, SERVICE, subject(complaint), closed).await?;
-    Ok(())
+    Ok(true)
 }
 
 fn subject(complaint: &StoredComplaint) -> Subject<'_> {

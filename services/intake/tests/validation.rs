@@ -123,6 +123,17 @@ fn cases() -> Vec<(&'static str, Mutation, &'static str)> {
         ("received_at format", |r| r.received_at = "yesterday".into(), "received_at"),
         ("received_at not in the future", |r| r.received_at = "2999-01-01T00:00:00Z".into(), "received_at"),
         ("tag length", |r| r.tags = vec![String::new()], "tags[0]"),
+        ("tag count", |r| r.tags = vec!["t".into(); 21], "tags"),
+        ("receiving staff length", |r| r.receiving_staff = "s".repeat(65), "receiving_staff"),
+        ("staff involved count", |r| r.staff_involved = vec!["S".into(); 21], "staff_involved"),
+        ("staff involved length", |r| r.staff_involved = vec!["s".repeat(65)], "staff_involved[0]"),
+        ("branch involved length", |r| r.branch_involved = "b".repeat(65), "branch_involved"),
+        ("evidence count", |r| r.evidence = vec![pb::EvidenceItem { kind: "photo".into(), ..Default::default() }; 51], "evidence"),
+        (
+            "evidence reference length",
+            |r| r.evidence = vec![pb::EvidenceItem { kind: "photo".into(), reference: "x".repeat(501), ..Default::default() }],
+            "evidence[0].reference",
+        ),
     ]
 }
 

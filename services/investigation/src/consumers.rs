@@ -9,7 +9,7 @@ use complaints_shared::events::Event;
 use complaints_shared::outbox::{self, RelayHandle, Subject};
 use complaints_shared::store::Tx;
 
-use crate::domain::next_status;
+use crate::domain::{next_status, Transition};
 use crate::store;
 use crate::SERVICE;
 
@@ -37,13 +37,21 @@ impl EventHandler for Handler {
             .await?
             .ok_or_else(|| HandlerError::Poison(format!("no case for complaint {}", envelope.complaint_id)))?;
         match next_status(case.status, &event.payload, case.proposal_id.as_deref()) {
-            Some(status) => {
+            Transition::To(status) => {
                 store::set_status(tx, &case.complaint_id, status).await?;
                 tracing::info!(status = status.as_str(), "case status updated");
+                Ok(())
             }
-            None => tracing::info!(status = case.status.as_str(), event = event.name(), "event does not change the case"),
+            Transition::Stale => {
+                tracing::info!(status = case.status.as_str(), event = event.name(), "event is past; case unchanged");
+                Ok(())
+            }
+            Transition::Early => Err(HandlerError::Retry(anyhow::anyhow!(
+                "case is {}; {} arrived before the step it follows",
+                case.status.as_str(),
+                event.name()
+            ))),
         }
-        Ok(())
     }
 
     fn committed(&self) {

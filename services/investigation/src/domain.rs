@@ -72,6 +72,9 @@ impl Resolution {
             if value.trim().is_empty() {
                 return Err(FieldError::new(field, "is required"));
             }
+            if value.chars().count() > 4000 {
+                return Err(FieldError::new(field, "must be at most 4000 characters"));
+            }
         }
         Ok(Self {
             resolution_type: kind as i32,
@@ -98,26 +101,43 @@ impl Resolution {
     }
 }
 
-/// The status an incoming event moves a case to; `None` when it does not apply in `current`.
-pub fn next_status(current: CaseStatus, payload: &pb::event_envelope::Payload, proposal_id: Option<&str>) -> Option<CaseStatus> {
+/// What an incoming event does to a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    /// Move the case to this status.
+    To(CaseStatus),
+    /// The case is past what the event is about (an old proposal, a repeat): nothing to do.
+    Stale,
+    /// The event assumes a step the case has not reached yet (it overtook another event):
+    /// try again later.
+    Early,
+}
+
+/// The transition an incoming event causes in a case in `current` status.
+pub fn next_status(current: CaseStatus, payload: &pb::event_envelope::Payload, proposal_id: Option<&str>) -> Transition {
     use pb::event_envelope::Payload;
     match payload {
-        Payload::ResolutionApproved(approved) if current == CaseStatus::Proposed && proposal_id == Some(approved.proposal_id.as_str()) => {
-            Some(CaseStatus::Approved)
+        Payload::ResolutionApproved(decided) if proposal_id == Some(decided.proposal_id.as_str()) && current == CaseStatus::Proposed => {
+            Transition::To(CaseStatus::Approved)
         }
-        Payload::ResolutionReturned(returned) if current == CaseStatus::Proposed && proposal_id == Some(returned.proposal_id.as_str()) => {
-            Some(CaseStatus::Investigating)
+        Payload::ResolutionReturned(decided) if proposal_id == Some(decided.proposal_id.as_str()) && current == CaseStatus::Proposed => {
+            Transition::To(CaseStatus::Investigating)
         }
-        Payload::CustomerResponded(responded) if current == CaseStatus::Approved => {
-            match pb::CustomerResponse::try_from(responded.response) {
-                Ok(pb::CustomerResponse::Accepted) => Some(CaseStatus::AwaitingExecution),
+        Payload::ResolutionApproved(_) | Payload::ResolutionReturned(_) => Transition::Stale,
+        Payload::CustomerResponded(responded) => match current {
+            // The approval that precedes any answer has not been applied yet.
+            CaseStatus::Proposed => Transition::Early,
+            CaseStatus::Approved => match pb::CustomerResponse::try_from(responded.response) {
+                Ok(pb::CustomerResponse::Accepted) => Transition::To(CaseStatus::AwaitingExecution),
                 // An objection reopens the case for re-review.
-                Ok(pb::CustomerResponse::Objected) => Some(CaseStatus::Investigating),
-                _ => None,
-            }
-        }
-        Payload::Closed(_) => Some(CaseStatus::Closed),
-        _ => None,
+                Ok(pb::CustomerResponse::Objected) => Transition::To(CaseStatus::Investigating),
+                _ => Transition::Stale,
+            },
+            _ => Transition::Stale,
+        },
+        Payload::Closed(_) if current == CaseStatus::Closed => Transition::Stale,
+        Payload::Closed(_) => Transition::To(CaseStatus::Closed),
+        _ => Transition::Stale,
     }
 }
 
@@ -129,16 +149,18 @@ mod tests {
     #[test]
     fn approval_of_another_proposal_changes_nothing() {
         let approved = Payload::ResolutionApproved(pb::ResolutionApproved { proposal_id: "p1".into(), ..Default::default() });
-        assert_eq!(next_status(CaseStatus::Proposed, &approved, Some("p1")), Some(CaseStatus::Approved));
-        assert_eq!(next_status(CaseStatus::Proposed, &approved, Some("p2")), None);
+        assert_eq!(next_status(CaseStatus::Proposed, &approved, Some("p1")), Transition::To(CaseStatus::Approved));
+        assert_eq!(next_status(CaseStatus::Proposed, &approved, Some("p2")), Transition::Stale);
     }
 
     #[test]
     fn objection_reopens_acceptance_awaits_execution() {
         let objected = Payload::CustomerResponded(pb::CustomerResponded { response: pb::CustomerResponse::Objected as i32, ..Default::default() });
         let accepted = Payload::CustomerResponded(pb::CustomerResponded { response: pb::CustomerResponse::Accepted as i32, ..Default::default() });
-        assert_eq!(next_status(CaseStatus::Approved, &objected, None), Some(CaseStatus::Investigating));
-        assert_eq!(next_status(CaseStatus::Approved, &accepted, None), Some(CaseStatus::AwaitingExecution));
+        assert_eq!(next_status(CaseStatus::Approved, &objected, None), Transition::To(CaseStatus::Investigating));
+        assert_eq!(next_status(CaseStatus::Approved, &accepted, None), Transition::To(CaseStatus::AwaitingExecution));
+        assert_eq!(next_status(CaseStatus::Proposed, &accepted, None), Transition::Early, "overtook the approval");
+        assert_eq!(next_status(CaseStatus::AwaitingExecution, &accepted, None), Transition::Stale);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use complaints_proto::v1 as pb;
 use complaints_proto::v1::event_envelope::Payload;
 use complaints_proto::v1::investigation_server::Investigation;
-use complaints_shared::grpc::{internal, FieldError};
+use complaints_shared::grpc::{internal, store_error, FieldError};
 use complaints_shared::outbox::{self, Subject};
 use complaints_shared::service::Plumbing;
 use complaints_shared::store::Tx;
@@ -24,8 +24,14 @@ fn required<'a>(field: &str, value: &'a str) -> Result<&'a str, Status> {
     if value.is_empty() {
         return Err(FieldError::new(field, "is required").into());
     }
+    if value.chars().count() > MAX_TEXT_CHARS {
+        return Err(FieldError::new(field, format!("must be at most {MAX_TEXT_CHARS} characters")).into());
+    }
     Ok(value)
 }
+
+/// Longest free text accepted in any field (events must stay well below the broker's limit).
+const MAX_TEXT_CHARS: usize = 4000;
 
 fn evidence_view(evidence: &Evidence) -> pb::EvidenceView {
     pb::EvidenceView {
@@ -99,6 +105,9 @@ impl Investigation for InvestigationApi {
     async fn register_evidence(&self, request: Request<pb::RegisterEvidenceRequest>) -> Result<Response<pb::EvidenceView>, Status> {
         let request = request.into_inner();
         let kind = required("kind", &request.kind)?;
+        if request.description.chars().count() > MAX_TEXT_CHARS {
+            return Err(FieldError::new("description", format!("must be at most {MAX_TEXT_CHARS} characters")).into());
+        }
         let registered_by = required("registered_by", &request.registered_by)?;
         if request.content.is_empty() {
             return Err(FieldError::new("content", "is required: the evidence itself, so its hash can be fixed").into());
@@ -111,7 +120,7 @@ impl Investigation for InvestigationApi {
         let sha256 = hex::encode(Sha256::digest(&request.content));
         let evidence = store::add_evidence(&mut tx, &case.complaint_id, kind, request.description.trim(), &request.content, &sha256, registered_by)
             .await
-            .map_err(internal)?;
+            .map_err(store_error)?;
         let payload = Payload::EvidenceRegistered(pb::EvidenceRegistered {
             evidence_number: u32::try_from(evidence.evidence_number).unwrap_or(u32::MAX),
             sha256: sha256.clone(),
@@ -144,7 +153,9 @@ impl Investigation for InvestigationApi {
             return Err(Status::failed_precondition("record at least one finding before proposing a resolution"));
         }
         let proposal_id = uuid::Uuid::now_v7().to_string();
-        store::set_proposal(&mut tx, &case.complaint_id, &proposal_id, &resolution, proposed_by).await.map_err(internal)?;
+        if !store::set_proposal(&mut tx, &case.complaint_id, &proposal_id, &resolution, proposed_by).await.map_err(store_error)? {
+            return Err(Status::aborted("the case changed concurrently; read it again"));
+        }
         let payload = Payload::ResolutionProposed(pb::ResolutionProposed {
             proposal_id: proposal_id.clone(),
             resolution: Some(resolution.to_proto()),
@@ -162,7 +173,9 @@ impl Investigation for InvestigationApi {
         let executed_by = required("executed_by", &request.executed_by)?;
         let reference = required("reference", &request.reference)?;
         let (mut tx, case) = self.begin(&request.complaint_number, &[CaseStatus::AwaitingExecution], "record execution").await?;
-        store::record_execution(&mut tx, &case.complaint_id, executed_by, reference).await.map_err(internal)?;
+        if !store::record_execution(&mut tx, &case.complaint_id, executed_by, reference).await.map_err(store_error)? {
+            return Err(Status::aborted("the case changed concurrently; read it again"));
+        }
         let payload = Payload::RemedyExecuted(pb::RemedyExecuted {
             executed_by: executed_by.to_owned(),
             reference: reference.to_owned(),

@@ -99,10 +99,12 @@ pub async fn set_status(tx: &mut Tx, complaint_id: &str, status: CaseStatus) -> 
     Ok(())
 }
 
-pub async fn set_proposal(tx: &mut Tx, complaint_id: &str, proposal_id: &str, resolution: &Resolution, proposed_by: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
+/// Records a proposal on a case still under investigation; `false` when it no longer is (a
+/// concurrent proposal won).
+pub async fn set_proposal(tx: &mut Tx, complaint_id: &str, proposal_id: &str, resolution: &Resolution, proposed_by: &str) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
         "UPDATE cases SET status = $1, proposal_id = $2, resolution = $3, proposed_by = $4, updated_at_ms = $5 \
-         WHERE complaint_id = $6",
+         WHERE complaint_id = $6 AND status = 'investigating'",
     )
     .bind(CaseStatus::Proposed.as_str())
     .bind(proposal_id)
@@ -112,7 +114,7 @@ pub async fn set_proposal(tx: &mut Tx, complaint_id: &str, proposal_id: &str, re
     .bind(complaint_id)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(result.rows_affected() == 1)
 }
 
 /// Adds an item to the evidence register with the next number of the case.
@@ -190,7 +192,18 @@ pub async fn findings(executor: impl sqlx::Executor<'_, Database = sqlx::Any>, c
     rows.iter().map(|row| row.try_get("finding")).collect()
 }
 
-pub async fn record_execution(tx: &mut Tx, complaint_id: &str, executed_by: &str, reference: &str) -> Result<(), sqlx::Error> {
+/// Records the execution of an accepted remedy; `false` when the case no longer awaits it.
+pub async fn record_execution(tx: &mut Tx, complaint_id: &str, executed_by: &str, reference: &str) -> Result<bool, sqlx::Error> {
+    let moved = sqlx::query("UPDATE cases SET status = $1, updated_at_ms = $2 WHERE complaint_id = $3 AND status = $4")
+        .bind(CaseStatus::Executed.as_str())
+        .bind(complaints_shared::now_ms())
+        .bind(complaint_id)
+        .bind(CaseStatus::AwaitingExecution.as_str())
+        .execute(&mut **tx)
+        .await?;
+    if moved.rows_affected() != 1 {
+        return Ok(false);
+    }
     sqlx::query("INSERT INTO executions (complaint_id, executed_by, reference, executed_at_ms) VALUES ($1, $2, $3, $4)")
         .bind(complaint_id)
         .bind(executed_by)
@@ -198,5 +211,5 @@ pub async fn record_execution(tx: &mut Tx, complaint_id: &str, executed_by: &str
         .bind(complaints_shared::now_ms())
         .execute(&mut **tx)
         .await?;
-    set_status(tx, complaint_id, CaseStatus::Executed).await
+    Ok(true)
 }

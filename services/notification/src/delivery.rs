@@ -65,8 +65,18 @@ impl Gateway {
             Self::Spool { directory } => {
                 let path = directory.join(format!("{}.json", delivery.delivery_id));
                 let temporary = directory.join(format!(".{}.tmp", delivery.delivery_id));
-                tokio::fs::write(&temporary, serde_json::to_vec_pretty(&body)?).await?;
-                tokio::fs::rename(&temporary, &path).await?;
+                let bytes = serde_json::to_vec_pretty(&body)?;
+                let directory = directory.clone();
+                // Durable before it is recorded as delivered: file, rename, directory entry.
+                tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+                    use std::io::Write as _;
+                    let mut file = std::fs::File::create(&temporary)?;
+                    file.write_all(&bytes)?;
+                    file.sync_all()?;
+                    std::fs::rename(&temporary, &path)?;
+                    std::fs::File::open(&directory)?.sync_all()
+                })
+                .await??;
                 Ok(())
             }
         }

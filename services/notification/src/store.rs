@@ -5,7 +5,8 @@ use sqlx::{AnyPool, Row};
 
 use crate::domain::{Kind, Message};
 
-#[derive(Debug, Clone)]
+/// No `Debug`: personal data.
+#[derive(Clone)]
 pub struct Contact {
     pub name: String,
     pub phone: String,
@@ -13,7 +14,8 @@ pub struct Contact {
     pub channel: String,
 }
 
-#[derive(Debug, Clone)]
+/// No `Debug`: the recipient is personal data.
+#[derive(Clone)]
 pub struct Delivery {
     pub delivery_id: String,
     pub complaint_id: String,

@@ -4,6 +4,7 @@
 //! with back-off and dead-lettered on the last delivery, so nothing is dropped silently.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer::pull, AckKind};
@@ -160,7 +161,7 @@ impl<H: EventHandler> ConsumerRunner<H> {
                 if !inbox::claim(&mut tx, &self.name, &event.envelope.event_id, message.subject.as_str()).await? {
                     return Ok::<_, HandlerError>(false);
                 }
-                self.handler.handle(&mut tx, event).await?;
+                self.guarded(&mut tx, event).await?;
                 Ok(true)
             }
             .instrument(span)
@@ -187,7 +188,11 @@ impl<H: EventHandler> ConsumerRunner<H> {
     pub async fn process(&self, message: jetstream::Message) -> Outcome {
         let (delivered, stream_sequence) = match message.info() {
             Ok(info) => (info.delivered, info.stream_sequence),
-            Err(_) => (1, 0),
+            Err(error) => {
+                tracing::warn!(consumer = %self.name, %error, "message without JetStream metadata; retrying");
+                ack(&message, AckKind::Nak(Some(Duration::from_secs(1)))).await;
+                return Outcome::Retrying;
+            }
         };
         let event = match Event::decode(&message.payload) {
             Ok(event) => event,
@@ -230,9 +235,18 @@ impl<H: EventHandler> ConsumerRunner<H> {
             tx.rollback().await?;
             return Ok(false);
         }
-        self.handler.handle(&mut tx, event).await?;
+        self.guarded(&mut tx, event).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Runs the handler, turning a panic into a poison verdict so one bad event cannot crash
+    /// the service in a loop.
+    async fn guarded(&self, tx: &mut Tx, event: &Event) -> Result<(), HandlerError> {
+        match AssertUnwindSafe(self.handler.handle(tx, event)).catch_unwind().await {
+            Ok(result) => result,
+            Err(_) => Err(HandlerError::Poison("the handler panicked on this event".into())),
+        }
     }
 
     /// Publishes the message to `cms.dlq.<consumer>` with the reason, then terminates it.
@@ -253,7 +267,8 @@ impl<H: EventHandler> ConsumerRunner<H> {
             ack(message, AckKind::Term).await;
             Outcome::DeadLettered
         } else {
-            // Could not park it: leave it for redelivery rather than lose it.
+            // Could not park it: JetStream redelivers without limit, so it comes back.
+            tracing::warn!(consumer = %self.name, stream_sequence, "cannot publish the dead letter; will retry");
             ack(message, AckKind::Nak(Some(Duration::from_secs(5)))).await;
             Outcome::Retrying
         }

@@ -79,6 +79,16 @@ where
     Ok(())
 }
 
+/// Maps a store error: a unique-key conflict means a concurrent command won (`ABORTED`, the
+/// caller may retry); anything else is `INTERNAL`.
+pub fn store_error(error: sqlx::Error) -> tonic::Status {
+    if error.as_database_error().is_some_and(|e| e.is_unique_violation()) {
+        tracing::info!(%error, "concurrent update lost a unique-key race");
+        return tonic::Status::aborted("a concurrent update changed this record; read it again and retry");
+    }
+    internal(error)
+}
+
 /// Maps an unexpected internal error to `INTERNAL`, logging the detail once and sending none.
 pub fn internal(error: impl std::fmt::Display) -> tonic::Status {
     tracing::error!(error = %error, "internal error");

@@ -22,9 +22,9 @@ pub async fn connect(url: &str, name: &str) -> anyhow::Result<async_nats::Client
     Ok(client)
 }
 
-/// Creates (or finds) the event stream and the dead-letter stream.
+/// Creates the event stream and the dead-letter stream, or updates them to this configuration.
 pub async fn ensure_streams(js: &jetstream::Context, max_age_days: u64) -> anyhow::Result<()> {
-    js.get_or_create_stream(stream::Config {
+    js.create_or_update_stream(stream::Config {
         name: EVENTS_STREAM.to_owned(),
         subjects: vec![format!("{EVENT_SUBJECT_PREFIX}>"), format!("{REPLAY_SUBJECT_PREFIX}>")],
         storage: stream::StorageType::File,
@@ -35,7 +35,7 @@ pub async fn ensure_streams(js: &jetstream::Context, max_age_days: u64) -> anyho
     })
     .await
     .map_err(|e| anyhow::anyhow!("cannot create stream {EVENTS_STREAM}: {e}"))?;
-    js.get_or_create_stream(stream::Config {
+    js.create_or_update_stream(stream::Config {
         name: DEAD_LETTER_STREAM.to_owned(),
         subjects: vec![format!("{DEAD_LETTER_SUBJECT_PREFIX}>")],
         storage: stream::StorageType::File,
@@ -48,31 +48,31 @@ pub async fn ensure_streams(js: &jetstream::Context, max_age_days: u64) -> anyho
     Ok(())
 }
 
-/// Creates (or finds) the durable pull consumer `name` on the event stream, filtered to the
-/// given event names plus its own replay subject.
+/// Creates the durable pull consumer `name` on the event stream, filtered to the given event
+/// names plus its own replay subject, or updates an existing one to this configuration (so an
+/// upgrade that consumes a new event takes effect).
+///
+/// JetStream redelivers without limit: the consumer runner counts deliveries itself and
+/// dead-letters at its own limit, so a message is never dropped by the server.
 pub async fn ensure_consumer(
     js: &jetstream::Context,
     name: &str,
     event_names: &[&str],
-    max_deliver: i64,
 ) -> anyhow::Result<jetstream::consumer::Consumer<pull::Config>> {
     let stream = js.get_stream(EVENTS_STREAM).await?;
     let mut filter_subjects: Vec<String> =
         event_names.iter().map(|event| format!("{EVENT_SUBJECT_PREFIX}{event}")).collect();
     filter_subjects.push(format!("{REPLAY_SUBJECT_PREFIX}{name}.>"));
     let consumer = stream
-        .get_or_create_consumer(
-            name,
-            pull::Config {
-                durable_name: Some(name.to_owned()),
-                filter_subjects,
-                ack_policy: jetstream::consumer::AckPolicy::Explicit,
-                ack_wait: Duration::from_secs(30),
-                max_deliver,
-                max_ack_pending: 1000,
-                ..Default::default()
-            },
-        )
+        .create_consumer(pull::Config {
+            durable_name: Some(name.to_owned()),
+            filter_subjects,
+            ack_policy: jetstream::consumer::AckPolicy::Explicit,
+            ack_wait: Duration::from_secs(30),
+            max_deliver: -1,
+            max_ack_pending: 1000,
+            ..Default::default()
+        })
         .await
         .map_err(|e| anyhow::anyhow!("cannot create consumer {name}: {e}"))?;
     Ok(consumer)

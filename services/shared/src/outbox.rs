@@ -19,6 +19,9 @@ use crate::events::{headers, subject_for, SCHEMA_VERSION};
 use crate::store::Tx;
 use crate::telemetry;
 
+/// Largest encoded event accepted into the outbox (NATS refuses payloads over 1 MiB by default).
+pub const MAX_EVENT_BYTES: usize = 256 * 1024;
+
 /// Identifies the complaint an event belongs to.
 #[derive(Debug, Clone)]
 pub struct Subject<'a> {
@@ -67,6 +70,15 @@ pub async fn enqueue(
         complaint_number: complaint.complaint_number.to_owned(),
         payload: Some(payload),
     };
+    let encoded = envelope.encode_to_vec();
+    if encoded.len() > MAX_EVENT_BYTES {
+        // Request validation keeps events far below this; refusing here protects the relay,
+        // which could never publish it past the broker's payload limit.
+        return Err(sqlx::Error::Protocol(format!(
+            "{subject} event of {} bytes exceeds the {MAX_EVENT_BYTES}-byte limit",
+            encoded.len()
+        )));
+    }
     sqlx::query(
         "INSERT INTO outbox (event_id, subject, complaint_id, payload, traceparent, tracestate, created_at_ms) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -74,7 +86,7 @@ pub async fn enqueue(
     .bind(&event_id)
     .bind(&subject)
     .bind(complaint.complaint_id)
-    .bind(BASE64.encode(envelope.encode_to_vec()))
+    .bind(BASE64.encode(&encoded))
     .bind(&traceparent)
     .bind(&tracestate)
     .bind(now)

@@ -38,8 +38,7 @@ impl Plumbing {
 
     /// The durable consumer named after the service, for `event_names`.
     pub async fn consumer<H: EventHandler>(&self, event_names: &[&str], handler: H) -> anyhow::Result<ConsumerRunner<H>> {
-        let consumer =
-            crate::nats::ensure_consumer(&self.jetstream, self.service, event_names, self.config.max_deliver).await?;
+        let consumer = crate::nats::ensure_consumer(&self.jetstream, self.service, event_names).await?;
         Ok(ConsumerRunner {
             name: self.service.to_owned(),
             pool: self.pool.clone(),
@@ -112,11 +111,14 @@ impl Service {
 pub struct Tasks {
     set: JoinSet<anyhow::Result<()>>,
     token: CancellationToken,
+    /// The relay stops only after every other task has, so its final pass publishes what they
+    /// committed while draining.
+    relay: Option<(CancellationToken, tokio::task::JoinHandle<()>)>,
 }
 
 impl Tasks {
     pub fn new(token: CancellationToken) -> Self {
-        Self { set: JoinSet::new(), token }
+        Self { set: JoinSet::new(), token, relay: None }
     }
 
     pub fn token(&self) -> CancellationToken {
@@ -133,11 +135,9 @@ impl Tasks {
     /// Runs the outbox relay of `plumbing` until the token is cancelled.
     pub fn spawn_relay(&mut self, plumbing: &Plumbing) {
         let relay = plumbing.relay();
-        let token = self.token.clone();
-        self.set.spawn(async move {
-            relay.run(token).await;
-            Ok(())
-        });
+        let token = CancellationToken::new();
+        let handle = tokio::spawn(relay.run(token.clone()));
+        self.relay = Some((token, handle));
     }
 
     /// Waits for every task; a failing task cancels the rest.
@@ -154,6 +154,10 @@ impl Tasks {
                 self.token.cancel();
                 first_error.get_or_insert(error);
             }
+        }
+        if let Some((token, handle)) = self.relay.take() {
+            token.cancel();
+            let _ = handle.await;
         }
         match first_error {
             Some(error) => Err(error),
