@@ -221,3 +221,68 @@ async fn answers_out_of_turn_are_refused() {
     assert!(missing.message().starts_with("recorded_by:"), "{}", missing.message());
     running.token.cancel();
 }
+
+#[tokio::test]
+async fn of_two_racing_answers_exactly_one_is_recorded() {
+    use complaints_proto::v1::event_envelope::Payload;
+    use prost::Message;
+    let mut running = start_intake().await;
+    let submitted = running.client.submit_complaint(valid()).await.expect("submit").into_inner();
+    // Tell intake the result was sent, as notification would.
+    let envelope = pb::EventEnvelope {
+        event_id: "01900000-0000-7000-8000-000000000001".into(),
+        complaint_id: submitted.complaint_id.clone(),
+        occurred_at_ms: complaints_shared::now_ms(),
+        producer: "notification".into(),
+        schema_version: 1,
+        complaint_number: submitted.complaint_number.clone(),
+        payload: Some(Payload::CustomerNotified(pb::CustomerNotified {
+            delivery_id: "d1".into(),
+            kind: pb::NotificationKind::Result as i32,
+            channel: pb::Channel::Sms as i32,
+        })),
+        ..Default::default()
+    };
+    let js = async_nats::jetstream::new(async_nats::connect(running._nats.url()).await.expect("nats"));
+    js.publish("cms.complaint.customer_notified", envelope.encode_to_vec().into()).await.expect("publish").await.expect("ack");
+    let number = submitted.complaint_number.clone();
+    complaints_shared::testing::eventually("awaiting the customer's answer", std::time::Duration::from_secs(30), || {
+        let mut client = running.client.clone();
+        let number = number.clone();
+        async move {
+            let view = client.get_complaint(pb::GetComplaintRequest { complaint_number: number, ..Default::default() }).await.ok()?;
+            (view.get_ref().status == "awaiting_response").then_some(())
+        }
+    })
+    .await;
+    let answer = |accept: bool| {
+        let mut client = running.client.clone();
+        let number = number.clone();
+        async move {
+            client
+                .respond_to_resolution(pb::RespondToResolutionRequest {
+                    complaint_number: number,
+                    accept,
+                    comment: if accept { String::new() } else { "amount too low".into() },
+                    recorded_by: "CS-001".into(),
+                })
+                .await
+        }
+    };
+    let (accepted, objected) = tokio::join!(answer(true), answer(false));
+    let outcomes = [accepted.is_ok(), objected.is_ok()];
+    assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 1, "exactly one answer wins: {outcomes:?}");
+    for result in [&accepted, &objected] {
+        if let Err(status) = result {
+            assert!(matches!(status.code(), Code::FailedPrecondition | Code::Aborted), "{status:?}");
+        }
+    }
+    let pool = sqlx::any::AnyPoolOptions::new().connect(&running.stores.url(intake::SERVICE)).await.expect("store");
+    let responses: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customer_responses").fetch_one(&pool).await.expect("count");
+    let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE subject = 'cms.complaint.customer_responded'")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!((responses, events), (1, 1));
+    running.token.cancel();
+}
