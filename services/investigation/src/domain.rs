@@ -172,6 +172,6 @@ mod tests {
             execution_method: "e".into(),
             ..Default::default()
         };
-        assert_eq!(Resolution::parse(Some(&proposal)).unwrap_err().field, "resolution.amount");
+        assert_eq!(Resolution::parse(Some(&proposal)).expect_err("no amount").field, "resolution.amount");
     }
 }

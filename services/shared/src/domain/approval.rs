@@ -56,7 +56,7 @@ pub struct ApprovalBands(pub BTreeMap<String, Bands>);
 impl Default for ApprovalBands {
     fn default() -> Self {
         let mut bands = BTreeMap::new();
-        bands.insert("CNY".to_owned(), Bands { department_head_below: 1_000_00, branch_vice_president_up_to: 10_000_00 });
+        bands.insert("CNY".to_owned(), Bands { department_head_below: 1_000 * 100, branch_vice_president_up_to: 10_000 * 100 });
         Self(bands)
     }
 }
