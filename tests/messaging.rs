@@ -35,9 +35,8 @@ async fn snapshot(platform: &Platform) -> Vec<(String, i64)> {
     rows
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn redelivered_events_change_nothing() {
-    let platform = Platform::start(Backend::Sqlite).await;
+async fn redelivered_events_change_nothing(backend: Backend) {
+    let platform = Platform::start(backend).await;
     let mut intake = platform.intake().await;
     let submitted = intake.submit_complaint(sample_complaint("redeliver-1")).await.expect("submit").into_inner();
     let analytics = platform.analytics().await;
@@ -77,9 +76,8 @@ async fn redelivered_events_change_nothing() {
     assert_eq!(platform.sink.all().len(), deliveries_before, "no notification sent again");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn poison_messages_are_dead_lettered_and_can_be_replayed() {
-    let platform = Platform::start(Backend::Sqlite).await;
+async fn poison_messages_are_dead_lettered_and_can_be_replayed(backend: Backend) {
+    let platform = Platform::start(backend).await;
     let js = jetstream_of(&platform).await;
     // Garbage on a subject four consumers read: routing, approval, notification, analytics.
     js.publish(events::subject(events::names::RECEIVED), vec![0xff, 0x00, 0x13, 0x37].into())
@@ -134,4 +132,24 @@ async fn poison_messages_are_dead_lettered_and_can_be_replayed() {
     for service in SERVICES {
         assert_eq!(platform.count(service, "SELECT COUNT(*) FROM outbox WHERE published_at_ms IS NULL").await, 0);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redelivery_is_a_no_op_on_sqlite() {
+    redelivered_events_change_nothing(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redelivery_is_a_no_op_on_postgres() {
+    redelivered_events_change_nothing(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poison_is_dead_lettered_on_sqlite() {
+    poison_messages_are_dead_lettered_and_can_be_replayed(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poison_is_dead_lettered_on_postgres() {
+    poison_messages_are_dead_lettered_and_can_be_replayed(Backend::Postgres).await;
 }
