@@ -99,29 +99,34 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
         bail!("org directory {} not found (run from the repository root or pass --org-directory)", org.display());
     }
     let mut children = Children(Vec::new());
-    let nats_url = format!("nats://127.0.0.1:{}", args.nats_port);
-    if listening(args.nats_port) {
-        let client = async_nats::connect(&nats_url).await.with_context(|| format!("connecting to {nats_url}"))?;
+    let mut nats_port = args.nats_port;
+    if listening(nats_port) {
+        let url = format!("nats://127.0.0.1:{nats_port}");
+        let client = async_nats::connect(&url).await.with_context(|| format!("connecting to {url}"))?;
         let version = client.server_info().version;
         if version_below_2_10(&version) {
-            bail!(
-                "the nats-server on {nats_url} is {version}; 2.10 or newer is needed. Stop it, or pass \
-                 --nats-port with a free port to start a current one here"
-            );
+            // An old server (e.g. Debian's 2.9) holds the port: run a current one beside it.
+            nats_port = (nats_port + 1..nats_port + 100)
+                .find(|port| !listening(*port))
+                .context("no free port for a nats-server")?;
+            println!("the nats-server on {url} is {version} (2.10 or newer is needed); starting one on port {nats_port}");
+        } else {
+            println!("using the nats-server {version} already listening on {url}");
         }
-        println!("using the nats-server {version} already listening on {nats_url}");
-    } else {
+    }
+    let nats_url = format!("nats://127.0.0.1:{nats_port}");
+    if !listening(nats_port) {
         let binary = find_nats_server()?;
         let log = logs.join("nats-server.log");
         let child = Command::new(&binary)
-            .args(["-js", "-a", "127.0.0.1", "-p", &args.nats_port.to_string(), "-sd"])
+            .args(["-js", "-a", "127.0.0.1", "-p", &nats_port.to_string(), "-sd"])
             .arg(data.join("jetstream"))
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log)?)
             .spawn()
             .with_context(|| format!("starting {binary}"))?;
         children.0.push(("nats-server".to_owned(), child));
-        wait_for_port("nats-server", args.nats_port, &log)?;
+        wait_for_port("nats-server", nats_port, &log)?;
         println!("started nats-server on {nats_url}");
     }
     let bin_dir = std::env::current_exe()?.parent().context("binary directory")?.to_path_buf();
@@ -158,11 +163,12 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
     println!("  {:<14} {}", "logs", logs.display());
     println!("\ntry: complaintctl submit --channel app --name \"Li Si\" --id-number 11010519491231002X --phone 13812345678 \\");
     println!("       --summary \"Annual fee charged\" --description \"Charged after closing the card\" --demand refund --amount \"500.00 CNY\"");
-    println!("press Ctrl-C to stop");
+    println!("press Ctrl-C (or send SIGTERM) to stop");
+    let stop = complaints_shared::shutdown::on_signal();
     let mut interval = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => break,
+            _ = stop.cancelled() => break,
             _ = interval.tick() => {
                 for (name, child) in &mut children.0 {
                     if let Ok(Some(status)) = child.try_wait() {
