@@ -2,7 +2,7 @@
 
 use complaints_proto::v1 as pb;
 use complaints_proto::v1::analytics_server::Analytics;
-use complaints_shared::grpc::{internal, FieldError};
+use complaints_shared::grpc::{internal, required};
 use complaints_shared::service::Plumbing;
 use tonic::{Request, Response, Status};
 
@@ -20,10 +20,8 @@ fn entries(rows: Vec<(String, i64)>) -> Vec<pb::CountEntry> {
 impl Analytics for AnalyticsApi {
     async fn get_timeline(&self, request: Request<pb::GetTimelineRequest>) -> Result<Response<pb::Timeline>, Status> {
         let request = request.into_inner();
-        let key = if request.complaint_id.trim().is_empty() { request.complaint_number.trim() } else { request.complaint_id.trim() };
-        if key.is_empty() {
-            return Err(FieldError::new("complaint_number", "is required").into());
-        }
+        let key = if request.complaint_id.trim().is_empty() { &request.complaint_number } else { &request.complaint_id };
+        let key = required("complaint_number", key, usize::MAX)?;
         let pool = &self.plumbing.pool;
         let (complaint_id, complaint_number, status) =
             store::summary(pool, key).await.map_err(internal)?.ok_or_else(|| Status::not_found(format!("complaint {key} not known")))?;

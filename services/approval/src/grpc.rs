@@ -6,7 +6,7 @@ use complaints_proto::v1 as pb;
 use complaints_proto::v1::approval_server::Approval as ApprovalRpc;
 use complaints_proto::v1::event_envelope::Payload;
 use complaints_shared::domain::org::{Involvement, OrgDirectory};
-use complaints_shared::grpc::{internal, store_error, FieldError};
+use complaints_shared::grpc::{at_most, internal, required, store_error};
 use complaints_shared::outbox::{self, Subject};
 use complaints_shared::service::Plumbing;
 use complaints_shared::store::Tx;
@@ -21,16 +21,8 @@ pub struct ApprovalApi {
     pub org: Arc<OrgDirectory>,
 }
 
-fn required<'a>(field: &str, value: &'a str) -> Result<&'a str, Status> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Err(FieldError::new(field, "is required").into());
-    }
-    if value.chars().count() > 2000 {
-        return Err(FieldError::new(field, "must be at most 2000 characters").into());
-    }
-    Ok(value)
-}
+/// Longest text accepted in any field.
+const MAX_TEXT_CHARS: usize = 2000;
 
 fn view(approval: &Approval) -> pb::ApprovalView {
     let roles = approval.level.required_roles();
@@ -62,8 +54,8 @@ fn refusal_status(refusal: Refusal) -> Status {
 impl ApprovalApi {
     /// Loads the latest proposal and checks that `approver_id` may sign it next.
     async fn begin(&self, request: &pb::DecideRequest) -> Result<(Tx, Approval, &'static str), Status> {
-        let number = required("complaint_number", &request.complaint_number)?;
-        let approver_id = required("approver_id", &request.approver_id)?;
+        let number = required("complaint_number", &request.complaint_number, MAX_TEXT_CHARS)?;
+        let approver_id = required("approver_id", &request.approver_id, MAX_TEXT_CHARS)?;
         let mut tx = self.plumbing.pool.begin().await.map_err(internal)?;
         let approval = store::latest(&mut tx, number)
             .await
@@ -94,7 +86,7 @@ impl ApprovalApi {
 impl ApprovalRpc for ApprovalApi {
     async fn get_approval(&self, request: Request<pb::GetApprovalRequest>) -> Result<Response<pb::ApprovalView>, Status> {
         let number = request.into_inner().complaint_number;
-        let number = required("complaint_number", &number)?;
+        let number = required("complaint_number", &number, MAX_TEXT_CHARS)?;
         let mut tx = self.plumbing.pool.begin().await.map_err(internal)?;
         let approval = store::latest(&mut tx, number)
             .await
@@ -107,9 +99,7 @@ impl ApprovalRpc for ApprovalApi {
     #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]
     async fn approve(&self, request: Request<pb::DecideRequest>) -> Result<Response<pb::ApprovalView>, Status> {
         let request = request.into_inner();
-        if request.comment.chars().count() > 2000 {
-            return Err(FieldError::new("comment", "must be at most 2000 characters").into());
-        }
+        at_most("comment", &request.comment, MAX_TEXT_CHARS)?;
         let (mut tx, mut approval, role) = self.begin(&request).await?;
         let approver_id = request.approver_id.trim();
         store::sign(&mut tx, &approval, role, approver_id, "approved", request.comment.trim()).await.map_err(store_error)?;
@@ -134,7 +124,7 @@ impl ApprovalRpc for ApprovalApi {
     #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]
     async fn return_for_rework(&self, request: Request<pb::DecideRequest>) -> Result<Response<pb::ApprovalView>, Status> {
         let request = request.into_inner();
-        let reason = required("comment", &request.comment)?.to_owned();
+        let reason = required("comment", &request.comment, MAX_TEXT_CHARS)?.to_owned();
         let (mut tx, approval, role) = self.begin(&request).await?;
         let approver_id = request.approver_id.trim();
         store::sign(&mut tx, &approval, role, approver_id, "returned", &reason).await.map_err(store_error)?;

@@ -3,7 +3,7 @@
 
 use complaints_proto::v1 as pb;
 use complaints_shared::domain::{Channel, Money};
-use complaints_shared::grpc::FieldError;
+use complaints_shared::grpc::{at_most, required, FieldError};
 use sha2::{Digest, Sha256};
 
 /// Demands a customer can make (SPEC §4).
@@ -125,7 +125,7 @@ impl NewComplaint {
     /// Validates a submission received at `now_ms`, allowing `max_skew_ms` of clock skew.
     pub fn parse(request: &pb::SubmitComplaintRequest, now_ms: i64, max_skew_ms: i64) -> Result<Self, FieldError> {
         let request_key = request.request_key.trim();
-        require("request_key", request_key)?;
+        required("request_key", request_key, usize::MAX)?;
         if request_key.len() > 128 || !request_key.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(FieldError::new("request_key", "must be 1 to 128 printable ASCII characters without spaces"));
         }
@@ -139,24 +139,16 @@ impl NewComplaint {
             return Err(FieldError::new("demand", format!("must be one of {}", DEMANDS.join(", "))));
         }
         let amount_involved = Money::parse("amount_involved", request.amount_involved.as_ref())?;
-        if request.product_hint.chars().count() > 100 {
-            return Err(FieldError::new("product_hint", "must be at most 100 characters"));
-        }
+        at_most("product_hint", &request.product_hint, 100)?;
         let mut evidence = Vec::with_capacity(request.evidence.len());
         for (index, item) in request.evidence.iter().enumerate() {
             let kind = bounded(&format!("evidence[{index}].kind"), &item.kind, 64)?;
-            if item.description.chars().count() > 1000 {
-                return Err(FieldError::new(format!("evidence[{index}].description"), "must be at most 1000 characters"));
-            }
-            if item.reference.chars().count() > 500 {
-                return Err(FieldError::new(format!("evidence[{index}].reference"), "must be at most 500 characters"));
-            }
+            at_most(format!("evidence[{index}].description"), &item.description, 1000)?;
+            at_most(format!("evidence[{index}].reference"), &item.reference, 500)?;
             evidence.push(Evidence { kind, description: item.description.clone(), reference: item.reference.clone() });
         }
         let receiving_staff = request.receiving_staff.trim().to_owned();
-        if receiving_staff.chars().count() > 64 {
-            return Err(FieldError::new("receiving_staff", "must be at most 64 characters"));
-        }
+        at_most("receiving_staff", &receiving_staff, 64)?;
         if request.evidence.len() > 50 {
             return Err(FieldError::new("evidence", "at most 50 items"));
         }
@@ -164,13 +156,9 @@ impl NewComplaint {
             return Err(FieldError::new("staff_involved", "at most 20 staff"));
         }
         for (index, staff) in request.staff_involved.iter().enumerate() {
-            if staff.chars().count() > 64 {
-                return Err(FieldError::new(format!("staff_involved[{index}]"), "must be at most 64 characters"));
-            }
+            at_most(format!("staff_involved[{index}]"), staff, 64)?;
         }
-        if request.branch_involved.chars().count() > 64 {
-            return Err(FieldError::new("branch_involved", "must be at most 64 characters"));
-        }
+        at_most("branch_involved", &request.branch_involved, 64)?;
         if request.tags.len() > 20 {
             return Err(FieldError::new("tags", "at most 20 tags"));
         }
@@ -218,21 +206,8 @@ impl NewComplaint {
     }
 }
 
-fn require(field: &str, value: &str) -> Result<(), FieldError> {
-    if value.trim().is_empty() {
-        Err(FieldError::new(field, "is required"))
-    } else {
-        Ok(())
-    }
-}
-
 fn bounded(field: &str, value: &str, max_chars: usize) -> Result<String, FieldError> {
-    require(field, value)?;
-    let value = value.trim();
-    if value.chars().count() > max_chars {
-        return Err(FieldError::new(field, format!("must be at most {max_chars} characters")));
-    }
-    Ok(value.to_owned())
+    Ok(required(field, value, max_chars)?.to_owned())
 }
 
 fn parse_customer(customer: Option<&pb::Customer>) -> Result<Customer, FieldError> {
@@ -245,7 +220,7 @@ fn parse_customer(customer: Option<&pb::Customer>) -> Result<Customer, FieldErro
         _ => return Err(FieldError::new("customer.id_type", "must be id_card, passport or business_licence")),
     };
     let id_number = customer.id_number.trim().to_ascii_uppercase();
-    require("customer.id_number", &id_number)?;
+    required("customer.id_number", &id_number, usize::MAX)?;
     validate_id_number(id_type, &id_number)?;
     let phone: String = customer.phone.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
     if !phone.is_empty() {
@@ -274,9 +249,7 @@ fn parse_customer(customer: Option<&pb::Customer>) -> Result<Customer, FieldErro
                 .ok_or_else(|| FieldError::new("customer.preferred_channel", "is not a known channel"))?,
         ),
     };
-    if customer.address.chars().count() > 500 {
-        return Err(FieldError::new("customer.address", "must be at most 500 characters"));
-    }
+    at_most("customer.address", &customer.address, 500)?;
     Ok(Customer {
         name,
         id_type,

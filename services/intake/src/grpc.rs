@@ -5,7 +5,7 @@
 use complaints_proto::v1 as pb;
 use complaints_proto::v1::intake_server::Intake;
 use complaints_shared::domain::masking;
-use complaints_shared::grpc::{internal, store_error, FieldError};
+use complaints_shared::grpc::{at_most, internal, required, store_error, FieldError};
 use complaints_shared::service::Plumbing;
 use tonic::{Request, Response, Status};
 
@@ -53,20 +53,6 @@ fn view(complaint: &StoredComplaint) -> pb::ComplaintView {
             .map(|(minor_units, currency)| pb::Money { minor_units, currency }),
         received_at: complaints_shared::format_ms(complaint.received_at_ms),
     }
-}
-
-fn bounded_text(field: &str, value: &str, max_chars: usize) -> Result<(), Status> {
-    if value.chars().count() > max_chars {
-        return Err(FieldError::new(field, format!("must be at most {max_chars} characters")).into());
-    }
-    Ok(())
-}
-
-fn required(field: &str, value: &str) -> Result<(), Status> {
-    if value.trim().is_empty() {
-        return Err(FieldError::new(field, "is required").into());
-    }
-    Ok(())
 }
 
 #[tonic::async_trait]
@@ -120,13 +106,13 @@ impl Intake for IntakeApi {
         request: Request<pb::RespondToResolutionRequest>,
     ) -> Result<Response<pb::ComplaintView>, Status> {
         let request = request.into_inner();
-        required("complaint_number", &request.complaint_number)?;
-        required("recorded_by", &request.recorded_by)?;
+        required("complaint_number", &request.complaint_number, usize::MAX)?;
+        required("recorded_by", &request.recorded_by, usize::MAX)?;
         if !request.accept && request.comment.trim().is_empty() {
             return Err(FieldError::new("comment", "an objection must say what the customer objects to").into());
         }
-        bounded_text("comment", &request.comment, 2000)?;
-        bounded_text("recorded_by", &request.recorded_by, 64)?;
+        at_most("comment", &request.comment, 2000)?;
+        at_most("recorded_by", &request.recorded_by, 64)?;
         let complaint = self.load("", &request.complaint_number).await?;
         let mut tx = self.plumbing.pool.begin().await.map_err(internal)?;
         let current = store::find_in(&mut tx, &complaint.complaint_id).await.map_err(internal)?.ok_or_else(|| Status::not_found("complaint not found"))?;
@@ -152,8 +138,8 @@ impl Intake for IntakeApi {
     #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]
     async fn record_follow_up(&self, request: Request<pb::RecordFollowUpRequest>) -> Result<Response<pb::ComplaintView>, Status> {
         let request = request.into_inner();
-        required("complaint_number", &request.complaint_number)?;
-        required("recorded_by", &request.recorded_by)?;
+        required("complaint_number", &request.complaint_number, usize::MAX)?;
+        required("recorded_by", &request.recorded_by, usize::MAX)?;
         let satisfaction = match pb::Satisfaction::try_from(request.satisfaction) {
             Ok(pb::Satisfaction::Unspecified) | Err(_) => {
                 return Err(FieldError::new("satisfaction", "must be satisfied, basically_satisfied or dissatisfied").into())

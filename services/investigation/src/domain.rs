@@ -2,7 +2,7 @@
 
 use complaints_proto::v1 as pb;
 use complaints_shared::domain::Money;
-use complaints_shared::grpc::FieldError;
+use complaints_shared::grpc::{at_most, required, FieldError};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,12 +69,8 @@ impl Resolution {
             ("resolution.basis", &resolution.basis),
             ("resolution.execution_method", &resolution.execution_method),
         ] {
-            if value.trim().is_empty() {
-                return Err(FieldError::new(field, "is required"));
-            }
-            if value.chars().count() > 4000 {
-                return Err(FieldError::new(field, "must be at most 4000 characters"));
-            }
+            required(field, value, usize::MAX)?;
+            at_most(field, value, 4000)?;
         }
         Ok(Self {
             resolution_type: kind as i32,

@@ -3,7 +3,7 @@
 use complaints_proto::v1 as pb;
 use complaints_proto::v1::event_envelope::Payload;
 use complaints_proto::v1::investigation_server::Investigation;
-use complaints_shared::grpc::{internal, store_error, FieldError};
+use complaints_shared::grpc::{at_most, internal, required, store_error, FieldError};
 use complaints_shared::outbox::{self, Subject};
 use complaints_shared::service::Plumbing;
 use complaints_shared::store::Tx;
@@ -17,17 +17,6 @@ use crate::{Config, SERVICE};
 pub struct InvestigationApi {
     pub plumbing: Plumbing,
     pub config: Config,
-}
-
-fn required<'a>(field: &str, value: &'a str) -> Result<&'a str, Status> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Err(FieldError::new(field, "is required").into());
-    }
-    if value.chars().count() > MAX_TEXT_CHARS {
-        return Err(FieldError::new(field, format!("must be at most {MAX_TEXT_CHARS} characters")).into());
-    }
-    Ok(value)
 }
 
 /// Longest free text accepted in any field (events must stay well below the broker's limit).
@@ -51,7 +40,7 @@ fn subject(case: &Case) -> Subject<'_> {
 impl InvestigationApi {
     /// Opens a transaction and loads the case, requiring one of `allowed` statuses.
     async fn begin(&self, complaint_number: &str, allowed: &[CaseStatus], action: &str) -> Result<(Tx, Case), Status> {
-        let number = required("complaint_number", complaint_number)?;
+        let number = required("complaint_number", complaint_number, MAX_TEXT_CHARS)?;
         let mut tx = self.plumbing.pool.begin().await.map_err(internal)?;
         let case = store::case_in(&mut tx, number)
             .await
@@ -98,17 +87,15 @@ const OPEN: [CaseStatus; 2] = [CaseStatus::Investigating, CaseStatus::Proposed];
 impl Investigation for InvestigationApi {
     async fn get_case(&self, request: Request<pb::GetCaseRequest>) -> Result<Response<pb::CaseView>, Status> {
         let number = request.into_inner().complaint_number;
-        Ok(Response::new(self.view(required("complaint_number", &number)?).await?))
+        Ok(Response::new(self.view(required("complaint_number", &number, MAX_TEXT_CHARS)?).await?))
     }
 
     #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]
     async fn register_evidence(&self, request: Request<pb::RegisterEvidenceRequest>) -> Result<Response<pb::EvidenceView>, Status> {
         let request = request.into_inner();
-        let kind = required("kind", &request.kind)?;
-        if request.description.chars().count() > MAX_TEXT_CHARS {
-            return Err(FieldError::new("description", format!("must be at most {MAX_TEXT_CHARS} characters")).into());
-        }
-        let registered_by = required("registered_by", &request.registered_by)?;
+        let kind = required("kind", &request.kind, MAX_TEXT_CHARS)?;
+        at_most("description", &request.description, MAX_TEXT_CHARS)?;
+        let registered_by = required("registered_by", &request.registered_by, MAX_TEXT_CHARS)?;
         if request.content.is_empty() {
             return Err(FieldError::new("content", "is required: the evidence itself, so its hash can be fixed").into());
         }
@@ -135,8 +122,8 @@ impl Investigation for InvestigationApi {
 
     async fn record_finding(&self, request: Request<pb::RecordFindingRequest>) -> Result<Response<pb::CaseView>, Status> {
         let request = request.into_inner();
-        let finding = required("finding", &request.finding)?;
-        let recorded_by = required("recorded_by", &request.recorded_by)?;
+        let finding = required("finding", &request.finding, MAX_TEXT_CHARS)?;
+        let recorded_by = required("recorded_by", &request.recorded_by, MAX_TEXT_CHARS)?;
         let (mut tx, case) = self.begin(&request.complaint_number, &OPEN, "record a finding").await?;
         store::add_finding(&mut tx, &case.complaint_id, finding, recorded_by).await.map_err(internal)?;
         self.commit(tx).await?;
@@ -146,7 +133,7 @@ impl Investigation for InvestigationApi {
     #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]
     async fn propose_resolution(&self, request: Request<pb::ProposeResolutionRequest>) -> Result<Response<pb::CaseView>, Status> {
         let request = request.into_inner();
-        let proposed_by = required("proposed_by", &request.proposed_by)?;
+        let proposed_by = required("proposed_by", &request.proposed_by, MAX_TEXT_CHARS)?;
         let resolution = Resolution::parse(request.resolution.as_ref())?;
         let (mut tx, case) = self.begin(&request.complaint_number, &[CaseStatus::Investigating], "propose a resolution").await?;
         if store::findings(&mut *tx, &case.complaint_id).await.map_err(internal)?.is_empty() {
@@ -170,8 +157,8 @@ impl Investigation for InvestigationApi {
     #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]
     async fn record_execution(&self, request: Request<pb::RecordExecutionRequest>) -> Result<Response<pb::CaseView>, Status> {
         let request = request.into_inner();
-        let executed_by = required("executed_by", &request.executed_by)?;
-        let reference = required("reference", &request.reference)?;
+        let executed_by = required("executed_by", &request.executed_by, MAX_TEXT_CHARS)?;
+        let reference = required("reference", &request.reference, MAX_TEXT_CHARS)?;
         let (mut tx, case) = self.begin(&request.complaint_number, &[CaseStatus::AwaitingExecution], "record execution").await?;
         if !store::record_execution(&mut tx, &case.complaint_id, executed_by, reference).await.map_err(store_error)? {
             return Err(Status::aborted("the case changed concurrently; read it again"));

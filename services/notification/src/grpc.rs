@@ -3,7 +3,7 @@
 use complaints_proto::v1 as pb;
 use complaints_proto::v1::notification_server::Notification;
 use complaints_shared::domain::{masking, Channel};
-use complaints_shared::grpc::{internal, FieldError};
+use complaints_shared::grpc::{internal, required};
 use complaints_shared::service::Plumbing;
 use tonic::{Request, Response, Status};
 
@@ -16,11 +16,9 @@ pub struct NotificationApi {
 #[tonic::async_trait]
 impl Notification for NotificationApi {
     async fn list_deliveries(&self, request: Request<pb::ListDeliveriesRequest>) -> Result<Response<pb::ListDeliveriesResponse>, Status> {
-        let key = request.into_inner().complaint_id;
-        if key.trim().is_empty() {
-            return Err(FieldError::new("complaint_id", "is required").into());
-        }
-        let deliveries = store::for_complaint(&self.plumbing.pool, key.trim()).await.map_err(internal)?;
+        let request = request.into_inner();
+        let key = required("complaint_id", &request.complaint_id, usize::MAX)?;
+        let deliveries = store::for_complaint(&self.plumbing.pool, key).await.map_err(internal)?;
         let deliveries = deliveries
             .into_iter()
             .map(|d| pb::Delivery {

@@ -3,7 +3,7 @@
 use complaints_proto::v1 as pb;
 use complaints_proto::v1::routing_server::Routing;
 use complaints_shared::domain::Grade;
-use complaints_shared::grpc::{internal, FieldError};
+use complaints_shared::grpc::{internal, required};
 use complaints_shared::service::Plumbing;
 use tonic::{Request, Response, Status};
 
@@ -16,11 +16,9 @@ pub struct RoutingApi {
 #[tonic::async_trait]
 impl Routing for RoutingApi {
     async fn get_assignment(&self, request: Request<pb::GetAssignmentRequest>) -> Result<Response<pb::Assignment>, Status> {
-        let id = request.into_inner().complaint_id;
-        if id.trim().is_empty() {
-            return Err(FieldError::new("complaint_id", "is required").into());
-        }
-        let found = store::find(&self.plumbing.pool, id.trim())
+        let request = request.into_inner();
+        let id = required("complaint_id", &request.complaint_id, usize::MAX)?;
+        let found = store::find(&self.plumbing.pool, id)
             .await
             .map_err(internal)?
             .ok_or_else(|| Status::not_found(format!("no assignment for {id}")))?;

@@ -32,6 +32,25 @@ impl From<FieldError> for tonic::Status {
     }
 }
 
+/// `value` without surrounding white space; an error naming `field` when that is empty or
+/// longer than `max_chars` characters (`usize::MAX`: no bound).
+pub fn required<'a>(field: &str, value: &'a str, max_chars: usize) -> Result<&'a str, FieldError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(FieldError::new(field, "is required"));
+    }
+    at_most(field, value, max_chars)?;
+    Ok(value)
+}
+
+/// An error naming `field` when `value` is longer than `max_chars` characters.
+pub fn at_most(field: impl Into<String>, value: &str, max_chars: usize) -> Result<(), FieldError> {
+    if value.chars().count() > max_chars {
+        return Err(FieldError::new(field, format!("must be at most {max_chars} characters")));
+    }
+    Ok(())
+}
+
 /// Binds `addr` (port 0 picks a free one) and writes the bound address to `addr_file` if given.
 pub async fn bind(addr: &str, addr_file: Option<&Path>) -> anyhow::Result<(TcpListener, SocketAddr)> {
     let listener = TcpListener::bind(addr).await?;
