@@ -33,7 +33,7 @@ pub fn next_status(current: Status, payload: &Payload) -> Option<Status> {
 
 impl EventHandler for Handler {
     async fn handle(&self, tx: &mut Tx, event: &Event) -> Result<(), HandlerError> {
-        let complaint = store::find_in(tx, &event.envelope.complaint_id)
+        let complaint = store::find(&mut **tx, &event.envelope.complaint_id)
             .await?
             .ok_or_else(|| HandlerError::Poison(format!("unknown complaint {}", event.envelope.complaint_id)))?;
         if let Some(status) = next_status(complaint.status, &event.payload) {

@@ -7,6 +7,7 @@ use complaints_proto::v1::intake_server::Intake;
 use complaints_shared::domain::masking;
 use complaints_shared::grpc::{at_most, internal, required, store_error, FieldError};
 use complaints_shared::service::Plumbing;
+use complaints_shared::store::Tx;
 use tonic::{Request, Response, Status};
 
 use crate::domain::{NewComplaint, Status as ComplaintStatus};
@@ -23,14 +24,41 @@ impl IntakeApi {
         Self { plumbing, config }
     }
 
-    async fn load(&self, complaint_id: &str, complaint_number: &str) -> Result<StoredComplaint, Status> {
-        if complaint_id.trim().is_empty() && complaint_number.trim().is_empty() {
-            return Err(FieldError::new("complaint_number", "is required").into());
-        }
-        store::find(&self.plumbing.pool, complaint_id.trim(), complaint_number.trim())
+    /// A complaint by id or number.
+    async fn load(&self, key: &str) -> Result<StoredComplaint, Status> {
+        store::find(&self.plumbing.pool, key)
             .await
             .map_err(internal)?
-            .ok_or_else(|| Status::not_found(format!("complaint {}{} not found", complaint_id.trim(), complaint_number.trim())))
+            .ok_or_else(|| Status::not_found(format!("complaint {key} not found")))
+    }
+
+    /// Opens a transaction and loads the complaint, which must be in `expected` status for
+    /// `action` (the refusal says when the action is taken).
+    async fn begin(&self, number: &str, expected: ComplaintStatus, action: &str) -> Result<(Tx, StoredComplaint), Status> {
+        let mut tx = self.plumbing.pool.begin().await.map_err(internal)?;
+        let current = store::find(&mut *tx, number)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| Status::not_found(format!("complaint {number} not found")))?;
+        if current.status != expected {
+            return Err(Status::failed_precondition(format!(
+                "complaint {} is {}; {action}",
+                current.complaint_number,
+                current.status.as_str()
+            )));
+        }
+        Ok((tx, current))
+    }
+
+    /// Commits a guarded write (`recorded`: it found the complaint still in the expected status)
+    /// and answers with the complaint as it now is.
+    async fn finish(&self, tx: Tx, recorded: bool, complaint_id: &str) -> Result<Response<pb::ComplaintView>, Status> {
+        if !recorded {
+            return Err(Status::aborted("the complaint changed concurrently; read it again"));
+        }
+        tx.commit().await.map_err(internal)?;
+        self.plumbing.relay.notify();
+        Ok(Response::new(view(&self.load(complaint_id).await?)))
     }
 }
 
@@ -96,7 +124,8 @@ impl Intake for IntakeApi {
 
     async fn get_complaint(&self, request: Request<pb::GetComplaintRequest>) -> Result<Response<pb::ComplaintView>, Status> {
         let request = request.into_inner();
-        let complaint = self.load(&request.complaint_id, &request.complaint_number).await?;
+        let key = if request.complaint_id.trim().is_empty() { &request.complaint_number } else { &request.complaint_id };
+        let complaint = self.load(required("complaint_number", key, usize::MAX)?).await?;
         Ok(Response::new(view(&complaint)))
     }
 
@@ -106,39 +135,26 @@ impl Intake for IntakeApi {
         request: Request<pb::RespondToResolutionRequest>,
     ) -> Result<Response<pb::ComplaintView>, Status> {
         let request = request.into_inner();
-        required("complaint_number", &request.complaint_number, usize::MAX)?;
+        let number = required("complaint_number", &request.complaint_number, usize::MAX)?;
         required("recorded_by", &request.recorded_by, usize::MAX)?;
         if !request.accept && request.comment.trim().is_empty() {
             return Err(FieldError::new("comment", "an objection must say what the customer objects to").into());
         }
         at_most("comment", &request.comment, 2000)?;
         at_most("recorded_by", &request.recorded_by, 64)?;
-        let complaint = self.load("", &request.complaint_number).await?;
-        let mut tx = self.plumbing.pool.begin().await.map_err(internal)?;
-        let current = store::find_in(&mut tx, &complaint.complaint_id).await.map_err(internal)?.ok_or_else(|| Status::not_found("complaint not found"))?;
-        if current.status != ComplaintStatus::AwaitingResponse {
-            return Err(Status::failed_precondition(format!(
-                "complaint {} is {}; a response is taken only after the result was sent",
-                current.complaint_number,
-                current.status.as_str()
-            )));
-        }
+        let (mut tx, current) = self
+            .begin(number, ComplaintStatus::AwaitingResponse, "a response is taken only after the result was sent")
+            .await?;
         let recorded = store::record_response(&mut tx, &current, request.accept, request.comment.trim(), request.recorded_by.trim())
             .await
             .map_err(store_error)?;
-        if !recorded {
-            return Err(Status::aborted("the complaint changed concurrently; read it again"));
-        }
-        tx.commit().await.map_err(internal)?;
-        self.plumbing.relay.notify();
-        let updated = self.load(&current.complaint_id, "").await?;
-        Ok(Response::new(view(&updated)))
+        self.finish(tx, recorded, &current.complaint_id).await
     }
 
     #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]
     async fn record_follow_up(&self, request: Request<pb::RecordFollowUpRequest>) -> Result<Response<pb::ComplaintView>, Status> {
         let request = request.into_inner();
-        required("complaint_number", &request.complaint_number, usize::MAX)?;
+        let number = required("complaint_number", &request.complaint_number, usize::MAX)?;
         required("recorded_by", &request.recorded_by, usize::MAX)?;
         let satisfaction = match pb::Satisfaction::try_from(request.satisfaction) {
             Ok(pb::Satisfaction::Unspecified) | Err(_) => {
@@ -146,25 +162,12 @@ impl Intake for IntakeApi {
             }
             Ok(value) => value,
         };
-        let complaint = self.load("", &request.complaint_number).await?;
-        let mut tx = self.plumbing.pool.begin().await.map_err(internal)?;
-        let current = store::find_in(&mut tx, &complaint.complaint_id).await.map_err(internal)?.ok_or_else(|| Status::not_found("complaint not found"))?;
-        if current.status != ComplaintStatus::Executed {
-            return Err(Status::failed_precondition(format!(
-                "complaint {} is {}; the follow-up comes after the remedy is executed",
-                current.complaint_number,
-                current.status.as_str()
-            )));
-        }
+        let (mut tx, current) = self
+            .begin(number, ComplaintStatus::Executed, "the follow-up comes after the remedy is executed")
+            .await?;
         let recorded = store::record_follow_up(&mut tx, &current, satisfaction, request.accepts_outcome, request.recorded_by.trim())
             .await
             .map_err(store_error)?;
-        if !recorded {
-            return Err(Status::aborted("the complaint changed concurrently; read it again"));
-        }
-        tx.commit().await.map_err(internal)?;
-        self.plumbing.relay.notify();
-        let updated = self.load(&current.complaint_id, "").await?;
-        Ok(Response::new(view(&updated)))
+        self.finish(tx, recorded, &current.complaint_id).await
     }
 }

@@ -70,21 +70,14 @@ pub async fn find_by_request_key(pool: &AnyPool, channel: &str, request_key: &st
         .transpose()
 }
 
-pub async fn find(pool: &AnyPool, complaint_id: &str, complaint_number: &str) -> Result<Option<StoredComplaint>, sqlx::Error> {
-    sqlx::query(&format!("{SELECT} WHERE complaint_id = $1 OR complaint_number = $2"))
-        .bind(complaint_id)
-        .bind(complaint_number)
-        .fetch_optional(pool)
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()
-}
-
-pub async fn find_in(tx: &mut Tx, complaint_id: &str) -> Result<Option<StoredComplaint>, sqlx::Error> {
-    sqlx::query(&format!("{SELECT} WHERE complaint_id = $1"))
-        .bind(complaint_id)
-        .fetch_optional(&mut **tx)
+/// A complaint by id or number, through the pool or inside a transaction.
+pub async fn find<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    key: &str,
+) -> Result<Option<StoredComplaint>, sqlx::Error> {
+    sqlx::query(&format!("{SELECT} WHERE complaint_id = $1 OR complaint_number = $1"))
+        .bind(key)
+        .fetch_optional(executor)
         .await?
         .as_ref()
         .map(from_row)
@@ -186,7 +179,7 @@ pub async fn register(pool: &AnyPool, prefix: &str, complaint: &NewComplaint) ->
         received_at_ms: complaint.received_at_ms,
     });
     outbox::enqueue(&mut tx, SERVICE, Subject::new(&complaint_id, &number), payload).await?;
-    let stored = find_in(&mut tx, &complaint_id).await?.ok_or(sqlx::Error::RowNotFound)?;
+    let stored = find(&mut *tx, &complaint_id).await?.ok_or(sqlx::Error::RowNotFound)?;
     tx.commit().await?;
     Ok(Registered::New(stored))
 }

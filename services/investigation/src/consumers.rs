@@ -33,7 +33,7 @@ impl EventHandler for Handler {
             }
             return Ok(());
         }
-        let case = store::case_in(tx, &envelope.complaint_id)
+        let case = store::case(&mut **tx, &envelope.complaint_id)
             .await?
             .ok_or_else(|| HandlerError::Poison(format!("no case for complaint {}", envelope.complaint_id)))?;
         match next_status(case.status, &event.payload, case.proposal_id.as_deref()) {

@@ -42,7 +42,7 @@ impl InvestigationApi {
     async fn begin(&self, complaint_number: &str, allowed: &[CaseStatus], action: &str) -> Result<(Tx, Case), Status> {
         let number = required("complaint_number", complaint_number, MAX_TEXT_CHARS)?;
         let mut tx = self.plumbing.pool.begin().await.map_err(internal)?;
-        let case = store::case_in(&mut tx, number)
+        let case = store::case(&mut *tx, number)
             .await
             .map_err(internal)?
             .ok_or_else(|| Status::not_found(format!("no case for complaint {number}")))?;

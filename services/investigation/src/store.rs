@@ -49,21 +49,11 @@ fn case_from_row(row: &sqlx::any::AnyRow) -> Result<Case, sqlx::Error> {
 const SELECT_CASE: &str = "SELECT complaint_id, complaint_number, status, handler_id, department, proposal_id, \
     resolution, proposed_by, traceparent FROM cases";
 
-/// Loads a case by id or number inside `tx`.
-pub async fn case_in(tx: &mut Tx, key: &str) -> Result<Option<Case>, sqlx::Error> {
+/// A case by complaint id or number, through the pool or inside a transaction.
+pub async fn case<'e>(executor: impl sqlx::Executor<'e, Database = sqlx::Any>, key: &str) -> Result<Option<Case>, sqlx::Error> {
     sqlx::query(&format!("{SELECT_CASE} WHERE complaint_id = $1 OR complaint_number = $1"))
         .bind(key)
-        .fetch_optional(&mut **tx)
-        .await?
-        .as_ref()
-        .map(case_from_row)
-        .transpose()
-}
-
-pub async fn case(pool: &AnyPool, key: &str) -> Result<Option<Case>, sqlx::Error> {
-    sqlx::query(&format!("{SELECT_CASE} WHERE complaint_id = $1 OR complaint_number = $1"))
-        .bind(key)
-        .fetch_optional(pool)
+        .fetch_optional(executor)
         .await?
         .as_ref()
         .map(case_from_row)
