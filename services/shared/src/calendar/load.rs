@@ -135,6 +135,19 @@ impl Reporter<'_> {
 }
 
 /// Converts a TOML local date (`2025-01-01`, unquoted) into a `NaiveDate`.
+/// The `*.toml` files directly in `dir`, in name order.
+pub(super) fn toml_files(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut paths = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|extension| extension == "toml") && path.is_file() {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    Ok(paths)
+}
+
 fn toml_date(value: &Datetime) -> Result<NaiveDate, String> {
     match (value.date, value.time, value.offset) {
         (Some(date), None, None) => NaiveDate::from_ymd_opt(
@@ -582,24 +595,13 @@ impl CalendarSet {
             path: dir.to_owned(),
             source,
         };
-        let mut paths = Vec::new();
-        for entry in std::fs::read_dir(dir).map_err(io_error)? {
-            let path = entry.map_err(io_error)?.path();
-            if path
-                .extension()
-                .is_some_and(|extension| extension == "toml")
-                && path.is_file()
-            {
-                paths.push(path);
-            }
-        }
+        let paths = toml_files(dir).map_err(io_error)?;
         if paths.is_empty() {
             return Err(io_error(std::io::Error::new(
                 std::io::ErrorKind::NotFound,
                 "no *.toml calendar files",
             )));
         }
-        paths.sort();
         let mut set = CalendarSet::new();
         for path in paths {
             set.insert(Calendar::load_file(&path)?);

@@ -430,18 +430,7 @@ impl RuleBook {
             path: dir.to_owned(),
             source,
         };
-        let mut paths = Vec::new();
-        for entry in std::fs::read_dir(dir).map_err(io_error)? {
-            let path = entry.map_err(io_error)?.path();
-            if path
-                .extension()
-                .is_some_and(|extension| extension == "toml")
-                && path.is_file()
-            {
-                paths.push(path);
-            }
-        }
-        paths.sort();
+        let paths = super::load::toml_files(dir).map_err(io_error)?;
         let mut sources = Vec::with_capacity(paths.len());
         for path in paths {
             let text = std::fs::read_to_string(&path).map_err(|source| RuleError::Io {
