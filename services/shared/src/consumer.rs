@@ -157,15 +157,7 @@ impl<H: EventHandler> ConsumerRunner<H> {
         let mut applied = Vec::with_capacity(events.len());
         for (message, event) in events {
             let span = self.span(event);
-            let claimed = async {
-                if !inbox::claim(&mut tx, &self.name, &event.envelope.event_id, message.subject.as_str()).await? {
-                    return Ok::<_, HandlerError>(false);
-                }
-                self.guarded(&mut tx, event).await?;
-                Ok(true)
-            }
-            .instrument(span)
-            .await?;
+            let claimed = self.claim_and_handle(&mut tx, event, message.subject.as_str()).instrument(span).await?;
             applied.push(claimed);
         }
         tx.commit().await?;
@@ -231,12 +223,21 @@ impl<H: EventHandler> ConsumerRunner<H> {
     /// Claims the event and applies it in one transaction; `Ok(false)` for a duplicate.
     async fn apply(&self, event: &Event, subject: &str) -> Result<bool, HandlerError> {
         let mut tx = self.pool.begin().await?;
-        if !inbox::claim(&mut tx, &self.name, &event.envelope.event_id, subject).await? {
+        if !self.claim_and_handle(&mut tx, event, subject).await? {
             tx.rollback().await?;
             return Ok(false);
         }
-        self.guarded(&mut tx, event).await?;
         tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Claims the event in the inbox and, when it is new, applies it, both inside `tx`;
+    /// `Ok(false)` for an event processed before.
+    async fn claim_and_handle(&self, tx: &mut Tx, event: &Event, subject: &str) -> Result<bool, HandlerError> {
+        if !inbox::claim(tx, &self.name, &event.envelope.event_id, subject).await? {
+            return Ok(false);
+        }
+        self.guarded(tx, event).await?;
         Ok(true)
     }
 

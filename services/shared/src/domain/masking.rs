@@ -1,16 +1,6 @@
 //! Masking of personal data for display and logs: only enough characters remain to recognise it.
 
-/// Keeps the first `head` and last `tail` characters, masking the rest with `*`.
-fn keep_ends(value: &str, head: usize, tail: usize) -> String {
-    let chars: Vec<char> = value.chars().collect();
-    if chars.len() <= head + tail {
-        return "*".repeat(chars.len());
-    }
-    let mut out: String = chars[..head].iter().collect();
-    out.extend(std::iter::repeat_n('*', chars.len() - head - tail));
-    out.extend(&chars[chars.len() - tail..]);
-    out
-}
+use complaints_proto::mask as keep_ends;
 
 /// `13812345678` → `138****5678`.
 pub fn phone(value: &str) -> String {
