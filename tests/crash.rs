@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use complaints_proto::v1::intake_client::IntakeClient;
-use complaints_shared::store::Backend;
+use complaints_plumbing::store::Backend;
 use system_tests::{sample_complaint, wait_for, Platform, SERVICES};
 use tokio::sync::watch;
 

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use complaints_proto::v1 as pb;
-use complaints_shared::store::Backend;
+use complaints_plumbing::store::Backend;
 use system_tests::{sample_complaint, wait_for, Platform};
 use tonic::Code;
 
@@ -46,8 +46,8 @@ async fn journey(backend: Backend) {
     assert!(handler.starts_with("RO-0"), "handler {handler}");
     drop(routing.get_assignment(pb::GetAssignmentRequest { complaint_id: id.clone() }).await);
 
-    // Investigation: the case opens on assignment.
-    let mut investigation = platform.investigation().await;
+    // Investigation: the case opens on assignment; the assigned handler works it.
+    let mut investigation = platform.investigation_as(&handler).await;
     wait_for("case opened", WAIT, || {
         let mut investigation = investigation.clone();
         let number = number.clone();
@@ -61,7 +61,6 @@ async fn journey(backend: Backend) {
             kind: "transaction_log".into(),
             description: "card statement".into(),
             content: content.clone(),
-            registered_by: handler.clone(),
         })
         .await
         .expect("evidence")
@@ -72,7 +71,6 @@ async fn journey(backend: Backend) {
         .propose_resolution(pb::ProposeResolutionRequest {
             complaint_number: number.clone(),
             resolution: Some(resolution()),
-            proposed_by: handler.clone(),
         })
         .await
         .expect_err("no finding yet");
@@ -81,7 +79,6 @@ async fn journey(backend: Backend) {
         .record_finding(pb::RecordFindingRequest {
             complaint_number: number.clone(),
             finding: "card closed 2026-10-15; fee charged in error".into(),
-            recorded_by: handler.clone(),
         })
         .await
         .expect("finding");
@@ -89,13 +86,12 @@ async fn journey(backend: Backend) {
         .propose_resolution(pb::ProposeResolutionRequest {
             complaint_number: number.clone(),
             resolution: Some(resolution()),
-            proposed_by: handler.clone(),
         })
         .await
         .expect("proposal");
 
     // Approval: 500 CNY is a department-head decision; the proposer may not approve.
-    let mut approval = platform.approval().await;
+    let mut approval = platform.approval_as("RO-HEAD").await;
     let pending = wait_for("approval opened", WAIT, || {
         let mut approval = approval.clone();
         let number = number.clone();
@@ -105,13 +101,15 @@ async fn journey(backend: Backend) {
     .into_inner();
     assert_eq!(pending.level, "department_head");
     assert_eq!(pending.pending_roles, vec!["department_head".to_owned()]);
-    let own = approval
-        .approve(pb::DecideRequest { complaint_number: number.clone(), approver_id: handler.clone(), comment: String::new() })
+    let own = platform
+        .approval_as(&handler)
+        .await
+        .approve(pb::DecideRequest { complaint_number: number.clone(), comment: String::new() })
         .await
         .expect_err("proposer cannot approve");
-    assert_eq!(own.code(), Code::PermissionDenied);
+    assert_eq!(own.code(), Code::PermissionDenied, "{own:?}");
     let approved = approval
-        .approve(pb::DecideRequest { complaint_number: number.clone(), approver_id: "RO-HEAD".into(), comment: "agreed".into() })
+        .approve(pb::DecideRequest { complaint_number: number.clone(), comment: "agreed".into() })
         .await
         .expect("approve")
         .into_inner();
@@ -123,7 +121,7 @@ async fn journey(backend: Backend) {
         let number = number.clone();
         async move {
             let view = intake.get_complaint(pb::GetComplaintRequest { complaint_number: number, ..Default::default() }).await.ok()?;
-            (view.get_ref().status == "awaiting_response").then_some(())
+            (view.get_ref().status == "customer_informed").then_some(())
         }
     })
     .await;
@@ -132,7 +130,6 @@ async fn journey(backend: Backend) {
             complaint_number: number.clone(),
             accept: true,
             comment: String::new(),
-            recorded_by: "CS-001".into(),
         })
         .await
         .expect("accept");
@@ -143,14 +140,13 @@ async fn journey(backend: Backend) {
         let number = number.clone();
         async move {
             let case = investigation.get_case(pb::GetCaseRequest { complaint_number: number }).await.ok()?;
-            (case.get_ref().status == "awaiting_execution").then_some(())
+            (case.get_ref().status == "accepted").then_some(())
         }
     })
     .await;
     investigation
         .record_execution(pb::RecordExecutionRequest {
             complaint_number: number.clone(),
-            executed_by: handler.clone(),
             reference: "REFUND-2026-000123".into(),
         })
         .await
@@ -160,7 +156,7 @@ async fn journey(backend: Backend) {
         let number = number.clone();
         async move {
             let view = intake.get_complaint(pb::GetComplaintRequest { complaint_number: number, ..Default::default() }).await.ok()?;
-            (view.get_ref().status == "executed").then_some(())
+            (view.get_ref().status == "awaiting_follow_up").then_some(())
         }
     })
     .await;
@@ -169,7 +165,6 @@ async fn journey(backend: Backend) {
             complaint_number: number.clone(),
             satisfaction: pb::Satisfaction::Satisfied as i32,
             accepts_outcome: true,
-            recorded_by: "CS-001".into(),
         })
         .await
         .expect("follow-up")

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use async_nats::jetstream;
 use complaints_proto::v1 as pb;
-use complaints_shared::dlq;
-use complaints_shared::events::{self, headers, EVENTS_STREAM};
-use complaints_shared::store::Backend;
+use complaints_plumbing::dlq;
+use complaints_plumbing::events::{self, headers, EVENTS_STREAM};
+use complaints_domain::EventKind;
+use complaints_plumbing::store::Backend;
 use system_tests::{sample_complaint, wait_for, Platform, SERVICES};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -80,7 +81,7 @@ async fn poison_messages_are_dead_lettered_and_can_be_replayed(backend: Backend)
     let platform = Platform::start(backend).await;
     let js = jetstream_of(&platform).await;
     // Garbage on a subject four consumers read: routing, approval, notification, analytics.
-    js.publish(events::subject(events::names::RECEIVED), vec![0xff, 0x00, 0x13, 0x37].into())
+    js.publish(events::subject(EventKind::Received), vec![0xff, 0x00, 0x13, 0x37].into())
         .await
         .expect("publish")
         .await

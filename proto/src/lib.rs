@@ -13,7 +13,7 @@ pub use v1::*;
 
 /// Keeps the first `head` and the last `tail` characters of personal data, masking the rest
 /// with `*` (all of it when it is that short). The one masking rule: the masking `Debug` of the
-/// messages below and `complaints_shared::domain::masking` both use it.
+/// messages below and `complaints_domain::masking` both use it.
 pub fn mask(value: &str, head: usize, tail: usize) -> String {
     let chars: Vec<char> = value.chars().collect();
     if chars.len() <= head + tail {

@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use complaints_proto::v1::intake_client::IntakeClient;
-use complaints_shared::store::Backend;
+use complaints_plumbing::store::Backend;
 use futures::StreamExt;
 use system_tests::{sample_complaint, wait_for, Platform};
 

@@ -12,11 +12,11 @@ use complaints_proto::v1::{
     analytics_client::AnalyticsClient, approval_client::ApprovalClient, intake_client::IntakeClient,
     investigation_client::InvestigationClient, notification_client::NotificationClient, routing_client::RoutingClient,
 };
-use complaints_shared::store::Backend;
-use complaints_shared::testing::{eventually, NatsServer, TestStores};
+use complaints_plumbing::store::Backend;
+use complaints_plumbing::testing::{eventually, AuthorizedChannel, Bearer, NatsServer, TestAuth, TestStores};
 use tonic::transport::Channel;
 
-pub use complaints_shared::testing;
+pub use complaints_plumbing::testing;
 
 pub const SERVICES: [&str; 6] = ["intake", "routing", "investigation", "approval", "notification", "analytics"];
 
@@ -192,6 +192,8 @@ pub struct Platform {
     pub stores: TestStores,
     pub sink: WebhookSink,
     pub services: Vec<ServiceProcess>,
+    /// The test's own signing key; the services trust its public half.
+    pub auth: TestAuth,
 }
 
 impl Platform {
@@ -200,6 +202,9 @@ impl Platform {
         let stores = TestStores::new(backend);
         let sink = WebhookSink::start().await;
         let org = repo_root().join("deploy/org-directory.toml");
+        let auth = TestAuth::new();
+        let auth_config = auth.config();
+        let jwks = auth_config.jwks_file.clone().expect("a test key set file");
         let mut services = Vec::new();
         for name in SERVICES {
             let env = vec![
@@ -212,10 +217,13 @@ impl Platform {
                 // Routing triages by the classifier's rules alone, whatever model a developer trained.
                 ("CMS_MODEL_PATH".to_owned(), stores.path("no-model.json").display().to_string()),
                 ("RUST_LOG".to_owned(), "info,sqlx=warn".to_owned()),
+                ("CMS_AUTH__ISSUER".to_owned(), auth_config.issuer.clone()),
+                ("CMS_AUTH__AUDIENCE".to_owned(), auth_config.audience.clone()),
+                ("CMS_AUTH__JWKS_FILE".to_owned(), jwks.display().to_string()),
             ];
             services.push(ServiceProcess::spawn(name, env, stores.directory()));
         }
-        Self { nats, stores, sink, services }
+        Self { nats, stores, sink, services, auth }
     }
 
     pub fn service(&mut self, name: &str) -> &mut ServiceProcess {
@@ -226,27 +234,55 @@ impl Platform {
         self.services.iter().find(|s| s.name == name).expect("known service").addr.clone()
     }
 
+    /// The address of a service's gRPC API, `http://host:port`.
+    pub fn address(&self, name: &str) -> String {
+        self.addr(name)
+    }
+
     async fn channel(&self, name: &str) -> Channel {
         Channel::from_shared(self.addr(name)).expect("uri").connect().await.expect("connect gRPC")
     }
 
-    pub async fn intake(&self) -> IntakeClient<Channel> {
+    /// A channel to `name` whose calls carry a token for `subject` (a staff id, or
+    /// `channel:<name>` for a channel system).
+    async fn channel_as(&self, name: &str, subject: &str) -> AuthorizedChannel {
+        let token = if subject.starts_with("channel:") {
+            self.auth.token(subject, &["channel"])
+        } else {
+            self.auth.staff(subject)
+        };
+        tonic::service::interceptor::InterceptedService::new(self.channel(name).await, Bearer::new(&token))
+    }
+
+    /// Intake as the app's channel system (the sample complaint's channel).
+    pub async fn intake(&self) -> IntakeClient<AuthorizedChannel> {
+        self.intake_as("channel:app").await
+    }
+    pub async fn intake_as(&self, subject: &str) -> IntakeClient<AuthorizedChannel> {
+        IntakeClient::new(self.channel_as("intake", subject).await)
+    }
+    /// Routing as a member of staff.
+    pub async fn routing(&self) -> RoutingClient<AuthorizedChannel> {
+        RoutingClient::new(self.channel_as("routing", "CS-HEAD").await)
+    }
+    pub async fn investigation_as(&self, subject: &str) -> InvestigationClient<AuthorizedChannel> {
+        InvestigationClient::new(self.channel_as("investigation", subject).await)
+    }
+    pub async fn approval_as(&self, subject: &str) -> ApprovalClient<AuthorizedChannel> {
+        ApprovalClient::new(self.channel_as("approval", subject).await)
+    }
+    /// Notification as a member of staff.
+    pub async fn notification(&self) -> NotificationClient<AuthorizedChannel> {
+        NotificationClient::new(self.channel_as("notification", "CS-HEAD").await)
+    }
+    /// Analytics as a member of staff.
+    pub async fn analytics(&self) -> AnalyticsClient<AuthorizedChannel> {
+        AnalyticsClient::new(self.channel_as("analytics", "CS-HEAD").await)
+    }
+
+    /// Unauthenticated clients, for tests of the authentication layer.
+    pub async fn intake_without_token(&self) -> IntakeClient<Channel> {
         IntakeClient::new(self.channel("intake").await)
-    }
-    pub async fn routing(&self) -> RoutingClient<Channel> {
-        RoutingClient::new(self.channel("routing").await)
-    }
-    pub async fn investigation(&self) -> InvestigationClient<Channel> {
-        InvestigationClient::new(self.channel("investigation").await)
-    }
-    pub async fn approval(&self) -> ApprovalClient<Channel> {
-        ApprovalClient::new(self.channel("approval").await)
-    }
-    pub async fn notification(&self) -> NotificationClient<Channel> {
-        NotificationClient::new(self.channel("notification").await)
-    }
-    pub async fn analytics(&self) -> AnalyticsClient<Channel> {
-        AnalyticsClient::new(self.channel("analytics").await)
     }
 
     /// The `grpc.health.v1` status of the service's API and the services its reflection lists.
@@ -304,7 +340,7 @@ impl Platform {
         eventually("all consumers idle", timeout, || {
             let js = js.clone();
             async move {
-                let stream = js.get_stream(complaints_shared::events::EVENTS_STREAM).await.ok()?;
+                let stream = js.get_stream(complaints_plumbing::events::EVENTS_STREAM).await.ok()?;
                 for name in SERVICES {
                     let info = stream.consumer_info(name).await.ok()?;
                     if info.num_pending > 0 || info.num_ack_pending > 0 {
@@ -360,4 +396,4 @@ pub fn backends() -> [Backend; 2] {
     [Backend::Sqlite, Backend::Postgres]
 }
 
-pub use complaints_shared::testing::eventually as wait_for;
+pub use complaints_plumbing::testing::eventually as wait_for;

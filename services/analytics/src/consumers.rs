@@ -1,42 +1,78 @@
-//! Analytics consumes every lifecycle event: one timeline line each, and the summary used for
-//! live counts.
+//! Analytics consumes every lifecycle event: one timeline line each, and the read side's
+//! status, moved through the one lifecycle as events arrive (an event that overtook the one it
+//! follows is retried, so the status never runs ahead of or behind the events).
 
-use complaints_proto::v1::event_envelope::Payload;
-use complaints_shared::consumer::{EventHandler, HandlerError};
-use complaints_shared::domain::{Channel, Grade};
-use complaints_shared::events::Event;
-use complaints_shared::store::Tx;
-use complaints_shared::telemetry::trace_id_of;
+use complaints_domain::events::{
+    ComplaintAssigned, ComplaintClosed, ComplaintReceived, ComplaintTriaged, CustomerNotified, CustomerResponded, EventMeta,
+    EvidenceRegistered, FollowUpRecorded, InvestigationOpened, LifecycleEvent, RemedyExecuted, ResolutionApproved,
+    ResolutionProposed, ResolutionReturned,
+};
+use complaints_domain::lifecycle::{self, Verdict};
+use complaints_plumbing::consumer::{EventHandler, HandlerError};
+use complaints_plumbing::store::Tx;
+use complaints_plumbing::telemetry::trace_id_of;
 
 use crate::domain::interpret;
 use crate::store::{self, Attribute, Recorded};
 
+complaints_plumbing::consumes! {
+    /// Every kind: the timeline is complete.
+    pub enum Consumed {
+        Received(ComplaintReceived),
+        Triaged(ComplaintTriaged),
+        Assigned(ComplaintAssigned),
+        InvestigationOpened(InvestigationOpened),
+        EvidenceRegistered(EvidenceRegistered),
+        ResolutionProposed(ResolutionProposed),
+        ResolutionApproved(ResolutionApproved),
+        ResolutionReturned(ResolutionReturned),
+        CustomerNotified(CustomerNotified),
+        CustomerResponded(CustomerResponded),
+        RemedyExecuted(RemedyExecuted),
+        FollowUpRecorded(FollowUpRecorded),
+        Closed(ComplaintClosed),
+    }
+}
+
 pub struct Handler;
 
 impl EventHandler for Handler {
-    async fn handle(&self, tx: &mut Tx, event: &Event) -> Result<(), HandlerError> {
-        let envelope = &event.envelope;
-        let (entry, change) = interpret(&event.payload, &envelope.producer);
+    type Event = Consumed;
+
+    async fn handle(&self, tx: &mut Tx, meta: &EventMeta, event: Consumed) -> Result<(), HandlerError> {
+        let event = LifecycleEvent::from(event);
+        let complaint_id = meta.complaint_id.as_str();
+        let entry = interpret(&event, &meta.producer);
         let recorded = Recorded {
-            event_id: &envelope.event_id,
-            complaint_id: &envelope.complaint_id,
-            complaint_number: &envelope.complaint_number,
-            occurred_at_ms: envelope.occurred_at_ms,
-            producer: &envelope.producer,
-            trace_id: trace_id_of(&envelope.traceparent),
+            event_id: meta.event_id.as_str(),
+            complaint_id,
+            complaint_number: meta.complaint_number.as_str(),
+            occurred_at_ms: meta.occurred_at_ms,
+            producer: &meta.producer,
+            trace_id: trace_id_of(&meta.traceparent),
         };
-        store::record(tx, &recorded, &entry, change).await?;
-        match &event.payload {
-            Payload::Received(received) => {
-                let channel = Channel::from_proto(received.channel).map(Channel::as_str).unwrap_or("unknown");
-                store::set_attribute(tx, &envelope.complaint_id, Attribute::Channel, channel).await?;
-            }
-            Payload::Triaged(triaged) => {
-                let grade = Grade::from_proto(triaged.grade).map(Grade::as_str).unwrap_or("unknown");
-                store::set_attribute(tx, &envelope.complaint_id, Attribute::Grade, grade).await?;
-            }
+        store::record(tx, &recorded, &entry).await?;
+        match &event {
+            LifecycleEvent::Received(received) => store::set_attribute(tx, complaint_id, Attribute::Channel, received.channel.as_str()).await?,
+            LifecycleEvent::Triaged(triaged) => store::set_attribute(tx, complaint_id, Attribute::Grade, triaged.grade.as_str()).await?,
             _ => {}
         }
-        Ok(())
+        let Some(step) = event.step() else { return Ok(()) };
+        let current = store::stage(tx, complaint_id).await?;
+        match lifecycle::classify(current, &step) {
+            Verdict::To(stage) if stage == current => Ok(()),
+            Verdict::To(stage) => Ok(store::move_stage(tx, complaint_id, current, stage, meta.occurred_at_ms).await?),
+            Verdict::Stale => Ok(()),
+            Verdict::Early => Err(HandlerError::Retry(anyhow::anyhow!(
+                "complaint is {} here; {} arrived before the step it follows",
+                current.as_str(),
+                step.name()
+            ))),
+            Verdict::Illegal => {
+                // The timeline keeps the event; the status does not move on a step no history explains.
+                tracing::warn!(stage = current.as_str(), step = step.name(), "illegal step recorded on the timeline only");
+                Ok(())
+            }
+        }
     }
 }

@@ -1,35 +1,37 @@
 //! Analytics: consumes every lifecycle event; serves each complaint's timeline and live counts
-//! by status, grade and channel.
+//! by status, grade and channel. The read side that work queues and the console build on.
 
 pub mod config;
 pub mod consumers;
 pub mod domain;
+pub mod error;
 pub mod grpc;
 pub mod store;
 
+use complaints_plumbing::service::{Running, Service};
+use complaints_plumbing::store::EmbeddedMigration;
 use complaints_proto::v1::analytics_server::AnalyticsServer;
-use complaints_shared::events::names;
-use complaints_shared::service::Service;
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
+pub use error::Error;
 
 pub const SERVICE: &str = "analytics";
 
-static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
-
+const MIGRATIONS: &[EmbeddedMigration] = &[
+    (100, "analytics", include_str!("../migrations/0100_analytics.sql")),
+    (101, "lifecycle stages", include_str!("../migrations/0101_lifecycle_stages.sql")),
+];
 
 pub struct Application;
 
 impl Application {
-    pub async fn start(
-        config: Config,
-        token: CancellationToken,
-    ) -> anyhow::Result<impl std::future::Future<Output = anyhow::Result<()>>> {
-        let mut service = Service::start(SERVICE, &config.common, &MIGRATIONS, token).await?;
+    pub async fn start(config: Config, token: CancellationToken) -> anyhow::Result<Running> {
+        let mut service = Service::start(SERVICE, &config.common, MIGRATIONS, token).await?;
         let plumbing = service.plumbing.clone();
-        let consumer = plumbing.consumer(&names::ALL, consumers::Handler).await?;
+        let consumer = plumbing.consumer(consumers::Handler).await?;
         service.spawn(consumer.run(service.token()));
-        Ok(service.run(AnalyticsServer::new(grpc::AnalyticsApi { plumbing })))
+        let access = service.access.clone();
+        Ok(service.run(AnalyticsServer::new(grpc::AnalyticsApi { plumbing, access })))
     }
 }

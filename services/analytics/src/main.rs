@@ -2,7 +2,7 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    complaints_shared::service::run_main(
+    complaints_plumbing::service::run_main(
         analytics::SERVICE,
         analytics::Config::load,
         |config| &config.common,

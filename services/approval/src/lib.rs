@@ -1,39 +1,38 @@
 //! Approval: chooses the approval level from the amount, collects the signatures that level
-//! needs (never the proposer's, never a recused approver's) and announces the decision.
+//! needs (never the proposer's, never a recused approver's, only from the case's line) and
+//! announces the decision.
 
 pub mod config;
 pub mod consumers;
 pub mod domain;
+pub mod error;
 pub mod grpc;
 pub mod store;
 
-use std::sync::Arc;
-
+use complaints_plumbing::service::{Running, Service};
+use complaints_plumbing::store::EmbeddedMigration;
 use complaints_proto::v1::approval_server::ApprovalServer;
-use complaints_shared::domain::org::OrgDirectory;
-use complaints_shared::events::names;
-use complaints_shared::service::Service;
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
+pub use error::Error;
 
 pub const SERVICE: &str = "approval";
 
-static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+const MIGRATIONS: &[EmbeddedMigration] = &[
+    (100, "approval", include_str!("../migrations/0100_approval.sql")),
+    (101, "case department", include_str!("../migrations/0101_case_department.sql")),
+];
 
 pub struct Application;
 
 impl Application {
-    pub async fn start(
-        config: Config,
-        token: CancellationToken,
-    ) -> anyhow::Result<impl std::future::Future<Output = anyhow::Result<()>>> {
-        let org = Arc::new(OrgDirectory::load(&config.org_directory)?);
-        let mut service = Service::start(SERVICE, &config.common, &MIGRATIONS, token).await?;
+    pub async fn start(config: Config, token: CancellationToken) -> anyhow::Result<Running> {
+        let mut service = Service::start(SERVICE, &config.common, MIGRATIONS, token).await?;
         let plumbing = service.plumbing.clone();
-        let handler = consumers::Handler { bands: config.approval_bands.clone() };
-        let consumer = plumbing.consumer(&[names::RECEIVED, names::RESOLUTION_PROPOSED], handler).await?;
+        let consumer = plumbing.consumer(consumers::Handler { bands: config.approval_bands.clone() }).await?;
         service.spawn(consumer.run(service.token()));
-        Ok(service.run(ApprovalServer::new(grpc::ApprovalApi { plumbing, org })))
+        let access = service.access.clone();
+        Ok(service.run(ApprovalServer::new(grpc::ApprovalApi { plumbing, access })))
     }
 }

@@ -1,49 +1,56 @@
-//! Approval's store: proposals awaiting or past decision, signatures, involvements.
+//! Approval's store: proposals awaiting or past decision, signatures, and what approval must
+//! know of each complaint (who and which branch are involved, which department handles it).
 
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine as _;
-use complaints_proto::v1 as pb;
-use complaints_shared::domain::ApprovalLevel;
-use complaints_shared::store::Tx;
-use prost::Message;
+use complaints_domain::events::Resolution;
+use complaints_domain::{ApprovalLevel, ComplaintId, ComplaintNumber, ProposalId, StaffId};
+use complaints_plumbing::store::{expect_one_row, json_column, parsed_column, to_json, StoreError, Tx};
 use sqlx::Row;
 
-use crate::domain::ApprovalStatus;
+use crate::domain::ProposalStatus;
 
 #[derive(Debug, Clone)]
 pub struct Approval {
-    pub proposal_id: String,
-    pub complaint_id: String,
-    pub complaint_number: String,
+    pub proposal_id: ProposalId,
+    pub complaint_id: ComplaintId,
+    pub complaint_number: ComplaintNumber,
     pub level: ApprovalLevel,
-    pub status: ApprovalStatus,
-    pub resolution: pb::Resolution,
-    pub proposed_by: String,
-    pub signed_by: Vec<String>,
+    pub status: ProposalStatus,
+    pub resolution: Resolution,
+    pub proposed_by: StaffId,
+    pub signed_by: Vec<StaffId>,
     pub traceparent: String,
 }
 
-pub async fn insert(tx: &mut Tx, approval: &Approval) -> Result<bool, sqlx::Error> {
+/// What approval knows of a complaint, for the line and recusal checks.
+pub struct CaseFacts {
+    pub staff_involved: Vec<StaffId>,
+    pub branch_involved: String,
+    pub department: String,
+}
+
+const APPROVALS: &str = "approvals";
+
+pub async fn insert(tx: &mut Tx, approval: &Approval) -> Result<bool, StoreError> {
     let result = sqlx::query(
         "INSERT INTO approvals (proposal_id, complaint_id, complaint_number, level, status, resolution, proposed_by, traceparent, created_at_ms) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (proposal_id) DO NOTHING",
     )
-    .bind(&approval.proposal_id)
-    .bind(&approval.complaint_id)
-    .bind(&approval.complaint_number)
+    .bind(approval.proposal_id.as_str())
+    .bind(approval.complaint_id.as_str())
+    .bind(approval.complaint_number.as_str())
     .bind(approval.level.as_str())
     .bind(approval.status.as_str())
-    .bind(BASE64.encode(approval.resolution.encode_to_vec()))
-    .bind(&approval.proposed_by)
+    .bind(to_json(&approval.resolution)?)
+    .bind(approval.proposed_by.as_str())
     .bind(&approval.traceparent)
-    .bind(complaints_shared::now_ms())
+    .bind(complaints_plumbing::now_ms())
     .execute(&mut **tx)
     .await?;
     Ok(result.rows_affected() == 1)
 }
 
 /// The most recent proposal of a complaint (by id or number).
-pub async fn latest(tx: &mut Tx, key: &str) -> Result<Option<Approval>, sqlx::Error> {
+pub async fn latest(tx: &mut Tx, key: &str) -> Result<Option<Approval>, StoreError> {
     let Some(row) = sqlx::query(
         "SELECT proposal_id, complaint_id, complaint_number, level, status, resolution, proposed_by, traceparent FROM approvals \
          WHERE complaint_id = $1 OR complaint_number = $1 ORDER BY proposal_id DESC LIMIT 1",
@@ -54,87 +61,100 @@ pub async fn latest(tx: &mut Tx, key: &str) -> Result<Option<Approval>, sqlx::Er
     else {
         return Ok(None);
     };
-    let level: String = row.try_get("level")?;
-    let status: String = row.try_get("status")?;
-    let resolution: String = row.try_get("resolution")?;
-    let proposal_id: String = row.try_get("proposal_id")?;
+    let proposal_id = parsed_column(&row, APPROVALS, "proposal_id", |v| ProposalId::parse("proposal_id", v).ok())?;
     let signed_by = sqlx::query("SELECT approver_id FROM signatures WHERE proposal_id = $1 ORDER BY position")
-        .bind(&proposal_id)
+        .bind(proposal_id.as_str())
         .fetch_all(&mut **tx)
         .await?
         .iter()
-        .map(|r| r.try_get("approver_id"))
-        .collect::<Result<Vec<String>, _>>()?;
-    let decode = |what: &str| sqlx::Error::Decode(format!("bad {what} in approvals").into());
+        .map(|r| parsed_column(r, "signatures", "approver_id", |v| StaffId::parse("approver_id", v).ok()))
+        .collect::<Result<Vec<StaffId>, _>>()?;
     Ok(Some(Approval {
         proposal_id,
-        complaint_id: row.try_get("complaint_id")?,
-        complaint_number: row.try_get("complaint_number")?,
-        level: ApprovalLevel::parse(&level).ok_or_else(|| decode("level"))?,
-        status: ApprovalStatus::parse(&status).ok_or_else(|| decode("status"))?,
-        resolution: BASE64
-            .decode(resolution)
-            .ok()
-            .and_then(|bytes| pb::Resolution::decode(bytes.as_slice()).ok())
-            .ok_or_else(|| decode("resolution"))?,
-        proposed_by: row.try_get("proposed_by")?,
+        complaint_id: parsed_column(&row, APPROVALS, "complaint_id", |v| ComplaintId::parse("complaint_id", v).ok())?,
+        complaint_number: parsed_column(&row, APPROVALS, "complaint_number", |v| ComplaintNumber::parse("complaint_number", v).ok())?,
+        level: parsed_column(&row, APPROVALS, "level", ApprovalLevel::parse)?,
+        status: parsed_column(&row, APPROVALS, "status", ProposalStatus::parse)?,
+        resolution: json_column(&row, APPROVALS, "resolution")?,
+        proposed_by: parsed_column(&row, APPROVALS, "proposed_by", |v| StaffId::parse("proposed_by", v).ok())?,
         traceparent: row.try_get("traceparent")?,
         signed_by,
     }))
 }
 
-pub async fn sign(tx: &mut Tx, approval: &Approval, role: &str, approver_id: &str, decision: &str, comment: &str) -> Result<(), sqlx::Error> {
+/// Records a signature at the next position; a concurrent signature on the same position is
+/// [`StoreError::Conflict`].
+pub async fn sign(tx: &mut Tx, approval: &Approval, role: &str, approver: &StaffId, decision: &str, comment: &str) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO signatures (proposal_id, position, role, approver_id, decision, comment, signed_at_ms) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(&approval.proposal_id)
+    .bind(approval.proposal_id.as_str())
     .bind(i64::try_from(approval.signed_by.len()).unwrap_or(i64::MAX))
     .bind(role)
-    .bind(approver_id)
+    .bind(approver.as_str())
     .bind(decision)
     .bind(comment)
-    .bind(complaints_shared::now_ms())
+    .bind(complaints_plumbing::now_ms())
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
-pub async fn set_status(tx: &mut Tx, proposal_id: &str, status: ApprovalStatus) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE approvals SET status = $1, decided_at_ms = $2 WHERE proposal_id = $3")
+/// Decides a pending proposal; [`StoreError::Conflict`] when it is no longer pending.
+pub async fn decide(tx: &mut Tx, proposal_id: &ProposalId, status: ProposalStatus) -> Result<(), StoreError> {
+    let result = sqlx::query("UPDATE approvals SET status = $1, decided_at_ms = $2 WHERE proposal_id = $3 AND status = $4")
         .bind(status.as_str())
-        .bind(complaints_shared::now_ms())
-        .bind(proposal_id)
+        .bind(complaints_plumbing::now_ms())
+        .bind(proposal_id.as_str())
+        .bind(ProposalStatus::Pending.as_str())
         .execute(&mut **tx)
         .await?;
-    Ok(())
+    expect_one_row(&result)
 }
 
-pub async fn save_involvement(tx: &mut Tx, complaint_id: &str, staff: &[String], branch: &str) -> Result<(), sqlx::Error> {
+pub async fn save_involvement(tx: &mut Tx, complaint_id: &ComplaintId, staff: &[StaffId], branch: &str) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO involvements (complaint_id, staff_involved, branch_involved) VALUES ($1, $2, $3) \
          ON CONFLICT (complaint_id) DO NOTHING",
     )
-    .bind(complaint_id)
-    .bind(serde_json::to_string(staff).unwrap_or_default())
+    .bind(complaint_id.as_str())
+    .bind(to_json(&staff)?)
     .bind(branch)
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
-/// Staff named and branch involved in a complaint; `None` until approval has seen the
-/// complaint's `received` event.
-pub async fn involvement(tx: &mut Tx, complaint_id: &str) -> Result<Option<(Vec<String>, String)>, sqlx::Error> {
-    let row = sqlx::query("SELECT staff_involved, branch_involved FROM involvements WHERE complaint_id = $1")
-        .bind(complaint_id)
-        .fetch_optional(&mut **tx)
-        .await?;
+/// Records (or, on re-assignment, replaces) the department handling a complaint.
+pub async fn save_department(tx: &mut Tx, complaint_id: &ComplaintId, department: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO case_departments (complaint_id, department) VALUES ($1, $2) \
+         ON CONFLICT (complaint_id) DO UPDATE SET department = excluded.department",
+    )
+    .bind(complaint_id.as_str())
+    .bind(department)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// What approval knows of a complaint; `None` until both its `received` and its `assigned`
+/// events have arrived.
+pub async fn case_facts(tx: &mut Tx, complaint_id: &ComplaintId) -> Result<Option<CaseFacts>, StoreError> {
+    let row = sqlx::query(
+        "SELECT i.staff_involved, i.branch_involved, d.department FROM involvements i \
+         JOIN case_departments d ON d.complaint_id = i.complaint_id WHERE i.complaint_id = $1",
+    )
+    .bind(complaint_id.as_str())
+    .fetch_optional(&mut **tx)
+    .await?;
     match row {
-        Some(row) => {
-            let staff: String = row.try_get("staff_involved")?;
-            Ok(Some((serde_json::from_str(&staff).unwrap_or_default(), row.try_get("branch_involved")?)))
-        }
+        Some(row) => Ok(Some(CaseFacts {
+            staff_involved: json_column(&row, "involvements", "staff_involved")?,
+            branch_involved: row.try_get("branch_involved")?,
+            department: row.try_get("department")?,
+        })),
         None => Ok(None),
     }
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use complaints_shared::calendar::{self, Calendar, Interval, Period};
+use complaints_calendar::{self, Calendar, Interval, Period};
 
 /// Compute an SLA deadline on a working-day calendar and explain it.
 ///
@@ -36,7 +36,7 @@ pub struct DeadlineArgs {
 /// Computes the deadline and returns the text to print: the deadline as RFC 3339 in the
 /// calendar's zone, then a one-line explanation of skipped days, pauses and the end rule.
 pub fn run(args: &DeadlineArgs) -> anyhow::Result<String> {
-    let start = calendar::parse_instant(&args.start)?;
+    let start = complaints_calendar::parse_instant(&args.start)?;
     let path = args.calendars_dir.join(format!("{}.toml", args.calendar));
     if !path.is_file() {
         let available = available_calendars(&args.calendars_dir);
@@ -53,7 +53,7 @@ pub fn run(args: &DeadlineArgs) -> anyhow::Result<String> {
     }
     let calendar = Calendar::load_file(&path)
         .with_context(|| format!("loading calendar {:?}", args.calendar))?;
-    let deadline = calendar::deadline(&calendar, start, args.within, &args.pauses)?;
+    let deadline = complaints_calendar::deadline(&calendar, start, args.within, &args.pauses)?;
     Ok(format!("{deadline}\n{}", deadline.explanation))
 }
 

@@ -7,14 +7,12 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use complaints_plumbing::auth::DevSigner;
 
 const SERVICES: [&str; 6] = ["intake", "routing", "investigation", "approval", "notification", "analytics"];
 
 #[derive(clap::Args)]
 pub struct UpArgs {
-    /// Directory for the SQLite stores, JetStream data, logs and the notification spool.
-    #[arg(long, default_value = ".data")]
-    data_dir: PathBuf,
     /// NATS port used (and started on, when nothing listens there).
     #[arg(long, default_value_t = 4222)]
     nats_port: u16,
@@ -90,8 +88,11 @@ fn version_below_2_10(version: &str) -> bool {
     (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) < (2, 10)
 }
 
-pub async fn up(args: UpArgs) -> anyhow::Result<()> {
-    let data = std::path::absolute(&args.data_dir)?;
+pub async fn up(args: UpArgs, data_dir: &Path) -> anyhow::Result<()> {
+    let data = std::path::absolute(data_dir)?;
+    // A development signing key of this installation (never one built into the code); the
+    // services trust its public half, `complaintctl --as` / `login` sign with it.
+    let signer = DevSigner::ensure(&crate::identity::auth_dir(&data), crate::identity::DEV_ISSUER, crate::identity::DEV_AUDIENCE)?;
     let logs = data.join("logs");
     std::fs::create_dir_all(&logs)?;
     let org = std::path::absolute(&args.org_directory)?;
@@ -135,7 +136,7 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
         if !binary.exists() {
             bail!("{} is missing: build with `cargo build --release --workspace --bins`", binary.display());
         }
-        let port = complaints_shared::config::default_port(name);
+        let port = complaints_plumbing::config::default_port(name);
         if listening(port) {
             bail!("port {port} for {name} is taken; is the platform already running?");
         }
@@ -146,6 +147,9 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
             .env("CMS_ORG_DIRECTORY", &org)
             .env("CMS_MODEL_PATH", std::path::absolute(&args.model)?)
             .env("CMS_SPOOL_DIR", data.join("notifications"))
+            .env("CMS_AUTH__ISSUER", crate::identity::DEV_ISSUER)
+            .env("CMS_AUTH__AUDIENCE", crate::identity::DEV_AUDIENCE)
+            .env("CMS_AUTH__JWKS_FILE", signer.jwks_path())
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&log)?)
             .stderr(std::fs::File::options().append(true).open(&log)?)
@@ -157,14 +161,15 @@ pub async fn up(args: UpArgs) -> anyhow::Result<()> {
     println!("\nthe platform is up (data in {}):", data.display());
     println!("  {:<14} {nats_url}", "nats");
     for name in SERVICES {
-        println!("  {:<14} grpc://127.0.0.1:{}", name, complaints_shared::config::default_port(name));
+        println!("  {:<14} grpc://127.0.0.1:{}", name, complaints_plumbing::config::default_port(name));
     }
     println!("  {:<14} {}", "notifications", data.join("notifications").display());
     println!("  {:<14} {}", "logs", logs.display());
-    println!("\ntry: complaintctl submit --channel app --name \"Li Si\" --id-number 11010519491231002X --phone 13812345678 \\");
+    println!("\nact as a member of staff with `complaintctl login --as RO-001` (or `--as ID` on any command)");
+    println!("try: complaintctl submit --channel app --name \"Li Si\" --id-number 11010519491231002X --phone 13812345678 \\");
     println!("       --summary \"Annual fee charged\" --description \"Charged after closing the card\" --demand refund --amount \"500.00 CNY\"");
     println!("press Ctrl-C (or send SIGTERM) to stop");
-    let stop = complaints_shared::shutdown::on_signal();
+    let stop = complaints_plumbing::shutdown::on_signal();
     let mut interval = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {

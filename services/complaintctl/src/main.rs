@@ -1,6 +1,7 @@
 //! `complaintctl`: run the platform locally (`up`) and drive complaints through it by hand.
 
 mod deadline;
+mod identity;
 mod local;
 mod model;
 
@@ -13,7 +14,7 @@ use complaints_proto::v1::{
     analytics_client::AnalyticsClient, approval_client::ApprovalClient, intake_client::IntakeClient,
     investigation_client::InvestigationClient, notification_client::NotificationClient,
 };
-use complaints_shared::domain::Channel;
+use complaints_domain::Channel;
 use serde::Deserialize;
 
 #[derive(Parser)]
@@ -22,6 +23,16 @@ struct Cli {
     /// Base address of the services; each uses its standard port on this host.
     #[arg(long, global = true, env = "COMPLAINTCTL_HOST", default_value = "127.0.0.1")]
     host: String,
+    /// The platform's data directory (stores, logs, the development signing key).
+    #[arg(long, global = true, env = "COMPLAINTCTL_DATA_DIR", default_value = ".data")]
+    data_dir: PathBuf,
+    /// Act as this staff id (or `channel:<name>`, `system:<name>`) with a development token
+    /// signed by the key `complaintctl up` generated.
+    #[arg(long = "as", global = true, value_name = "ID")]
+    acting_as: Option<String>,
+    /// A bearer token issued by the institution's identity provider (wins over --as).
+    #[arg(long, global = true, env = "COMPLAINTCTL_TOKEN", hide_env_values = true)]
+    token: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -30,6 +41,18 @@ struct Cli {
 enum Command {
     /// Start a local nats-server if none is reachable and all six services on SQLite.
     Up(local::UpArgs),
+    /// Save a development token for later commands: `login --as RO-HEAD`.
+    Login {
+        /// Also grant the operator role (dead-letter replay).
+        #[arg(long)]
+        operator: bool,
+        /// Hours the token stays valid.
+        #[arg(long, default_value_t = 8)]
+        hours: u64,
+        /// Print the token (for grpcurl) instead of only saving it.
+        #[arg(long)]
+        print: bool,
+    },
     /// Register a complaint from flags or a JSON file.
     Submit(SubmitArgs),
     /// Show a complaint: record (masked), timeline, deliveries.
@@ -43,32 +66,24 @@ enum Command {
         kind: String,
         #[arg(long, default_value = "")]
         description: String,
-        #[arg(long = "by")]
-        by: String,
     },
     /// Record an investigation finding.
     Finding {
         number: String,
         #[arg(long)]
         text: String,
-        #[arg(long = "by")]
-        by: String,
     },
     /// Propose a resolution for approval.
     Propose(ProposeArgs),
     /// Approve the pending proposal (one signature).
     Approve {
         number: String,
-        #[arg(long = "by")]
-        by: String,
         #[arg(long, default_value = "")]
         comment: String,
     },
     /// Return the pending proposal for rework.
     Return {
         number: String,
-        #[arg(long = "by")]
-        by: String,
         #[arg(long)]
         comment: String,
     },
@@ -81,16 +96,12 @@ enum Command {
         object: bool,
         #[arg(long, default_value = "")]
         comment: String,
-        #[arg(long = "by")]
-        by: String,
     },
     /// Record the execution of the accepted remedy.
     Execute {
         number: String,
         #[arg(long)]
         reference: String,
-        #[arg(long = "by")]
-        by: String,
     },
     /// Record the satisfaction follow-up; closes the complaint.
     FollowUp {
@@ -99,8 +110,6 @@ enum Command {
         satisfaction: SatisfactionArg,
         #[arg(long)]
         accepts_outcome: bool,
-        #[arg(long = "by")]
-        by: String,
     },
     /// Live counts by status, grade and channel.
     Counts,
@@ -183,8 +192,6 @@ struct ProposeArgs {
     basis: String,
     #[arg(long)]
     execution: String,
-    #[arg(long = "by")]
-    by: String,
 }
 
 /// The JSON accepted by `submit --file`.
@@ -316,7 +323,16 @@ fn resolution_type(name: &str) -> anyhow::Result<i32> {
 }
 
 fn endpoint(host: &str, service: &str) -> String {
-    format!("http://{host}:{}", complaints_shared::config::default_port(service))
+    format!("http://{host}:{}", complaints_plumbing::config::default_port(service))
+}
+
+/// `message` as a request carrying the bearer token.
+fn call<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    if let Ok(value) = format!("Bearer {token}").parse() {
+        request.metadata_mut().insert("authorization", value);
+    }
+    request
 }
 
 /// Turns a gRPC error into a one-line message with its code.
@@ -328,8 +344,21 @@ fn rpc<T>(result: Result<tonic::Response<T>, tonic::Status>) -> anyhow::Result<T
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let host = cli.host.as_str();
+    let data_dir = cli.data_dir.as_path();
+    let token = || identity::resolve(data_dir, cli.token.as_deref(), cli.acting_as.as_deref(), None);
     match cli.command {
-        Command::Up(args) => local::up(args).await,
+        Command::Up(args) => local::up(args, data_dir).await,
+        Command::Login { operator, hours, print } => {
+            let subject = cli.acting_as.as_deref().context("say who: `complaintctl login --as RO-HEAD`")?;
+            let token = identity::mint(data_dir, subject, operator, std::time::Duration::from_secs(hours * 3600))?;
+            let path = identity::save(data_dir, &token)?;
+            if print {
+                println!("{token}");
+            } else {
+                println!("logged in as {subject} for {hours} h (token saved in {})", path.display());
+            }
+            Ok(())
+        }
         Command::Model { command } => model::run(&command),
         Command::Deadline(args) => {
             println!("{}", deadline::run(&args)?);
@@ -339,7 +368,7 @@ async fn main() -> anyhow::Result<()> {
             let js = async_nats::jetstream::new(async_nats::connect(&nats_url).await?);
             match action {
                 DlqAction::List => {
-                    let letters = complaints_shared::dlq::list(&js).await?;
+                    let letters = complaints_plumbing::dlq::list(&js).await?;
                     println!("{:>6}  {:<13} {:<36} {:<32} error", "seq", "consumer", "complaint", "subject");
                     for letter in letters {
                         println!(
@@ -349,7 +378,7 @@ async fn main() -> anyhow::Result<()> {
                     }
                 }
                 DlqAction::Replay { sequence } => {
-                    let subject = complaints_shared::dlq::replay(&js, sequence).await?;
+                    let subject = complaints_plumbing::dlq::replay(&js, sequence).await?;
                     println!("replayed dead letter {sequence} on {subject}");
                 }
             }
@@ -357,23 +386,27 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Submit(args) => {
             let request = submit_request(&args)?;
+            // Without another identity, the complaint comes in as its channel's system would send it.
+            let channel_system = format!("channel:{}", Channel::from_proto(request.channel).map(Channel::as_str).unwrap_or("web"));
+            let token = identity::resolve(data_dir, cli.token.as_deref(), cli.acting_as.as_deref(), Some(&channel_system))?;
             let mut intake = IntakeClient::connect(endpoint(host, "intake")).await?;
-            let response = rpc(intake.submit_complaint(request).await)?;
+            let response = rpc(intake.submit_complaint(call(request, &token)).await)?;
             println!("{}{}", response.complaint_number, if response.duplicate { " (already registered)" } else { "" });
             Ok(())
         }
-        Command::Show { number } => show(host, &number).await,
-        Command::Evidence { number, file, kind, description, by } => {
+        Command::Show { number } => show(host, &number, &token()?).await,
+        Command::Evidence { number, file, kind, description } => {
             let content = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let mut client = InvestigationClient::connect(endpoint(host, "investigation")).await?;
-            let request = pb::RegisterEvidenceRequest { complaint_number: number, kind, description, content, registered_by: by };
-            let evidence = rpc(client.register_evidence(request).await)?;
+            let request = pb::RegisterEvidenceRequest { complaint_number: number, kind, description, content };
+            let evidence = rpc(client.register_evidence(call(request, &token()?)).await)?;
             println!("evidence #{} sha256 {}", evidence.evidence_number, evidence.sha256);
             Ok(())
         }
-        Command::Finding { number, text, by } => {
+        Command::Finding { number, text } => {
             let mut client = InvestigationClient::connect(endpoint(host, "investigation")).await?;
-            let case = rpc(client.record_finding(pb::RecordFindingRequest { complaint_number: number, finding: text, recorded_by: by }).await)?;
+            let request = pb::RecordFindingRequest { complaint_number: number, finding: text };
+            let case = rpc(client.record_finding(call(request, &token()?)).await)?;
             println!("{}: {} findings", case.complaint_number, case.findings.len());
             Ok(())
         }
@@ -386,54 +419,54 @@ async fn main() -> anyhow::Result<()> {
                 basis: args.basis,
                 execution_method: args.execution,
             };
-            let request = pb::ProposeResolutionRequest { complaint_number: args.number, resolution: Some(resolution), proposed_by: args.by };
-            let case = rpc(client.propose_resolution(request).await)?;
+            let request = pb::ProposeResolutionRequest { complaint_number: args.number, resolution: Some(resolution) };
+            let case = rpc(client.propose_resolution(call(request, &token()?)).await)?;
             println!("{}: {} (proposal {})", case.complaint_number, case.status, case.proposal_id);
             Ok(())
         }
-        Command::Approve { number, by, comment } => {
+        Command::Approve { number, comment } => {
             let mut client = ApprovalClient::connect(endpoint(host, "approval")).await?;
-            let view = rpc(client.approve(pb::DecideRequest { complaint_number: number, approver_id: by, comment }).await)?;
+            let view = rpc(client.approve(call(pb::DecideRequest { complaint_number: number, comment }, &token()?)).await)?;
             println!("{}: {} at level {} (still to sign: {})", view.complaint_number, view.status, view.level, view.pending_roles.join(", "));
             Ok(())
         }
-        Command::Return { number, by, comment } => {
+        Command::Return { number, comment } => {
             let mut client = ApprovalClient::connect(endpoint(host, "approval")).await?;
-            let view = rpc(client.return_for_rework(pb::DecideRequest { complaint_number: number, approver_id: by, comment }).await)?;
+            let view = rpc(client.return_for_rework(call(pb::DecideRequest { complaint_number: number, comment }, &token()?)).await)?;
             println!("{}: {}", view.complaint_number, view.status);
             Ok(())
         }
-        Command::Respond { number, accept, object, comment, by } => {
+        Command::Respond { number, accept, object, comment } => {
             if accept == object {
                 bail!("say --accept or --object");
             }
             let mut intake = IntakeClient::connect(endpoint(host, "intake")).await?;
-            let request = pb::RespondToResolutionRequest { complaint_number: number, accept, comment, recorded_by: by };
-            let view = rpc(intake.respond_to_resolution(request).await)?;
+            let request = pb::RespondToResolutionRequest { complaint_number: number, accept, comment };
+            let view = rpc(intake.respond_to_resolution(call(request, &token()?)).await)?;
             println!("{}: {}", view.complaint_number, view.status);
             Ok(())
         }
-        Command::Execute { number, reference, by } => {
+        Command::Execute { number, reference } => {
             let mut client = InvestigationClient::connect(endpoint(host, "investigation")).await?;
-            let case = rpc(client.record_execution(pb::RecordExecutionRequest { complaint_number: number, executed_by: by, reference }).await)?;
+            let case = rpc(client.record_execution(call(pb::RecordExecutionRequest { complaint_number: number, reference }, &token()?)).await)?;
             println!("{}: {}", case.complaint_number, case.status);
             Ok(())
         }
-        Command::FollowUp { number, satisfaction, accepts_outcome, by } => {
+        Command::FollowUp { number, satisfaction, accepts_outcome } => {
             let satisfaction = match satisfaction {
                 SatisfactionArg::Satisfied => pb::Satisfaction::Satisfied,
                 SatisfactionArg::BasicallySatisfied => pb::Satisfaction::BasicallySatisfied,
                 SatisfactionArg::Dissatisfied => pb::Satisfaction::Dissatisfied,
             };
             let mut intake = IntakeClient::connect(endpoint(host, "intake")).await?;
-            let request = pb::RecordFollowUpRequest { complaint_number: number, satisfaction: satisfaction as i32, accepts_outcome, recorded_by: by };
-            let view = rpc(intake.record_follow_up(request).await)?;
+            let request = pb::RecordFollowUpRequest { complaint_number: number, satisfaction: satisfaction as i32, accepts_outcome };
+            let view = rpc(intake.record_follow_up(call(request, &token()?)).await)?;
             println!("{}: {}", view.complaint_number, view.status);
             Ok(())
         }
         Command::Counts => {
             let mut analytics = AnalyticsClient::connect(endpoint(host, "analytics")).await?;
-            let counts = rpc(analytics.get_counts(pb::GetCountsRequest {}).await)?;
+            let counts = rpc(analytics.get_counts(call(pb::GetCountsRequest {}, &token()?)).await)?;
             println!("total {}", counts.total);
             for (title, entries) in [("status", counts.by_status), ("grade", counts.by_grade), ("channel", counts.by_channel)] {
                 let line: Vec<String> = entries.iter().map(|e| format!("{}={}", e.key, e.count)).collect();
@@ -444,13 +477,15 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn show(host: &str, number: &str) -> anyhow::Result<()> {
+async fn show(host: &str, number: &str, token: &str) -> anyhow::Result<()> {
     let mut intake = IntakeClient::connect(endpoint(host, "intake")).await?;
-    let view = rpc(intake.get_complaint(pb::GetComplaintRequest { complaint_number: number.to_owned(), ..Default::default() }).await)?;
+    let request = pb::GetComplaintRequest { complaint_number: number.to_owned(), ..Default::default() };
+    let view = rpc(intake.get_complaint(call(request, token)).await)?;
     println!("{}  status {}  customer {}  phone {}  id {}", view.complaint_number, view.status, view.customer_name_masked, view.phone_masked, view.id_number_masked);
     println!("summary: {}", view.summary);
     let mut analytics = AnalyticsClient::connect(endpoint(host, "analytics")).await?;
-    match analytics.get_timeline(pb::GetTimelineRequest { complaint_number: number.to_owned(), ..Default::default() }).await {
+    let request = pb::GetTimelineRequest { complaint_number: number.to_owned(), ..Default::default() };
+    match analytics.get_timeline(call(request, token)).await {
         Ok(timeline) => {
             let timeline = timeline.into_inner();
             println!("timeline ({}):", timeline.status);
@@ -461,7 +496,7 @@ async fn show(host: &str, number: &str) -> anyhow::Result<()> {
         Err(status) => println!("timeline: {}", status.message()),
     }
     let mut notification = NotificationClient::connect(endpoint(host, "notification")).await?;
-    let deliveries = rpc(notification.list_deliveries(pb::ListDeliveriesRequest { complaint_id: view.complaint_id }).await)?;
+    let deliveries = rpc(notification.list_deliveries(call(pb::ListDeliveriesRequest { complaint_id: view.complaint_id }, token)).await)?;
     for delivery in deliveries.deliveries {
         let kind = pb::NotificationKind::try_from(delivery.kind).map(|k| k.as_str_name()).unwrap_or("?");
         println!("  delivery {kind} to {} {} {}", delivery.recipient_masked, delivery.status, delivery.delivered_at);

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
-use complaints_shared::classify::{self, loader, Classifier, Split, TrainOptions};
+use complaints_classifier::{self, loader, Classifier, Split, TrainOptions};
 
 /// Train or evaluate the complaint classifier.
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -60,7 +60,7 @@ pub fn run(command: &ModelCommand) -> anyhow::Result<()> {
                 ..TrainOptions::default()
             };
             let started = Instant::now();
-            let artifact = classify::train(&records, &options)?;
+            let artifact = complaints_classifier::train(&records, &options)?;
             let elapsed = started.elapsed();
             loader::write_artifact(out, &artifact)?;
             let size = std::fs::metadata(out).map(|m| m.len()).unwrap_or_default();
@@ -92,7 +92,7 @@ pub fn run(command: &ModelCommand) -> anyhow::Result<()> {
                 .training_split()
                 .context("artifact carries no training split")?;
             let records = loader::read_cfpb_csv(data)?;
-            let report = classify::evaluate(&classifier, &records, split);
+            let report = complaints_classifier::evaluate(&classifier, &records, split);
             if *json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

@@ -1,6 +1,6 @@
 //! Intake configuration.
 
-use complaints_shared::config::CommonConfig;
+use complaints_plumbing::config::CommonConfig;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -20,6 +20,6 @@ impl Config {
             number_prefix: "CMP".into(),
             max_clock_skew_seconds: 300,
         };
-        Ok(complaints_shared::config::load(defaults, complaints_shared::config::config_path_from_args().as_deref())?)
+        Ok(complaints_plumbing::config::load(defaults, complaints_plumbing::config::config_path_from_args().as_deref())?)
     }
 }

@@ -1,49 +1,64 @@
-//! Intake follows the lifecycle to know when the customer may answer and when the follow-up is
-//! due: acknowledgement sent, result sent, remedy executed.
+//! Intake owns the complaint's authoritative stage: it applies every stage-changing event of the
+//! other services through the one lifecycle. A step the stage already passed is acknowledged and
+//! changes nothing; a step that overtook the one it follows is retried; a step no history
+//! explains is dead-lettered.
 
-use complaints_proto::v1 as pb;
-use complaints_proto::v1::event_envelope::Payload;
-use complaints_shared::consumer::{EventHandler, HandlerError};
-use complaints_shared::events::Event;
-use complaints_shared::outbox::RelayHandle;
-use complaints_shared::store::Tx;
+use complaints_domain::events::{
+    ComplaintAssigned, ComplaintTriaged, CustomerNotified, EventMeta, InvestigationOpened, RemedyExecuted, ResolutionApproved,
+    ResolutionProposed, ResolutionReturned,
+};
+use complaints_domain::lifecycle::{self, Verdict};
+use complaints_domain::{ComplaintKey, LifecycleEvent};
+use complaints_plumbing::consumer::{EventHandler, HandlerError};
+use complaints_plumbing::store::Tx;
 
-use crate::domain::Status;
 use crate::store;
 
-pub struct Handler {
-    pub relay: RelayHandle,
+complaints_plumbing::consumes! {
+    /// The other services' events that move a complaint's stage.
+    pub enum Consumed {
+        Triaged(ComplaintTriaged),
+        Assigned(ComplaintAssigned),
+        InvestigationOpened(InvestigationOpened),
+        ResolutionProposed(ResolutionProposed),
+        ResolutionApproved(ResolutionApproved),
+        ResolutionReturned(ResolutionReturned),
+        CustomerNotified(CustomerNotified),
+        RemedyExecuted(RemedyExecuted),
+    }
 }
 
-/// The status an event moves a complaint to, given its current status; `None` leaves it.
-pub fn next_status(current: Status, payload: &Payload) -> Option<Status> {
-    if current == Status::Closed {
-        return None;
-    }
-    match payload {
-        Payload::CustomerNotified(notified) => match pb::NotificationKind::try_from(notified.kind) {
-            Ok(pb::NotificationKind::Acknowledgement) if current == Status::Received => Some(Status::Acknowledged),
-            Ok(pb::NotificationKind::Result) if current != Status::Executed => Some(Status::AwaitingResponse),
-            _ => None,
-        },
-        Payload::RemedyExecuted(_) => Some(Status::Executed),
-        _ => None,
-    }
-}
+pub struct Handler;
 
 impl EventHandler for Handler {
-    async fn handle(&self, tx: &mut Tx, event: &Event) -> Result<(), HandlerError> {
-        let complaint = store::find(&mut **tx, &event.envelope.complaint_id)
-            .await?
-            .ok_or_else(|| HandlerError::Poison(format!("unknown complaint {}", event.envelope.complaint_id)))?;
-        if let Some(status) = next_status(complaint.status, &event.payload) {
-            store::set_status(tx, &complaint.complaint_id, status).await?;
-            tracing::info!(complaint_id = %complaint.complaint_id, status = status.as_str(), "complaint status updated");
-        }
-        Ok(())
-    }
+    type Event = Consumed;
 
-    fn committed(&self) {
-        self.relay.notify();
+    async fn handle(&self, tx: &mut Tx, meta: &EventMeta, event: Consumed) -> Result<(), HandlerError> {
+        let Some(step) = LifecycleEvent::from(event).step() else { return Ok(()) };
+        let complaint = store::find(&mut **tx, &ComplaintKey::Id(meta.complaint_id.clone()))
+            .await?
+            .ok_or_else(|| HandlerError::Poison(format!("unknown complaint {}", meta.complaint_id)))?;
+        match lifecycle::classify(complaint.stage, &step) {
+            Verdict::To(stage) if stage == complaint.stage => Ok(()),
+            Verdict::To(stage) => {
+                store::move_stage(tx, &complaint.complaint_id, complaint.stage, stage).await?;
+                tracing::info!(complaint_id = %complaint.complaint_id, from = complaint.stage.as_str(), to = stage.as_str(), "stage moved");
+                Ok(())
+            }
+            Verdict::Stale => {
+                tracing::debug!(stage = complaint.stage.as_str(), step = step.name(), "step already passed; stage unchanged");
+                Ok(())
+            }
+            Verdict::Early => Err(HandlerError::Retry(anyhow::anyhow!(
+                "complaint is {}; {} arrived before the step it follows",
+                complaint.stage.as_str(),
+                step.name()
+            ))),
+            Verdict::Illegal => Err(HandlerError::Poison(format!(
+                "{} is not a legal step for a complaint that is {}",
+                step.name(),
+                complaint.stage.as_str()
+            ))),
+        }
     }
 }

@@ -1,10 +1,8 @@
-//! The complaint record and its validation. Every rule rejects with the offending field named;
-//! the gRPC layer turns that into `INVALID_ARGUMENT`.
+//! The complaint record and the rules that validate it. Every rule rejects with the offending
+//! field named; the error boundary turns that into `INVALID_ARGUMENT`. No generated types here:
+//! the gRPC edge reads a request into [`Submission`] and these rules do the rest.
 
-use complaints_proto::v1 as pb;
-use complaints_shared::domain::{Channel, Money};
-use complaints_shared::grpc::{at_most, required, FieldError};
-use sha2::{Digest, Sha256};
+use complaints_domain::{at_most, required, Channel, FieldError, Money, StaffId};
 
 /// Demands a customer can make (SPEC §4).
 pub const DEMANDS: [&str; 6] = ["refund", "compensation", "apology", "service_improvement", "explanation", "other"];
@@ -26,46 +24,6 @@ impl IdType {
     }
 }
 
-/// Where a complaint is in intake's view of the lifecycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Received,
-    Acknowledged,
-    AwaitingResponse,
-    Accepted,
-    Objected,
-    Executed,
-    Closed,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Received => "received",
-            Self::Acknowledged => "acknowledged",
-            Self::AwaitingResponse => "awaiting_response",
-            Self::Accepted => "accepted",
-            Self::Objected => "objected",
-            Self::Executed => "executed",
-            Self::Closed => "closed",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Self> {
-        [
-            Self::Received,
-            Self::Acknowledged,
-            Self::AwaitingResponse,
-            Self::Accepted,
-            Self::Objected,
-            Self::Executed,
-            Self::Closed,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == name)
-    }
-}
-
 #[derive(Clone, PartialEq, Eq)]
 pub struct Customer {
     pub name: String,
@@ -81,7 +39,7 @@ pub struct Customer {
 /// Personal data is never printed in clear, not even by `{:?}`.
 impl std::fmt::Debug for Customer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use complaints_shared::domain::masking;
+        use complaints_domain::masking;
         f.debug_struct("Customer")
             .field("name", &masking::name(&self.name))
             .field("id_type", &self.id_type)
@@ -100,6 +58,40 @@ pub struct Evidence {
     pub reference: String,
 }
 
+/// A submission as read off the wire, before validation. Enumerations the edge could not read
+/// are `Err(())` so the rule names the field.
+pub struct Submission<'a> {
+    pub request_key: &'a str,
+    pub channel: Option<Channel>,
+    pub customer: Option<CustomerInput<'a>>,
+    pub summary: &'a str,
+    pub description: &'a str,
+    pub demand: &'a str,
+    pub amount_involved: Option<(i64, &'a str)>,
+    pub product_hint: &'a str,
+    pub evidence: Vec<Evidence>,
+    pub receiving_staff: &'a str,
+    pub received_at: &'a str,
+    pub staff_involved: &'a [String],
+    pub branch_involved: &'a str,
+    pub tags: &'a [String],
+    /// SHA-256 of the canonical request, to tell a true retry from a reused key.
+    pub request_hash: String,
+}
+
+/// The customer part of a [`Submission`].
+pub struct CustomerInput<'a> {
+    pub name: &'a str,
+    pub id_type: Option<IdType>,
+    pub id_number: &'a str,
+    pub phone: &'a str,
+    pub email: &'a str,
+    pub address: &'a str,
+    pub account_number: &'a str,
+    /// `Ok(None)`: the channel of receipt; `Err(())`: an unknown channel.
+    pub preferred_channel: Result<Option<Channel>, ()>,
+}
+
 /// A validated submission.
 #[derive(Debug, Clone)]
 pub struct NewComplaint {
@@ -112,57 +104,63 @@ pub struct NewComplaint {
     pub amount_involved: Option<Money>,
     pub product_hint: String,
     pub evidence: Vec<Evidence>,
-    pub receiving_staff: String,
+    pub receiving_staff: Option<StaffId>,
     pub received_at_ms: i64,
-    pub staff_involved: Vec<String>,
+    pub staff_involved: Vec<StaffId>,
     pub branch_involved: String,
     pub tags: Vec<String>,
-    /// SHA-256 of the canonical request, to tell a true retry from a reused key.
     pub request_hash: String,
 }
 
 impl NewComplaint {
     /// Validates a submission received at `now_ms`, allowing `max_skew_ms` of clock skew.
-    pub fn parse(request: &pb::SubmitComplaintRequest, now_ms: i64, max_skew_ms: i64) -> Result<Self, FieldError> {
+    pub fn parse(request: Submission<'_>, now_ms: i64, max_skew_ms: i64) -> Result<Self, FieldError> {
         let request_key = request.request_key.trim();
         required("request_key", request_key, usize::MAX)?;
         if request_key.len() > 128 || !request_key.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(FieldError::new("request_key", "must be 1 to 128 printable ASCII characters without spaces"));
         }
-        let channel = Channel::from_proto(request.channel)
-            .ok_or_else(|| FieldError::new("channel", "must name the channel the complaint arrived through"))?;
-        let customer = parse_customer(request.customer.as_ref())?;
-        let summary = bounded("summary", &request.summary, 500)?;
-        let description = bounded("description", &request.description, 20_000)?;
+        let channel = request.channel.ok_or_else(|| FieldError::new("channel", "must name the channel the complaint arrived through"))?;
+        let customer = parse_customer(request.customer)?;
+        let summary = bounded("summary", request.summary, 500)?;
+        let description = bounded("description", request.description, 20_000)?;
         let demand = request.demand.trim();
         if !DEMANDS.contains(&demand) {
             return Err(FieldError::new("demand", format!("must be one of {}", DEMANDS.join(", "))));
         }
-        let amount_involved = Money::parse("amount_involved", request.amount_involved.as_ref())?;
-        at_most("product_hint", &request.product_hint, 100)?;
-        let mut evidence = Vec::with_capacity(request.evidence.len());
-        for (index, item) in request.evidence.iter().enumerate() {
-            let kind = bounded(&format!("evidence[{index}].kind"), &item.kind, 64)?;
-            at_most(format!("evidence[{index}].description"), &item.description, 1000)?;
-            at_most(format!("evidence[{index}].reference"), &item.reference, 500)?;
-            evidence.push(Evidence { kind, description: item.description.clone(), reference: item.reference.clone() });
-        }
-        let receiving_staff = request.receiving_staff.trim().to_owned();
-        at_most("receiving_staff", &receiving_staff, 64)?;
+        let amount_involved = match request.amount_involved {
+            Some((minor_units, currency)) => Money::parse("amount_involved", minor_units, currency)?,
+            None => None,
+        };
+        at_most("product_hint", request.product_hint, 100)?;
         if request.evidence.len() > 50 {
             return Err(FieldError::new("evidence", "at most 50 items"));
         }
+        let mut evidence = Vec::with_capacity(request.evidence.len());
+        for (index, item) in request.evidence.into_iter().enumerate() {
+            let kind = bounded(&format!("evidence[{index}].kind"), &item.kind, 64)?;
+            at_most(format!("evidence[{index}].description"), &item.description, 1000)?;
+            at_most(format!("evidence[{index}].reference"), &item.reference, 500)?;
+            evidence.push(Evidence { kind, ..item });
+        }
+        let receiving_staff = match request.receiving_staff.trim() {
+            "" => None,
+            staff => Some(StaffId::parse("receiving_staff", staff)?),
+        };
         if request.staff_involved.len() > 20 {
             return Err(FieldError::new("staff_involved", "at most 20 staff"));
         }
+        let mut staff_involved = Vec::with_capacity(request.staff_involved.len());
         for (index, staff) in request.staff_involved.iter().enumerate() {
-            at_most(format!("staff_involved[{index}]"), staff, 64)?;
+            if !staff.trim().is_empty() {
+                staff_involved.push(StaffId::parse(&format!("staff_involved[{index}]"), staff)?);
+            }
         }
-        at_most("branch_involved", &request.branch_involved, 64)?;
+        at_most("branch_involved", request.branch_involved, 64)?;
         if request.tags.len() > 20 {
             return Err(FieldError::new("tags", "at most 20 tags"));
         }
-        if channel.is_staffed() && receiving_staff.is_empty() {
+        if channel.is_staffed() && receiving_staff.is_none() {
             return Err(FieldError::new("receiving_staff", format!("is required for the {} channel", channel.as_str())));
         }
         let received_at_ms = if request.received_at.trim().is_empty() {
@@ -181,11 +179,6 @@ impl NewComplaint {
                 return Err(FieldError::new(format!("tags[{index}]"), "must be 1 to 64 characters"));
             }
         }
-        let mut hasher = Sha256::new();
-        hasher.update(prost::Message::encode_to_vec(&pb::SubmitComplaintRequest {
-            received_at: String::new(),
-            ..request.clone()
-        }));
         Ok(Self {
             request_key: request_key.to_owned(),
             channel,
@@ -198,10 +191,10 @@ impl NewComplaint {
             evidence,
             receiving_staff,
             received_at_ms,
-            staff_involved: request.staff_involved.iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect(),
+            staff_involved,
             branch_involved: request.branch_involved.trim().to_owned(),
             tags: request.tags.iter().map(|t| t.trim().to_owned()).collect(),
-            request_hash: hex::encode(hasher.finalize()),
+            request_hash: request.request_hash,
         })
     }
 }
@@ -210,15 +203,12 @@ fn bounded(field: &str, value: &str, max_chars: usize) -> Result<String, FieldEr
     Ok(required(field, value, max_chars)?.to_owned())
 }
 
-fn parse_customer(customer: Option<&pb::Customer>) -> Result<Customer, FieldError> {
+fn parse_customer(customer: Option<CustomerInput<'_>>) -> Result<Customer, FieldError> {
     let customer = customer.ok_or_else(|| FieldError::new("customer", "is required"))?;
-    let name = bounded("customer.name", &customer.name, 100)?;
-    let id_type = match pb::IdDocumentType::try_from(customer.id_type) {
-        Ok(pb::IdDocumentType::IdCard) => IdType::IdCard,
-        Ok(pb::IdDocumentType::Passport) => IdType::Passport,
-        Ok(pb::IdDocumentType::BusinessLicence) => IdType::BusinessLicence,
-        _ => return Err(FieldError::new("customer.id_type", "must be id_card, passport or business_licence")),
-    };
+    let name = bounded("customer.name", customer.name, 100)?;
+    let id_type = customer
+        .id_type
+        .ok_or_else(|| FieldError::new("customer.id_type", "must be id_card, passport or business_licence"))?;
     let id_number = customer.id_number.trim().to_ascii_uppercase();
     required("customer.id_number", &id_number, usize::MAX)?;
     validate_id_number(id_type, &id_number)?;
@@ -242,14 +232,10 @@ fn parse_customer(customer: Option<&pb::Customer>) -> Result<Customer, FieldErro
     {
         return Err(FieldError::new("customer.account_number", "must be 8 to 32 digits"));
     }
-    let preferred_channel = match customer.preferred_channel {
-        0 => None,
-        value => Some(
-            Channel::from_proto(value)
-                .ok_or_else(|| FieldError::new("customer.preferred_channel", "is not a known channel"))?,
-        ),
-    };
-    at_most("customer.address", &customer.address, 500)?;
+    let preferred_channel = customer
+        .preferred_channel
+        .map_err(|()| FieldError::new("customer.preferred_channel", "is not a known channel"))?;
+    at_most("customer.address", customer.address, 500)?;
     Ok(Customer {
         name,
         id_type,

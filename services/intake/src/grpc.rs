@@ -1,173 +1,250 @@
-//! Intake's gRPC API. Validation failures are `INVALID_ARGUMENT` naming the field; a request key
-//! reused for a different complaint is `ALREADY_EXISTS`; answers out of turn are
-//! `FAILED_PRECONDITION`.
+//! Intake's gRPC API: the edge where protobuf requests become domain values and the caller's
+//! token becomes the actor. Validation failures are `INVALID_ARGUMENT` naming the field; a
+//! request key reused for a different complaint is `ALREADY_EXISTS`; answers out of turn are
+//! `FAILED_PRECONDITION`; a caller who may not act is `PERMISSION_DENIED`.
 
+use complaints_domain::events::{CustomerResponse, Satisfaction};
+use complaints_domain::lifecycle::{self, Stage};
+use complaints_domain::{at_most, masking, Channel, ComplaintKey, FieldError, Step};
+use complaints_plumbing::access::{Access, Denied};
+use complaints_plumbing::auth::{actor, Actor, ActorKind};
+use complaints_plumbing::service::Plumbing;
+use complaints_plumbing::store::Tx;
 use complaints_proto::v1 as pb;
 use complaints_proto::v1::intake_server::Intake;
-use complaints_shared::domain::masking;
-use complaints_shared::grpc::{at_most, internal, required, store_error, FieldError};
-use complaints_shared::service::Plumbing;
-use complaints_shared::store::Tx;
+use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 
-use crate::domain::{NewComplaint, Status as ComplaintStatus};
+use crate::domain::{CustomerInput, Evidence, IdType, NewComplaint, Submission};
 use crate::store::{self, Registered, StoredComplaint};
-use crate::Config;
+use crate::{Config, Error};
 
 pub struct IntakeApi {
     plumbing: Plumbing,
+    access: Access,
     config: Config,
 }
 
 impl IntakeApi {
-    pub fn new(plumbing: Plumbing, config: Config) -> Self {
-        Self { plumbing, config }
+    pub fn new(plumbing: Plumbing, access: Access, config: Config) -> Self {
+        Self { plumbing, access, config }
     }
 
-    /// A complaint by id or number.
-    async fn load(&self, key: &str) -> Result<StoredComplaint, Status> {
-        store::find(&self.plumbing.pool, key)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| Status::not_found(format!("complaint {key} not found")))
+    async fn load(&self, key: &ComplaintKey) -> Result<StoredComplaint, Error> {
+        store::find(&self.plumbing.pool, key).await?.ok_or_else(|| Error::NotFound(key.to_string()))
     }
 
-    /// Opens a transaction and loads the complaint, which must be in `expected` status for
-    /// `action` (the refusal says when the action is taken).
-    async fn begin(&self, number: &str, expected: ComplaintStatus, action: &str) -> Result<(Tx, StoredComplaint), Status> {
-        let mut tx = self.plumbing.pool.begin().await.map_err(internal)?;
-        let current = store::find(&mut *tx, number)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| Status::not_found(format!("complaint {number} not found")))?;
-        if current.status != expected {
-            return Err(Status::failed_precondition(format!(
-                "complaint {} is {}; {action}",
-                current.complaint_number,
-                current.status.as_str()
-            )));
-        }
-        Ok((tx, current))
+    /// Opens a transaction, loads the complaint and checks that `step` is legal at its stage;
+    /// returns the stage the step leads to.
+    async fn begin(&self, number: &str, step: &Step, rule: &'static str) -> Result<(Tx, StoredComplaint, Stage), Error> {
+        let key = ComplaintKey::parse("", number, "complaint_number")?;
+        let mut tx = self.plumbing.pool.begin().await.map_err(complaints_plumbing::store::StoreError::from)?;
+        let current = store::find(&mut *tx, &key).await?.ok_or_else(|| Error::NotFound(key.to_string()))?;
+        let to = lifecycle::next(current.stage, step)
+            .map_err(|_| Error::WrongStage { number: current.complaint_number.clone(), stage: current.stage, rule })?;
+        Ok((tx, current, to))
     }
 
-    /// Commits a guarded write (`recorded`: it found the complaint still in the expected status)
-    /// and answers with the complaint as it now is.
-    async fn finish(&self, tx: Tx, recorded: bool, complaint_id: &str) -> Result<Response<pb::ComplaintView>, Status> {
-        if !recorded {
-            return Err(Status::aborted("the complaint changed concurrently; read it again"));
-        }
-        tx.commit().await.map_err(internal)?;
+    /// Commits and answers with the complaint as it now is.
+    async fn finish(&self, tx: Tx, complaint: &StoredComplaint) -> Result<Response<pb::ComplaintView>, Error> {
+        tx.commit().await.map_err(complaints_plumbing::store::StoreError::from)?;
         self.plumbing.relay.notify();
-        Ok(Response::new(view(&self.load(complaint_id).await?)))
+        Ok(Response::new(view(&self.load(&ComplaintKey::Id(complaint.complaint_id.clone())).await?)))
+    }
+
+    /// Who may speak for the customer of `complaint`: the channel system of the complaint's
+    /// channel or of the channel the customer chose, or a member of staff in the directory.
+    fn may_answer_for(&self, actor: &Actor, complaint: &StoredComplaint) -> Result<(), Denied> {
+        match actor.kind() {
+            ActorKind::Channel => {
+                let channel = Access::channel(actor)?;
+                if channel == complaint.channel || Some(channel) == complaint.preferred_channel {
+                    Ok(())
+                } else {
+                    Err(Denied(format!("{} does not serve the customer of {}", actor.id, complaint.complaint_number)))
+                }
+            }
+            _ => self.access.any_staff(actor),
+        }
+    }
+
+    /// Who may read a complaint: staff in the directory, or the channel system it came through.
+    fn may_read(&self, actor: &Actor, complaint: &StoredComplaint) -> Result<(), Denied> {
+        match actor.kind() {
+            ActorKind::Channel => self.may_answer_for(actor, complaint),
+            _ => self.access.any_staff(actor),
+        }
+    }
+
+    /// Who may register a complaint: a channel system for its own channel; a member of staff
+    /// for a staffed channel, as the receiving staff member.
+    fn may_submit(&self, actor: &Actor, complaint: &mut NewComplaint) -> Result<(), Error> {
+        match actor.kind() {
+            ActorKind::Channel => {
+                let channel = Access::channel(actor)?;
+                if channel != complaint.channel {
+                    return Err(Denied(format!("{} may not register {} complaints", actor.id, complaint.channel.as_str())).into());
+                }
+                Ok(())
+            }
+            ActorKind::Staff => {
+                let staff = self.access.staff(actor)?;
+                if !complaint.channel.is_staffed() {
+                    return Err(Denied(format!("{} complaints come from the channel system, not from staff", complaint.channel.as_str())).into());
+                }
+                match &complaint.receiving_staff {
+                    Some(named) if named.as_str() != staff.id => {
+                        Err(FieldError::new("receiving_staff", "must be empty or the caller").into())
+                    }
+                    _ => {
+                        complaint.receiving_staff = Some(complaints_domain::StaffId::parse("receiving_staff", &staff.id)?);
+                        Ok(())
+                    }
+                }
+            }
+            ActorKind::System => Err(Denied(format!("{} is a system account and registers no complaints", actor.id)).into()),
+        }
+    }
+}
+
+/// Reads a submission off the wire into the domain's rules.
+fn submission(request: &pb::SubmitComplaintRequest) -> Submission<'_> {
+    let mut hasher = Sha256::new();
+    hasher.update(prost::Message::encode_to_vec(&pb::SubmitComplaintRequest { received_at: String::new(), ..request.clone() }));
+    Submission {
+        request_key: &request.request_key,
+        channel: Channel::from_proto(request.channel),
+        customer: request.customer.as_ref().map(|customer| CustomerInput {
+            name: &customer.name,
+            id_type: match pb::IdDocumentType::try_from(customer.id_type) {
+                Ok(pb::IdDocumentType::IdCard) => Some(IdType::IdCard),
+                Ok(pb::IdDocumentType::Passport) => Some(IdType::Passport),
+                Ok(pb::IdDocumentType::BusinessLicence) => Some(IdType::BusinessLicence),
+                _ => None,
+            },
+            id_number: &customer.id_number,
+            phone: &customer.phone,
+            email: &customer.email,
+            address: &customer.address,
+            account_number: &customer.account_number,
+            preferred_channel: match customer.preferred_channel {
+                0 => Ok(None),
+                value => Channel::from_proto(value).map(Some).ok_or(()),
+            },
+        }),
+        summary: &request.summary,
+        description: &request.description,
+        demand: &request.demand,
+        amount_involved: request.amount_involved.as_ref().map(|m| (m.minor_units, m.currency.as_str())),
+        product_hint: &request.product_hint,
+        evidence: request
+            .evidence
+            .iter()
+            .map(|item| Evidence { kind: item.kind.clone(), description: item.description.clone(), reference: item.reference.clone() })
+            .collect(),
+        receiving_staff: &request.receiving_staff,
+        received_at: &request.received_at,
+        staff_involved: &request.staff_involved,
+        branch_involved: &request.branch_involved,
+        tags: &request.tags,
+        request_hash: hex::encode(hasher.finalize()),
     }
 }
 
 fn view(complaint: &StoredComplaint) -> pb::ComplaintView {
     pb::ComplaintView {
-        complaint_id: complaint.complaint_id.clone(),
-        complaint_number: complaint.complaint_number.clone(),
-        status: complaint.status.as_str().to_owned(),
-        channel: complaints_shared::domain::Channel::parse(&complaint.channel)
-            .map(|c| c.to_proto() as i32)
-            .unwrap_or_default(),
+        complaint_id: complaint.complaint_id.to_string(),
+        complaint_number: complaint.complaint_number.to_string(),
+        status: complaint.stage.as_str().to_owned(),
+        channel: complaint.channel.to_proto() as i32,
         customer_name_masked: masking::name(&complaint.customer_name),
         phone_masked: masking::phone(&complaint.phone),
         id_number_masked: masking::id_number(&complaint.id_number),
         account_number_masked: masking::account_number(&complaint.account_number),
         summary: complaint.summary.clone(),
-        amount_involved: complaint
-            .amount_minor
-            .zip(complaint.currency.clone())
-            .map(|(minor_units, currency)| pb::Money { minor_units, currency }),
-        received_at: complaints_shared::format_ms(complaint.received_at_ms),
+        amount_involved: complaint.amount_involved.as_ref().map(pb::Money::from),
+        received_at: complaints_plumbing::format_ms(complaint.received_at_ms),
     }
 }
 
 #[tonic::async_trait]
 impl Intake for IntakeApi {
     #[tracing::instrument(skip_all, fields(channel = request.get_ref().channel, complaint_id))]
-    async fn submit_complaint(
-        &self,
-        request: Request<pb::SubmitComplaintRequest>,
-    ) -> Result<Response<pb::SubmitComplaintResponse>, Status> {
-        let complaint = NewComplaint::parse(
-            request.get_ref(),
-            complaints_shared::now_ms(),
+    async fn submit_complaint(&self, request: Request<pb::SubmitComplaintRequest>) -> Result<Response<pb::SubmitComplaintResponse>, Status> {
+        let actor = actor(&request)?.clone();
+        let mut submission = submission(request.get_ref());
+        if actor.kind() == ActorKind::Staff && submission.receiving_staff.trim().is_empty() {
+            // A member of staff registering a complaint is the one who received it.
+            submission.receiving_staff = &actor.id;
+        }
+        let mut complaint = NewComplaint::parse(
+            submission,
+            complaints_plumbing::now_ms(),
             self.config.max_clock_skew_seconds * 1000,
-        )?;
-        let registered = store::register(&self.plumbing.pool, &self.config.number_prefix, &complaint)
-            .await
-            .map_err(internal)?;
-        let (stored, duplicate) = match registered {
+        )
+        .map_err(Error::from)?;
+        self.may_submit(&actor, &mut complaint)?;
+        let (stored, duplicate) = match store::register(&self.plumbing.pool, &self.config.number_prefix, &complaint).await.map_err(Error::from)? {
             Registered::New(stored) => {
                 self.plumbing.relay.notify();
                 (stored, false)
             }
             Registered::Existing(stored) => {
                 if stored.request_hash != complaint.request_hash {
-                    return Err(Status::already_exists(format!(
-                        "request_key: already used by complaint {} with different content",
-                        stored.complaint_number
-                    )));
+                    return Err(Error::RequestKeyReused(stored.complaint_number).into());
                 }
                 (stored, true)
             }
         };
         tracing::Span::current().record("complaint_id", stored.complaint_id.as_str());
-        tracing::info!(complaint_number = %stored.complaint_number, duplicate, "complaint registered");
+        tracing::info!(complaint_number = %stored.complaint_number, duplicate, actor = %actor.id, "complaint registered");
         Ok(Response::new(pb::SubmitComplaintResponse {
-            complaint_id: stored.complaint_id,
-            complaint_number: stored.complaint_number,
+            complaint_id: stored.complaint_id.to_string(),
+            complaint_number: stored.complaint_number.to_string(),
             duplicate,
         }))
     }
 
     async fn get_complaint(&self, request: Request<pb::GetComplaintRequest>) -> Result<Response<pb::ComplaintView>, Status> {
+        let actor = actor(&request)?.clone();
         let request = request.into_inner();
-        let key = if request.complaint_id.trim().is_empty() { &request.complaint_number } else { &request.complaint_id };
-        let complaint = self.load(required("complaint_number", key, usize::MAX)?).await?;
+        let key = ComplaintKey::parse(&request.complaint_id, &request.complaint_number, "complaint_number").map_err(Error::from)?;
+        let complaint = self.load(&key).await?;
+        self.may_read(&actor, &complaint).map_err(Error::from)?;
         Ok(Response::new(view(&complaint)))
     }
 
     #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]
-    async fn respond_to_resolution(
-        &self,
-        request: Request<pb::RespondToResolutionRequest>,
-    ) -> Result<Response<pb::ComplaintView>, Status> {
+    async fn respond_to_resolution(&self, request: Request<pb::RespondToResolutionRequest>) -> Result<Response<pb::ComplaintView>, Status> {
+        let actor = actor(&request)?.clone();
         let request = request.into_inner();
-        let number = required("complaint_number", &request.complaint_number, usize::MAX)?;
-        required("recorded_by", &request.recorded_by, usize::MAX)?;
         if !request.accept && request.comment.trim().is_empty() {
-            return Err(FieldError::new("comment", "an objection must say what the customer objects to").into());
+            return Err(Error::from(FieldError::new("comment", "an objection must say what the customer objects to")).into());
         }
-        at_most("comment", &request.comment, 2000)?;
-        at_most("recorded_by", &request.recorded_by, 64)?;
-        let (mut tx, current) = self
-            .begin(number, ComplaintStatus::AwaitingResponse, "a response is taken only after the result was sent")
-            .await?;
-        let recorded = store::record_response(&mut tx, &current, request.accept, request.comment.trim(), request.recorded_by.trim())
-            .await
-            .map_err(store_error)?;
-        self.finish(tx, recorded, &current.complaint_id).await
+        at_most("comment", &request.comment, 2000).map_err(Error::from)?;
+        let (response, step) = if request.accept {
+            (CustomerResponse::Accepted, Step::CustomerAccepted { by_silence: false })
+        } else {
+            (CustomerResponse::Objected, Step::CustomerObjected)
+        };
+        let (mut tx, current, to) =
+            self.begin(&request.complaint_number, &step, "a response is taken only after the result was sent").await?;
+        self.may_answer_for(&actor, &current).map_err(Error::from)?;
+        store::record_response(&mut tx, &current, to, response, request.comment.trim(), &actor.id).await.map_err(Error::from)?;
+        Ok(self.finish(tx, &current).await?)
     }
 
     #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]
     async fn record_follow_up(&self, request: Request<pb::RecordFollowUpRequest>) -> Result<Response<pb::ComplaintView>, Status> {
+        let actor = actor(&request)?.clone();
         let request = request.into_inner();
-        let number = required("complaint_number", &request.complaint_number, usize::MAX)?;
-        required("recorded_by", &request.recorded_by, usize::MAX)?;
-        let satisfaction = match pb::Satisfaction::try_from(request.satisfaction) {
-            Ok(pb::Satisfaction::Unspecified) | Err(_) => {
-                return Err(FieldError::new("satisfaction", "must be satisfied, basically_satisfied or dissatisfied").into())
-            }
-            Ok(value) => value,
-        };
-        let (mut tx, current) = self
-            .begin(number, ComplaintStatus::Executed, "the follow-up comes after the remedy is executed")
+        let satisfaction = Satisfaction::from_proto(request.satisfaction)
+            .ok_or_else(|| Error::from(FieldError::new("satisfaction", "must be satisfied, basically_satisfied or dissatisfied")))?;
+        let (mut tx, current, to) = self
+            .begin(&request.complaint_number, &Step::FollowUpRecorded, "the follow-up comes after the remedy is executed")
             .await?;
-        let recorded = store::record_follow_up(&mut tx, &current, satisfaction, request.accepts_outcome, request.recorded_by.trim())
-            .await
-            .map_err(store_error)?;
-        self.finish(tx, recorded, &current.complaint_id).await
+        self.may_answer_for(&actor, &current).map_err(Error::from)?;
+        store::record_follow_up(&mut tx, &current, to, satisfaction, request.accepts_outcome, &actor.id).await.map_err(Error::from)?;
+        Ok(self.finish(tx, &current).await?)
     }
 }

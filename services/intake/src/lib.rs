@@ -1,36 +1,40 @@
 //! Intake: registers complaints from every channel (idempotent per channel request key),
-//! assigns the complaint number, and records the customer's answers and the follow-up.
+//! assigns the complaint number, records the customer's answers and the follow-up, and owns
+//! the complaint's authoritative lifecycle stage: it applies every stage-changing event of the
+//! other services through the one lifecycle.
 
 pub mod config;
 pub mod consumers;
 pub mod domain;
+pub mod error;
 pub mod grpc;
 pub mod store;
 
+use complaints_plumbing::service::{Running, Service};
+use complaints_plumbing::store::EmbeddedMigration;
 use complaints_proto::v1::intake_server::IntakeServer;
-use complaints_shared::events::names;
-use complaints_shared::service::Service;
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
+pub use error::Error;
 
 pub const SERVICE: &str = "intake";
 
-static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+const MIGRATIONS: &[EmbeddedMigration] = &[
+    (100, "intake", include_str!("../migrations/0100_intake.sql")),
+    (101, "lifecycle stages", include_str!("../migrations/0101_lifecycle_stages.sql")),
+];
 
-/// Builds the service and returns the future that runs it until `token` is cancelled.
+/// Builds the service: store, broker, consumer and gRPC API.
 pub struct Application;
 
 impl Application {
-    pub async fn start(
-        config: Config,
-        token: CancellationToken,
-    ) -> anyhow::Result<impl std::future::Future<Output = anyhow::Result<()>>> {
-        let mut service = Service::start(SERVICE, &config.common, &MIGRATIONS, token).await?;
+    pub async fn start(config: Config, token: CancellationToken) -> anyhow::Result<Running> {
+        let mut service = Service::start(SERVICE, &config.common, MIGRATIONS, token).await?;
         let plumbing = service.plumbing.clone();
-        let handler = consumers::Handler { relay: plumbing.relay.clone() };
-        let consumer = plumbing.consumer(&[names::CUSTOMER_NOTIFIED, names::REMEDY_EXECUTED], handler).await?;
+        let consumer = plumbing.consumer(consumers::Handler).await?;
         service.spawn(consumer.run(service.token()));
-        Ok(service.run(IntakeServer::new(grpc::IntakeApi::new(plumbing, config))))
+        let api = grpc::IntakeApi::new(plumbing, service.access.clone(), config);
+        Ok(service.run(IntakeServer::new(api)))
     }
 }

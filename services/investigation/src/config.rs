@@ -1,6 +1,6 @@
 //! Investigation configuration.
 
-use complaints_shared::config::CommonConfig;
+use complaints_plumbing::config::CommonConfig;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -14,6 +14,6 @@ pub struct Config {
 impl Config {
     pub fn load() -> anyhow::Result<Self> {
         let defaults = Self { common: CommonConfig::defaults_for(super::SERVICE), max_evidence_bytes: 3 * 1024 * 1024 };
-        Ok(complaints_shared::config::load(defaults, complaints_shared::config::config_path_from_args().as_deref())?)
+        Ok(complaints_plumbing::config::load(defaults, complaints_plumbing::config::config_path_from_args().as_deref())?)
     }
 }

@@ -1,60 +1,94 @@
-//! Investigation opens a case on `assigned` and follows approval, the customer's answer and
-//! closure.
+//! Investigation opens a case on `assigned` and follows the complaint's lifecycle through the
+//! events that move a case: approval decisions, the result reaching the customer, the
+//! customer's answer, the follow-up and closure.
 
-use complaints_proto::v1 as pb;
-use complaints_proto::v1::event_envelope::Payload;
-use complaints_shared::consumer::{EventHandler, HandlerError};
-use complaints_shared::domain::Grade;
-use complaints_shared::events::Event;
-use complaints_shared::outbox::{self, RelayHandle, Subject};
-use complaints_shared::store::Tx;
+use complaints_domain::events::{
+    ComplaintAssigned, ComplaintClosed, CustomerNotified, CustomerResponded, EventMeta, FollowUpRecorded, InvestigationOpened,
+    LifecycleEvent, ResolutionApproved, ResolutionReturned,
+};
+use complaints_domain::lifecycle::{self, Stage, Step, Verdict};
+use complaints_plumbing::consumer::{EventHandler, HandlerError};
+use complaints_plumbing::outbox::{self, Subject};
+use complaints_plumbing::store::Tx;
 
-use crate::domain::{next_status, Transition};
-use crate::store;
+use crate::domain::decision;
+use crate::store::{self, NewCase};
 use crate::SERVICE;
 
-pub struct Handler {
-    pub relay: RelayHandle,
+complaints_plumbing::consumes! {
+    pub enum Consumed {
+        Assigned(ComplaintAssigned),
+        ResolutionApproved(ResolutionApproved),
+        ResolutionReturned(ResolutionReturned),
+        CustomerNotified(CustomerNotified),
+        CustomerResponded(CustomerResponded),
+        FollowUpRecorded(FollowUpRecorded),
+        Closed(ComplaintClosed),
+    }
+}
+
+pub struct Handler;
+
+impl Handler {
+    /// Opens the case (stage `investigating`) and announces it; a redelivery changes nothing.
+    async fn open(&self, tx: &mut Tx, meta: &EventMeta, assigned: ComplaintAssigned) -> Result<(), HandlerError> {
+        let stage = lifecycle::next(Stage::Assigned, &Step::InvestigationOpened).map_err(|e| HandlerError::Poison(e.to_string()))?;
+        let case = NewCase {
+            complaint_id: &meta.complaint_id,
+            complaint_number: &meta.complaint_number,
+            handler: &assigned.handler,
+            department: &assigned.department,
+            grade: assigned.grade,
+            traceparent: &meta.traceparent,
+        };
+        if store::open_case(tx, &case, stage).await? {
+            let opened = LifecycleEvent::InvestigationOpened(InvestigationOpened {
+                handler: assigned.handler.clone(),
+                department: assigned.department.clone(),
+            });
+            outbox::enqueue(tx, SERVICE, Subject::new(&meta.complaint_id, &meta.complaint_number), opened).await?;
+            tracing::info!(handler_id = %assigned.handler, "case opened");
+        }
+        Ok(())
+    }
 }
 
 impl EventHandler for Handler {
-    async fn handle(&self, tx: &mut Tx, event: &Event) -> Result<(), HandlerError> {
-        let envelope = &event.envelope;
-        if let Payload::Assigned(assigned) = &event.payload {
-            let grade = Grade::from_proto(assigned.grade).map(Grade::as_str).unwrap_or("green");
-            if store::open_case(tx, &envelope.complaint_id, &envelope.complaint_number, &assigned.handler_id, &assigned.department, grade, &envelope.traceparent).await? {
-                let subject = Subject::new(&envelope.complaint_id, &envelope.complaint_number);
-                let opened = Payload::InvestigationOpened(pb::InvestigationOpened {
-                    handler_id: assigned.handler_id.clone(),
-                    department: assigned.department.clone(),
-                });
-                outbox::enqueue(tx, SERVICE, subject, opened).await?;
-                tracing::info!(handler_id = %assigned.handler_id, "case opened");
-            }
-            return Ok(());
-        }
-        let case = store::case(&mut **tx, &envelope.complaint_id)
-            .await?
-            .ok_or_else(|| HandlerError::Poison(format!("no case for complaint {}", envelope.complaint_id)))?;
-        match next_status(case.status, &event.payload, case.proposal_id.as_deref()) {
-            Transition::To(status) => {
-                store::set_status(tx, &case.complaint_id, status).await?;
-                tracing::info!(status = status.as_str(), "case status updated");
-                Ok(())
-            }
-            Transition::Stale => {
-                tracing::info!(status = case.status.as_str(), event = event.name(), "event is past; case unchanged");
-                Ok(())
-            }
-            Transition::Early => Err(HandlerError::Retry(anyhow::anyhow!(
-                "case is {}; {} arrived before the step it follows",
-                case.status.as_str(),
-                event.name()
-            ))),
-        }
-    }
+    type Event = Consumed;
 
-    fn committed(&self) {
-        self.relay.notify();
+    async fn handle(&self, tx: &mut Tx, meta: &EventMeta, event: Consumed) -> Result<(), HandlerError> {
+        if let Consumed::Assigned(assigned) = event {
+            return self.open(tx, meta, assigned).await;
+        }
+        let case = store::case(&mut **tx, meta.complaint_id.as_str())
+            .await?
+            .ok_or_else(|| HandlerError::Retry(anyhow::anyhow!("no case for complaint {} yet", meta.complaint_id)))?;
+        let verdict = match event {
+            Consumed::Assigned(_) => return Ok(()),
+            Consumed::ResolutionApproved(approved) => {
+                decision(case.stage, case.proposal_id.as_ref(), &approved.proposal_id, &Step::ResolutionApproved)
+            }
+            Consumed::ResolutionReturned(returned) => {
+                decision(case.stage, case.proposal_id.as_ref(), &returned.proposal_id, &Step::ResolutionReturned)
+            }
+            other => match LifecycleEvent::from(other).step() {
+                Some(step) => lifecycle::classify(case.stage, &step),
+                None => return Ok(()),
+            },
+        };
+        match verdict {
+            Verdict::To(stage) if stage == case.stage => Ok(()),
+            Verdict::To(stage) => {
+                store::move_stage(tx, &case.complaint_id, case.stage, stage).await?;
+                tracing::info!(from = case.stage.as_str(), to = stage.as_str(), "case stage moved");
+                Ok(())
+            }
+            Verdict::Stale => Ok(()),
+            Verdict::Early => Err(HandlerError::Retry(anyhow::anyhow!(
+                "case is {}; the event arrived before the step it follows",
+                case.stage.as_str()
+            ))),
+            Verdict::Illegal => Err(HandlerError::Poison(format!("not a legal step for a case that is {}", case.stage.as_str()))),
+        }
     }
 }

@@ -1,21 +1,27 @@
-//! Investigation's gRPC API: evidence register, findings, proposal, execution.
+//! Investigation's gRPC API: evidence register, findings, proposal, execution. Only the
+//! assigned handler or a supervisor of the case's department works a case; the actor comes
+//! from the token.
 
+use complaints_domain::events::{EvidenceRegistered, LifecycleEvent, RemedyExecuted, Resolution, ResolutionProposed};
+use complaints_domain::lifecycle::{self, Stage, Step};
+use complaints_domain::{at_most, required, ComplaintNumber, FieldError, ProposalId, StaffId};
+use complaints_plumbing::access::Access;
+use complaints_plumbing::auth::{actor, Actor};
+use complaints_plumbing::outbox::{self, Subject};
+use complaints_plumbing::service::Plumbing;
+use complaints_plumbing::store::{StoreError, Tx};
 use complaints_proto::v1 as pb;
-use complaints_proto::v1::event_envelope::Payload;
 use complaints_proto::v1::investigation_server::Investigation;
-use complaints_shared::grpc::{at_most, internal, required, store_error, FieldError};
-use complaints_shared::outbox::{self, Subject};
-use complaints_shared::service::Plumbing;
-use complaints_shared::store::Tx;
 use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 
-use crate::domain::{CaseStatus, Resolution};
+use crate::domain::{EVIDENCE_STAGES, FINDING_STAGES};
 use crate::store::{self, Case, Evidence};
-use crate::{Config, SERVICE};
+use crate::{Config, Error, SERVICE};
 
 pub struct InvestigationApi {
     pub plumbing: Plumbing,
+    pub access: Access,
     pub config: Config,
 }
 
@@ -29,7 +35,7 @@ fn evidence_view(evidence: &Evidence) -> pb::EvidenceView {
         kind: evidence.kind.clone(),
         description: evidence.description.clone(),
         registered_by: evidence.registered_by.clone(),
-        registered_at: complaints_shared::format_ms(evidence.registered_at_ms),
+        registered_at: complaints_plumbing::format_ms(evidence.registered_at_ms),
     }
 }
 
@@ -38,139 +44,137 @@ fn subject(case: &Case) -> Subject<'_> {
 }
 
 impl InvestigationApi {
-    /// Opens a transaction and loads the case, requiring one of `allowed` statuses.
-    async fn begin(&self, complaint_number: &str, allowed: &[CaseStatus], action: &str) -> Result<(Tx, Case), Status> {
-        let number = required("complaint_number", complaint_number, MAX_TEXT_CHARS)?;
-        let mut tx = self.plumbing.pool.begin().await.map_err(internal)?;
-        let case = store::case(&mut *tx, number)
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| Status::not_found(format!("no case for complaint {number}")))?;
-        if !allowed.contains(&case.status) {
-            return Err(Status::failed_precondition(format!(
-                "case {} is {}; cannot {action}",
-                case.complaint_number,
-                case.status.as_str()
-            )));
+    /// Opens a transaction, loads the case, checks that `actor` works it and that its stage is
+    /// one of `allowed`.
+    async fn begin(&self, actor: &Actor, number: &str, allowed: &[Stage], action: &'static str) -> Result<(Tx, Case, StaffId), Error> {
+        let number = ComplaintNumber::parse("complaint_number", number)?;
+        let mut tx = self.plumbing.pool.begin().await.map_err(StoreError::from)?;
+        let case = store::case(&mut *tx, number.as_str()).await?.ok_or_else(|| Error::NotFound(number.to_string()))?;
+        let staff = self.access.case_worker(actor, &case.handler, &case.department)?;
+        let staff = StaffId::parse("actor", &staff.id)?;
+        if !allowed.contains(&case.stage) {
+            return Err(Error::WrongStage { number: case.complaint_number.clone(), stage: case.stage, action });
         }
-        Ok((tx, case))
+        Ok((tx, case, staff))
     }
 
-    async fn view(&self, key: &str) -> Result<pb::CaseView, Status> {
+    /// Like [`Self::begin`], for a command that is a lifecycle step: returns the stage it leads to.
+    async fn begin_step(&self, actor: &Actor, number: &str, step: &Step, action: &'static str) -> Result<(Tx, Case, StaffId, Stage), Error> {
+        let (tx, case, staff) = self.begin(actor, number, &Stage::ALL, action).await?;
+        let to = lifecycle::next(case.stage, step)
+            .map_err(|_| Error::WrongStage { number: case.complaint_number.clone(), stage: case.stage, action })?;
+        Ok((tx, case, staff, to))
+    }
+
+    async fn view(&self, key: &str) -> Result<pb::CaseView, Error> {
         let pool = &self.plumbing.pool;
-        let case = store::case(pool, key).await.map_err(internal)?.ok_or_else(|| Status::not_found(format!("no case for complaint {key}")))?;
-        let evidence = store::evidence(pool, &case.complaint_id).await.map_err(internal)?;
-        let findings = store::findings(pool, &case.complaint_id).await.map_err(internal)?;
+        let case = store::case(pool, key).await?.ok_or_else(|| Error::NotFound(key.to_owned()))?;
+        let evidence = store::evidence(pool, &case.complaint_id).await?;
+        let findings = store::findings(pool, &case.complaint_id).await?;
         Ok(pb::CaseView {
-            complaint_id: case.complaint_id.clone(),
-            complaint_number: case.complaint_number.clone(),
-            status: case.status.as_str().to_owned(),
-            handler_id: case.handler_id.clone(),
+            complaint_id: case.complaint_id.to_string(),
+            complaint_number: case.complaint_number.to_string(),
+            status: case.stage.as_str().to_owned(),
+            handler_id: case.handler.to_string(),
             department: case.department.clone(),
             evidence: evidence.iter().map(evidence_view).collect(),
             findings,
-            proposed_resolution: case.resolution.as_ref().map(Resolution::to_proto),
-            proposal_id: case.proposal_id.clone().unwrap_or_default(),
+            proposed_resolution: case.resolution.as_ref().map(pb::Resolution::from),
+            proposal_id: case.proposal_id.as_ref().map(ToString::to_string).unwrap_or_default(),
         })
     }
 
-    async fn commit(&self, tx: Tx) -> Result<(), Status> {
-        tx.commit().await.map_err(internal)?;
+    async fn commit(&self, tx: Tx) -> Result<(), Error> {
+        tx.commit().await.map_err(StoreError::from)?;
         self.plumbing.relay.notify();
         Ok(())
     }
 }
 
-const OPEN: [CaseStatus; 2] = [CaseStatus::Investigating, CaseStatus::Proposed];
-
 #[tonic::async_trait]
 impl Investigation for InvestigationApi {
     async fn get_case(&self, request: Request<pb::GetCaseRequest>) -> Result<Response<pb::CaseView>, Status> {
+        self.access.any_staff(actor(&request)?).map_err(Error::from)?;
         let number = request.into_inner().complaint_number;
-        Ok(Response::new(self.view(required("complaint_number", &number, MAX_TEXT_CHARS)?).await?))
+        let number = required("complaint_number", &number, MAX_TEXT_CHARS).map_err(Error::from)?;
+        Ok(Response::new(self.view(number).await?))
     }
 
     #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]
     async fn register_evidence(&self, request: Request<pb::RegisterEvidenceRequest>) -> Result<Response<pb::EvidenceView>, Status> {
+        let actor = actor(&request)?.clone();
         let request = request.into_inner();
-        let kind = required("kind", &request.kind, MAX_TEXT_CHARS)?;
-        at_most("description", &request.description, MAX_TEXT_CHARS)?;
-        let registered_by = required("registered_by", &request.registered_by, MAX_TEXT_CHARS)?;
+        let kind = required("kind", &request.kind, MAX_TEXT_CHARS).map_err(Error::from)?;
+        at_most("description", &request.description, MAX_TEXT_CHARS).map_err(Error::from)?;
         if request.content.is_empty() {
-            return Err(FieldError::new("content", "is required: the evidence itself, so its hash can be fixed").into());
+            return Err(Error::from(FieldError::new("content", "is required: the evidence itself, so its hash can be fixed")).into());
         }
         if request.content.len() > self.config.max_evidence_bytes {
-            return Err(FieldError::new("content", format!("must be at most {} bytes", self.config.max_evidence_bytes)).into());
+            return Err(Error::from(FieldError::new("content", format!("must be at most {} bytes", self.config.max_evidence_bytes))).into());
         }
-        let allowed = [CaseStatus::Investigating, CaseStatus::Proposed, CaseStatus::Approved, CaseStatus::AwaitingExecution];
-        let (mut tx, case) = self.begin(&request.complaint_number, &allowed, "register evidence").await?;
+        let (mut tx, case, staff) = self.begin(&actor, &request.complaint_number, &EVIDENCE_STAGES, "register evidence").await?;
         let sha256 = hex::encode(Sha256::digest(&request.content));
-        let evidence = store::add_evidence(&mut tx, &case.complaint_id, kind, request.description.trim(), &request.content, &sha256, registered_by)
+        let evidence = store::add_evidence(&mut tx, &case.complaint_id, kind, request.description.trim(), &request.content, &sha256, &staff)
             .await
-            .map_err(store_error)?;
-        let payload = Payload::EvidenceRegistered(pb::EvidenceRegistered {
+            .map_err(Error::from)?;
+        let event = LifecycleEvent::EvidenceRegistered(EvidenceRegistered {
             evidence_number: u32::try_from(evidence.evidence_number).unwrap_or(u32::MAX),
             sha256: sha256.clone(),
             description: evidence.description.clone(),
-            registered_by: registered_by.to_owned(),
+            registered_by: staff,
         });
-        outbox::enqueue(&mut tx, SERVICE, subject(&case), payload).await.map_err(internal)?;
+        outbox::enqueue(&mut tx, SERVICE, subject(&case), event).await.map_err(Error::from)?;
         self.commit(tx).await?;
         tracing::info!(evidence_number = evidence.evidence_number, "evidence registered");
         Ok(Response::new(evidence_view(&evidence)))
     }
 
     async fn record_finding(&self, request: Request<pb::RecordFindingRequest>) -> Result<Response<pb::CaseView>, Status> {
+        let actor = actor(&request)?.clone();
         let request = request.into_inner();
-        let finding = required("finding", &request.finding, MAX_TEXT_CHARS)?;
-        let recorded_by = required("recorded_by", &request.recorded_by, MAX_TEXT_CHARS)?;
-        let (mut tx, case) = self.begin(&request.complaint_number, &OPEN, "record a finding").await?;
-        store::add_finding(&mut tx, &case.complaint_id, finding, recorded_by).await.map_err(internal)?;
+        let finding = required("finding", &request.finding, MAX_TEXT_CHARS).map_err(Error::from)?;
+        let (mut tx, case, staff) = self.begin(&actor, &request.complaint_number, &FINDING_STAGES, "record a finding").await?;
+        store::add_finding(&mut tx, &case.complaint_id, finding, &staff).await.map_err(Error::from)?;
         self.commit(tx).await?;
-        Ok(Response::new(self.view(&case.complaint_id).await?))
+        Ok(Response::new(self.view(case.complaint_id.as_str()).await?))
     }
 
     #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]
     async fn propose_resolution(&self, request: Request<pb::ProposeResolutionRequest>) -> Result<Response<pb::CaseView>, Status> {
+        let actor = actor(&request)?.clone();
         let request = request.into_inner();
-        let proposed_by = required("proposed_by", &request.proposed_by, MAX_TEXT_CHARS)?;
-        let resolution = Resolution::parse(request.resolution.as_ref())?;
-        let (mut tx, case) = self.begin(&request.complaint_number, &[CaseStatus::Investigating], "propose a resolution").await?;
-        if store::findings(&mut *tx, &case.complaint_id).await.map_err(internal)?.is_empty() {
-            return Err(Status::failed_precondition("record at least one finding before proposing a resolution"));
+        let resolution = request.resolution.ok_or_else(|| Error::from(FieldError::new("resolution", "is required")))?;
+        let resolution = Resolution::try_from(resolution).map_err(Error::from)?;
+        let (mut tx, case, staff, to) =
+            self.begin_step(&actor, &request.complaint_number, &Step::ResolutionProposed, "propose a resolution").await?;
+        if store::findings(&mut *tx, &case.complaint_id).await.map_err(Error::from)?.is_empty() {
+            return Err(Error::Refused("record at least one finding before proposing a resolution").into());
         }
-        let proposal_id = uuid::Uuid::now_v7().to_string();
-        if !store::set_proposal(&mut tx, &case.complaint_id, &proposal_id, &resolution, proposed_by).await.map_err(store_error)? {
-            return Err(Status::aborted("the case changed concurrently; read it again"));
-        }
-        let payload = Payload::ResolutionProposed(pb::ResolutionProposed {
-            proposal_id: proposal_id.clone(),
-            resolution: Some(resolution.to_proto()),
-            proposed_by: proposed_by.to_owned(),
-        });
-        outbox::enqueue(&mut tx, SERVICE, subject(&case), payload).await.map_err(internal)?;
+        let proposal_id = ProposalId::generate();
+        store::set_proposal(&mut tx, &case, to, &proposal_id, &resolution, &staff).await.map_err(Error::from)?;
+        let event = LifecycleEvent::ResolutionProposed(ResolutionProposed { proposal_id: proposal_id.clone(), resolution, proposed_by: staff });
+        outbox::enqueue(&mut tx, SERVICE, subject(&case), event).await.map_err(Error::from)?;
         self.commit(tx).await?;
         tracing::info!(%proposal_id, "resolution proposed");
-        Ok(Response::new(self.view(&case.complaint_id).await?))
+        Ok(Response::new(self.view(case.complaint_id.as_str()).await?))
     }
 
     #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]
     async fn record_execution(&self, request: Request<pb::RecordExecutionRequest>) -> Result<Response<pb::CaseView>, Status> {
+        let actor = actor(&request)?.clone();
         let request = request.into_inner();
-        let executed_by = required("executed_by", &request.executed_by, MAX_TEXT_CHARS)?;
-        let reference = required("reference", &request.reference, MAX_TEXT_CHARS)?;
-        let (mut tx, case) = self.begin(&request.complaint_number, &[CaseStatus::AwaitingExecution], "record execution").await?;
-        if !store::record_execution(&mut tx, &case.complaint_id, executed_by, reference).await.map_err(store_error)? {
-            return Err(Status::aborted("the case changed concurrently; read it again"));
-        }
-        let payload = Payload::RemedyExecuted(pb::RemedyExecuted {
-            executed_by: executed_by.to_owned(),
+        let reference = required("reference", &request.reference, MAX_TEXT_CHARS).map_err(Error::from)?;
+        let (mut tx, case, staff, to) =
+            self.begin_step(&actor, &request.complaint_number, &Step::RemedyExecuted, "record execution").await?;
+        store::record_execution(&mut tx, &case, to, &staff, reference).await.map_err(Error::from)?;
+        let event = LifecycleEvent::RemedyExecuted(RemedyExecuted {
+            executed_by: staff,
             reference: reference.to_owned(),
-            amount: case.resolution.as_ref().and_then(Resolution::amount),
+            amount: case.resolution.as_ref().and_then(|r| r.amount.clone()),
         });
-        outbox::enqueue(&mut tx, SERVICE, subject(&case), payload).await.map_err(internal)?;
+        outbox::enqueue(&mut tx, SERVICE, subject(&case), event).await.map_err(Error::from)?;
         self.commit(tx).await?;
         tracing::info!("remedy executed");
-        Ok(Response::new(self.view(&case.complaint_id).await?))
+        Ok(Response::new(self.view(case.complaint_id.as_str()).await?))
     }
 }

@@ -1,42 +1,38 @@
 //! Investigation: the case file of each assigned complaint — evidence register with SHA-256,
-//! findings, the proposed resolution, and the execution of the accepted remedy.
+//! findings, the proposed resolution, and the execution of the accepted remedy. A case's stage
+//! is a projection of the one lifecycle.
 
 pub mod config;
 pub mod consumers;
 pub mod domain;
+pub mod error;
 pub mod grpc;
 pub mod store;
 
+use complaints_plumbing::service::{Running, Service};
+use complaints_plumbing::store::EmbeddedMigration;
 use complaints_proto::v1::investigation_server::InvestigationServer;
-use complaints_shared::events::names;
-use complaints_shared::service::Service;
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
+pub use error::Error;
 
 pub const SERVICE: &str = "investigation";
 
-static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+const MIGRATIONS: &[EmbeddedMigration] = &[
+    (100, "investigation", include_str!("../migrations/0100_investigation.sql")),
+    (101, "lifecycle stages", include_str!("../migrations/0101_lifecycle_stages.sql")),
+];
 
 pub struct Application;
 
 impl Application {
-    pub async fn start(
-        config: Config,
-        token: CancellationToken,
-    ) -> anyhow::Result<impl std::future::Future<Output = anyhow::Result<()>>> {
-        let mut service = Service::start(SERVICE, &config.common, &MIGRATIONS, token).await?;
+    pub async fn start(config: Config, token: CancellationToken) -> anyhow::Result<Running> {
+        let mut service = Service::start(SERVICE, &config.common, MIGRATIONS, token).await?;
         let plumbing = service.plumbing.clone();
-        let handler = consumers::Handler { relay: plumbing.relay.clone() };
-        let events = [
-            names::ASSIGNED,
-            names::RESOLUTION_APPROVED,
-            names::RESOLUTION_RETURNED,
-            names::CUSTOMER_RESPONDED,
-            names::CLOSED,
-        ];
-        let consumer = plumbing.consumer(&events, handler).await?;
+        let consumer = plumbing.consumer(consumers::Handler).await?;
         service.spawn(consumer.run(service.token()));
-        Ok(service.run(InvestigationServer::new(grpc::InvestigationApi { plumbing, config })))
+        let access = service.access.clone();
+        Ok(service.run(InvestigationServer::new(grpc::InvestigationApi { plumbing, access, config })))
     }
 }

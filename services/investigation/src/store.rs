@@ -1,22 +1,24 @@
-//! Investigation's store: cases, the evidence register, findings and execution records.
+//! Investigation's store: cases (with their lifecycle stage), the evidence register, findings
+//! and execution records. Stage moves are guarded; a lost race is [`StoreError::Conflict`].
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use complaints_shared::store::Tx;
+use complaints_domain::events::Resolution;
+use complaints_domain::{ComplaintId, ComplaintNumber, Grade, ProposalId, Stage, StaffId};
+use complaints_plumbing::store::{expect_one_row, json_column, parsed_column, to_json, StoreError, Tx};
+use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
-
-use crate::domain::{CaseStatus, Resolution};
 
 #[derive(Debug, Clone)]
 pub struct Case {
-    pub complaint_id: String,
-    pub complaint_number: String,
-    pub status: CaseStatus,
-    pub handler_id: String,
+    pub complaint_id: ComplaintId,
+    pub complaint_number: ComplaintNumber,
+    pub stage: Stage,
+    pub handler: StaffId,
     pub department: String,
-    pub proposal_id: Option<String>,
+    pub proposal_id: Option<ProposalId>,
     pub resolution: Option<Resolution>,
-    pub proposed_by: Option<String>,
+    pub proposed_by: Option<StaffId>,
     pub traceparent: String,
 }
 
@@ -30,18 +32,42 @@ pub struct Evidence {
     pub registered_at_ms: i64,
 }
 
-fn case_from_row(row: &sqlx::any::AnyRow) -> Result<Case, sqlx::Error> {
-    let status: String = row.try_get("status")?;
-    let resolution: Option<String> = row.try_get("resolution")?;
+/// A case being opened from an assignment.
+pub struct NewCase<'a> {
+    pub complaint_id: &'a ComplaintId,
+    pub complaint_number: &'a ComplaintNumber,
+    pub handler: &'a StaffId,
+    pub department: &'a str,
+    pub grade: Grade,
+    pub traceparent: &'a str,
+}
+
+const CASES: &str = "cases";
+
+fn optional<T>(row: &AnyRow, column: &'static str, parse: impl FnOnce(&str) -> Option<T>) -> Result<Option<T>, StoreError> {
+    let text: Option<String> = row.try_get(column)?;
+    match text {
+        None => Ok(None),
+        Some(text) => parse(&text)
+            .map(Some)
+            .ok_or_else(|| StoreError::Corrupt { table: CASES, column, detail: format!("unknown value {text:?}") }),
+    }
+}
+
+fn case_from_row(row: &AnyRow) -> Result<Case, StoreError> {
+    let has_resolution: Option<String> = row.try_get("resolution")?;
     Ok(Case {
-        complaint_id: row.try_get("complaint_id")?,
-        complaint_number: row.try_get("complaint_number")?,
-        status: CaseStatus::parse(&status).ok_or_else(|| sqlx::Error::Decode(format!("unknown status {status}").into()))?,
-        handler_id: row.try_get("handler_id")?,
+        complaint_id: parsed_column(row, CASES, "complaint_id", |v| ComplaintId::parse("complaint_id", v).ok())?,
+        complaint_number: parsed_column(row, CASES, "complaint_number", |v| ComplaintNumber::parse("complaint_number", v).ok())?,
+        stage: parsed_column(row, CASES, "status", Stage::parse)?,
+        handler: parsed_column(row, CASES, "handler_id", |v| StaffId::parse("handler_id", v).ok())?,
         department: row.try_get("department")?,
-        proposal_id: row.try_get("proposal_id")?,
-        resolution: resolution.and_then(|r| serde_json::from_str(&r).ok()),
-        proposed_by: row.try_get("proposed_by")?,
+        proposal_id: optional(row, "proposal_id", |v| ProposalId::parse("proposal_id", v).ok())?,
+        resolution: match has_resolution {
+            Some(_) => Some(json_column(row, CASES, "resolution")?),
+            None => None,
+        },
+        proposed_by: optional(row, "proposed_by", |v| StaffId::parse("proposed_by", v).ok())?,
         traceparent: row.try_get("traceparent")?,
     })
 }
@@ -50,83 +76,99 @@ const SELECT_CASE: &str = "SELECT complaint_id, complaint_number, status, handle
     resolution, proposed_by, traceparent FROM cases";
 
 /// A case by complaint id or number, through the pool or inside a transaction.
-pub async fn case<'e>(executor: impl sqlx::Executor<'e, Database = sqlx::Any>, key: &str) -> Result<Option<Case>, sqlx::Error> {
-    sqlx::query(&format!("{SELECT_CASE} WHERE complaint_id = $1 OR complaint_number = $1"))
+pub async fn case<'e>(executor: impl sqlx::Executor<'e, Database = sqlx::Any>, key: &str) -> Result<Option<Case>, StoreError> {
+    let row = sqlx::query(&format!("{SELECT_CASE} WHERE complaint_id = $1 OR complaint_number = $1"))
         .bind(key)
         .fetch_optional(executor)
-        .await?
-        .as_ref()
-        .map(case_from_row)
-        .transpose()
+        .await?;
+    row.as_ref().map(case_from_row).transpose()
 }
 
-pub async fn open_case(tx: &mut Tx, complaint_id: &str, complaint_number: &str, handler_id: &str, department: &str, grade: &str, traceparent: &str) -> Result<bool, sqlx::Error> {
-    let now = complaints_shared::now_ms();
+/// Opens a case at `stage`; `false` when it was open already (a redelivered assignment).
+pub async fn open_case(tx: &mut Tx, case: &NewCase<'_>, stage: Stage) -> Result<bool, StoreError> {
+    let now = complaints_plumbing::now_ms();
     let result = sqlx::query(
         "INSERT INTO cases (complaint_id, complaint_number, status, handler_id, department, grade, traceparent, opened_at_ms, updated_at_ms) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (complaint_id) DO NOTHING",
     )
-    .bind(complaint_id)
-    .bind(complaint_number)
-    .bind(CaseStatus::Investigating.as_str())
-    .bind(handler_id)
-    .bind(department)
-    .bind(grade)
-    .bind(traceparent)
+    .bind(case.complaint_id.as_str())
+    .bind(case.complaint_number.as_str())
+    .bind(stage.as_str())
+    .bind(case.handler.as_str())
+    .bind(case.department)
+    .bind(case.grade.as_str())
+    .bind(case.traceparent)
     .bind(now)
     .execute(&mut **tx)
     .await?;
     Ok(result.rows_affected() == 1)
 }
 
-pub async fn set_status(tx: &mut Tx, complaint_id: &str, status: CaseStatus) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE cases SET status = $1, updated_at_ms = $2 WHERE complaint_id = $3")
-        .bind(status.as_str())
-        .bind(complaints_shared::now_ms())
-        .bind(complaint_id)
+/// Moves the case from `from` to `to`; [`StoreError::Conflict`] when it was no longer in `from`.
+pub async fn move_stage(tx: &mut Tx, complaint_id: &ComplaintId, from: Stage, to: Stage) -> Result<(), StoreError> {
+    let result = sqlx::query("UPDATE cases SET status = $1, updated_at_ms = $2 WHERE complaint_id = $3 AND status = $4")
+        .bind(to.as_str())
+        .bind(complaints_plumbing::now_ms())
+        .bind(complaint_id.as_str())
+        .bind(from.as_str())
         .execute(&mut **tx)
         .await?;
-    Ok(())
+    expect_one_row(&result)
 }
 
-/// Records a proposal on a case still under investigation; `false` when it no longer is (a
-/// concurrent proposal won).
-pub async fn set_proposal(tx: &mut Tx, complaint_id: &str, proposal_id: &str, resolution: &Resolution, proposed_by: &str) -> Result<bool, sqlx::Error> {
+/// Records a proposal and moves the case from `from` to `to` (awaiting approval).
+pub async fn set_proposal(
+    tx: &mut Tx,
+    case: &Case,
+    to: Stage,
+    proposal_id: &ProposalId,
+    resolution: &Resolution,
+    proposed_by: &StaffId,
+) -> Result<(), StoreError> {
     let result = sqlx::query(
         "UPDATE cases SET status = $1, proposal_id = $2, resolution = $3, proposed_by = $4, updated_at_ms = $5 \
-         WHERE complaint_id = $6 AND status = 'investigating'",
+         WHERE complaint_id = $6 AND status = $7",
     )
-    .bind(CaseStatus::Proposed.as_str())
-    .bind(proposal_id)
-    .bind(serde_json::to_string(resolution).unwrap_or_default())
-    .bind(proposed_by)
-    .bind(complaints_shared::now_ms())
-    .bind(complaint_id)
+    .bind(to.as_str())
+    .bind(proposal_id.as_str())
+    .bind(to_json(resolution)?)
+    .bind(proposed_by.as_str())
+    .bind(complaints_plumbing::now_ms())
+    .bind(case.complaint_id.as_str())
+    .bind(case.stage.as_str())
     .execute(&mut **tx)
     .await?;
-    Ok(result.rows_affected() == 1)
+    expect_one_row(&result)
 }
 
 /// Adds an item to the evidence register with the next number of the case.
-pub async fn add_evidence(tx: &mut Tx, complaint_id: &str, kind: &str, description: &str, content: &[u8], sha256: &str, registered_by: &str) -> Result<Evidence, sqlx::Error> {
+pub async fn add_evidence(
+    tx: &mut Tx,
+    complaint_id: &ComplaintId,
+    kind: &str,
+    description: &str,
+    content: &[u8],
+    sha256: &str,
+    registered_by: &StaffId,
+) -> Result<Evidence, StoreError> {
     let next: i64 = sqlx::query("SELECT COALESCE(MAX(evidence_number), 0) + 1 AS next FROM evidence WHERE complaint_id = $1")
-        .bind(complaint_id)
+        .bind(complaint_id.as_str())
         .fetch_one(&mut **tx)
         .await?
         .try_get("next")?;
-    let now = complaints_shared::now_ms();
+    let now = complaints_plumbing::now_ms();
     sqlx::query(
         "INSERT INTO evidence (complaint_id, evidence_number, kind, description, sha256, size_bytes, content, registered_by, registered_at_ms) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
-    .bind(complaint_id)
+    .bind(complaint_id.as_str())
     .bind(next)
     .bind(kind)
     .bind(description)
     .bind(sha256)
     .bind(i64::try_from(content.len()).unwrap_or(i64::MAX))
     .bind(BASE64.encode(content))
-    .bind(registered_by)
+    .bind(registered_by.as_str())
     .bind(now)
     .execute(&mut **tx)
     .await?;
@@ -135,17 +177,17 @@ pub async fn add_evidence(tx: &mut Tx, complaint_id: &str, kind: &str, descripti
         kind: kind.to_owned(),
         description: description.to_owned(),
         sha256: sha256.to_owned(),
-        registered_by: registered_by.to_owned(),
+        registered_by: registered_by.to_string(),
         registered_at_ms: now,
     })
 }
 
-pub async fn evidence(pool: &AnyPool, complaint_id: &str) -> Result<Vec<Evidence>, sqlx::Error> {
+pub async fn evidence(pool: &AnyPool, complaint_id: &ComplaintId) -> Result<Vec<Evidence>, StoreError> {
     let rows = sqlx::query(
         "SELECT evidence_number, kind, description, sha256, registered_by, registered_at_ms FROM evidence \
          WHERE complaint_id = $1 ORDER BY evidence_number",
     )
-    .bind(complaint_id)
+    .bind(complaint_id.as_str())
     .fetch_all(pool)
     .await?;
     rows.iter()
@@ -162,44 +204,35 @@ pub async fn evidence(pool: &AnyPool, complaint_id: &str) -> Result<Vec<Evidence
         .collect()
 }
 
-pub async fn add_finding(tx: &mut Tx, complaint_id: &str, finding: &str, recorded_by: &str) -> Result<(), sqlx::Error> {
+pub async fn add_finding(tx: &mut Tx, complaint_id: &ComplaintId, finding: &str, recorded_by: &StaffId) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO findings (finding_id, complaint_id, finding, recorded_by, recorded_at_ms) VALUES ($1, $2, $3, $4, $5)")
         .bind(uuid::Uuid::now_v7().to_string())
-        .bind(complaint_id)
+        .bind(complaint_id.as_str())
         .bind(finding)
-        .bind(recorded_by)
-        .bind(complaints_shared::now_ms())
+        .bind(recorded_by.as_str())
+        .bind(complaints_plumbing::now_ms())
         .execute(&mut **tx)
         .await?;
     Ok(())
 }
 
-pub async fn findings(executor: impl sqlx::Executor<'_, Database = sqlx::Any>, complaint_id: &str) -> Result<Vec<String>, sqlx::Error> {
+pub async fn findings(executor: impl sqlx::Executor<'_, Database = sqlx::Any>, complaint_id: &ComplaintId) -> Result<Vec<String>, StoreError> {
     let rows = sqlx::query("SELECT finding FROM findings WHERE complaint_id = $1 ORDER BY finding_id")
-        .bind(complaint_id)
+        .bind(complaint_id.as_str())
         .fetch_all(executor)
         .await?;
-    rows.iter().map(|row| row.try_get("finding")).collect()
+    rows.iter().map(|row| Ok(row.try_get("finding")?)).collect()
 }
 
-/// Records the execution of an accepted remedy; `false` when the case no longer awaits it.
-pub async fn record_execution(tx: &mut Tx, complaint_id: &str, executed_by: &str, reference: &str) -> Result<bool, sqlx::Error> {
-    let moved = sqlx::query("UPDATE cases SET status = $1, updated_at_ms = $2 WHERE complaint_id = $3 AND status = $4")
-        .bind(CaseStatus::Executed.as_str())
-        .bind(complaints_shared::now_ms())
-        .bind(complaint_id)
-        .bind(CaseStatus::AwaitingExecution.as_str())
-        .execute(&mut **tx)
-        .await?;
-    if moved.rows_affected() != 1 {
-        return Ok(false);
-    }
+/// Records the execution of an accepted remedy, moving the case from `from` to `to`.
+pub async fn record_execution(tx: &mut Tx, case: &Case, to: Stage, executed_by: &StaffId, reference: &str) -> Result<(), StoreError> {
+    move_stage(tx, &case.complaint_id, case.stage, to).await?;
     sqlx::query("INSERT INTO executions (complaint_id, executed_by, reference, executed_at_ms) VALUES ($1, $2, $3, $4)")
-        .bind(complaint_id)
-        .bind(executed_by)
+        .bind(case.complaint_id.as_str())
+        .bind(executed_by.as_str())
         .bind(reference)
-        .bind(complaints_shared::now_ms())
+        .bind(complaints_plumbing::now_ms())
         .execute(&mut **tx)
         .await?;
-    Ok(true)
+    Ok(())
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use complaints_shared::config::CommonConfig;
+use complaints_plumbing::config::CommonConfig;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -29,6 +29,6 @@ impl Config {
             retry_base_seconds: 2,
             institution: "The bank".into(),
         };
-        Ok(complaints_shared::config::load(defaults, complaints_shared::config::config_path_from_args().as_deref())?)
+        Ok(complaints_plumbing::config::load(defaults, complaints_plumbing::config::config_path_from_args().as_deref())?)
     }
 }

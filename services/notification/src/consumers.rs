@@ -2,16 +2,24 @@
 //! (acknowledgement), `resolution_approved` (result), `remedy_executed` (execution notice).
 //! The delivery id is the event id, so a redelivered event never queues a second message.
 
-use complaints_proto::v1::event_envelope::Payload;
-use complaints_shared::consumer::{EventHandler, HandlerError};
-use complaints_shared::domain::Channel;
-use complaints_shared::events::Event;
-use complaints_shared::store::Tx;
-use tokio::sync::Notify;
 use std::sync::Arc;
 
-use crate::domain::{self, Kind};
+use complaints_domain::events::{ComplaintReceived, EventMeta, NotificationKind, RemedyExecuted, ResolutionApproved};
+use complaints_domain::Channel;
+use complaints_plumbing::consumer::{EventHandler, HandlerError};
+use complaints_plumbing::store::Tx;
+use tokio::sync::Notify;
+
+use crate::domain;
 use crate::store::{self, Contact, Delivery};
+
+complaints_plumbing::consumes! {
+    pub enum Consumed {
+        Received(ComplaintReceived),
+        ResolutionApproved(ResolutionApproved),
+        RemedyExecuted(RemedyExecuted),
+    }
+}
 
 pub struct Handler {
     pub institution: String,
@@ -29,31 +37,31 @@ pub fn recipient(contact: &Contact, channel: &str) -> String {
 }
 
 impl EventHandler for Handler {
-    async fn handle(&self, tx: &mut Tx, event: &Event) -> Result<(), HandlerError> {
-        let envelope = &event.envelope;
-        let number = envelope.complaint_number.as_str();
-        let (kind, message) = match &event.payload {
-            Payload::Received(received) => {
-                let contact = received.contact.clone().unwrap_or_default();
-                let channel = Channel::from_proto(contact.preferred_channel)
-                    .or_else(|| Channel::from_proto(received.channel))
-                    .map(Channel::as_str)
-                    .unwrap_or("sms");
-                let contact = Contact { name: contact.name, phone: contact.phone, email: contact.email, channel: channel.to_owned() };
-                store::save_contact(tx, &envelope.complaint_id, number, &contact).await?;
-                let received_at = complaints_shared::format_ms(received.received_at_ms);
-                (Kind::Acknowledgement, domain::acknowledgement(&self.institution, number, &received_at))
+    type Event = Consumed;
+
+    async fn handle(&self, tx: &mut Tx, meta: &EventMeta, event: Consumed) -> Result<(), HandlerError> {
+        let number = meta.complaint_number.as_str();
+        let (kind, message) = match event {
+            Consumed::Received(received) => {
+                let contact = Contact {
+                    name: received.contact.name.clone(),
+                    phone: received.contact.phone.clone(),
+                    email: received.contact.email.clone(),
+                    channel: received.contact.preferred_channel.as_str().to_owned(),
+                };
+                store::save_contact(tx, meta.complaint_id.as_str(), number, &contact).await?;
+                let received_at = complaints_plumbing::format_ms(received.received_at_ms);
+                (NotificationKind::Acknowledgement, domain::acknowledgement(&self.institution, number, &received_at))
             }
-            Payload::ResolutionApproved(approved) => (Kind::Result, domain::result(&self.institution, number, approved)),
-            Payload::RemedyExecuted(executed) => (Kind::Execution, domain::execution(&self.institution, number, executed)),
-            _ => return Err(HandlerError::Poison(format!("notification does not handle {}", event.name()))),
+            Consumed::ResolutionApproved(approved) => (NotificationKind::Result, domain::result(&self.institution, number, &approved)),
+            Consumed::RemedyExecuted(executed) => (NotificationKind::Execution, domain::execution(&self.institution, number, &executed)),
         };
-        let contact = store::contact(tx, &envelope.complaint_id)
+        let contact = store::contact(tx, meta.complaint_id.as_str())
             .await?
-            .ok_or_else(|| HandlerError::Retry(anyhow::anyhow!("contact of {} not known yet", envelope.complaint_id)))?;
+            .ok_or_else(|| HandlerError::Retry(anyhow::anyhow!("contact of {} not known yet", meta.complaint_id)))?;
         let delivery = Delivery {
-            delivery_id: envelope.event_id.clone(),
-            complaint_id: envelope.complaint_id.clone(),
+            delivery_id: meta.event_id.to_string(),
+            complaint_id: meta.complaint_id.to_string(),
             complaint_number: number.to_owned(),
             kind,
             recipient: recipient(&contact, &contact.channel),
@@ -62,7 +70,7 @@ impl EventHandler for Handler {
             status: "pending".into(),
             attempts: 0,
             delivered_at_ms: None,
-            traceparent: envelope.traceparent.clone(),
+            traceparent: meta.traceparent.clone(),
         };
         store::queue(tx, &delivery).await?;
         tracing::info!(kind = kind.as_str(), "delivery queued");

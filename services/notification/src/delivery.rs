@@ -8,11 +8,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use complaints_proto::v1 as pb;
-use complaints_proto::v1::event_envelope::Payload;
-use complaints_shared::domain::Channel;
-use complaints_shared::outbox::{self, Subject};
-use complaints_shared::service::Plumbing;
+use complaints_domain::events::{CustomerNotified, LifecycleEvent};
+use complaints_domain::{Channel, ComplaintId, ComplaintNumber};
+use complaints_plumbing::outbox::{self, Subject};
+use complaints_plumbing::service::Plumbing;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -109,11 +108,11 @@ impl Worker {
     /// Sends every due delivery once; returns how many were delivered.
     pub async fn deliver_due(&self) -> anyhow::Result<usize> {
         let pool = &self.plumbing.pool;
-        let due = store::due(pool, complaints_shared::now_ms(), 64).await?;
+        let due = store::due(pool, complaints_plumbing::now_ms(), 64).await?;
         let mut delivered = 0;
         for delivery in due {
             let span = tracing::info_span!("deliver", complaint_id = %delivery.complaint_id, kind = delivery.kind.as_str());
-            complaints_shared::telemetry::set_remote_parent(&span, &delivery.traceparent, "");
+            complaints_plumbing::telemetry::set_remote_parent(&span, &delivery.traceparent, "");
             if self.deliver(&delivery).instrument(span).await? {
                 delivered += 1;
             }
@@ -129,13 +128,15 @@ impl Worker {
                 Ok(()) => {
                     let mut tx = pool.begin().await?;
                     if store::mark_delivered(&mut tx, &delivery.delivery_id).await? {
-                        let payload = Payload::CustomerNotified(pb::CustomerNotified {
+                        let event = LifecycleEvent::CustomerNotified(CustomerNotified {
                             delivery_id: delivery.delivery_id.clone(),
-                            kind: delivery.kind.to_proto() as i32,
-                            channel: Channel::parse(&delivery.channel).map(|c| c.to_proto() as i32).unwrap_or_default(),
+                            kind: delivery.kind,
+                            channel: Channel::parse(&delivery.channel)
+                                .ok_or_else(|| anyhow::anyhow!("delivery {} has unknown channel {}", delivery.delivery_id, delivery.channel))?,
                         });
-                        let subject = Subject::new(&delivery.complaint_id, &delivery.complaint_number);
-                        outbox::enqueue(&mut tx, SERVICE, subject, payload).await?;
+                        let complaint_id = ComplaintId::parse("complaint_id", &delivery.complaint_id)?;
+                        let complaint_number = ComplaintNumber::parse("complaint_number", &delivery.complaint_number)?;
+                        outbox::enqueue(&mut tx, SERVICE, Subject::new(&complaint_id, &complaint_number), event).await?;
                     }
                     tx.commit().await?;
                     self.plumbing.relay.notify();
@@ -145,7 +146,7 @@ impl Worker {
                 Err(error) => {
                     let exponent = u32::try_from(delivery.attempts.clamp(0, 10)).unwrap_or(10);
                     let delay_ms = (self.retry_base_seconds * 1000).saturating_mul(2u64.pow(exponent)).min(600_000);
-                    let next = complaints_shared::now_ms() + i64::try_from(delay_ms).unwrap_or(600_000);
+                    let next = complaints_plumbing::now_ms() + i64::try_from(delay_ms).unwrap_or(600_000);
                     tracing::warn!(error = %format!("{error:#}"), attempts = delivery.attempts + 1, "delivery failed; will retry");
                     store::mark_failed(pool, &delivery.delivery_id, next, &format!("{error:#}")).await?;
                     Ok(false)

@@ -1,38 +1,9 @@
 //! The messages sent to customers: acknowledgement, result (conclusion, basis, amount,
 //! execution method, rights) and execution notice.
 
-use complaints_proto::v1 as pb;
-use complaints_shared::domain::Money;
+use complaints_domain::events::{RemedyExecuted, ResolutionApproved};
+use complaints_domain::Money;
 use serde::Serialize;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Acknowledgement,
-    Result,
-    Execution,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Acknowledgement => "acknowledgement",
-            Self::Result => "result",
-            Self::Execution => "execution",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Self> {
-        [Self::Acknowledgement, Self::Result, Self::Execution].into_iter().find(|k| k.as_str() == name)
-    }
-
-    pub fn to_proto(self) -> pb::NotificationKind {
-        match self {
-            Self::Acknowledgement => pb::NotificationKind::Acknowledgement,
-            Self::Result => pb::NotificationKind::Result,
-            Self::Execution => pb::NotificationKind::Execution,
-        }
-    }
-}
 
 /// What is sent to the gateway.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
@@ -41,9 +12,9 @@ pub struct Message {
     pub text: String,
 }
 
-fn amount_text(amount: Option<&pb::Money>) -> String {
-    match Money::parse("amount", amount) {
-        Ok(Some(money)) if money.minor_units > 0 => money.to_string(),
+fn amount_text(amount: Option<&Money>) -> String {
+    match amount {
+        Some(money) if money.minor_units > 0 => money.to_string(),
         _ => "none".to_owned(),
     }
 }
@@ -59,8 +30,8 @@ pub fn acknowledgement(institution: &str, number: &str, received_at: &str) -> Me
     }
 }
 
-pub fn result(institution: &str, number: &str, approved: &pb::ResolutionApproved) -> Message {
-    let resolution = approved.resolution.clone().unwrap_or_default();
+pub fn result(institution: &str, number: &str, approved: &ResolutionApproved) -> Message {
+    let resolution = &approved.resolution;
     Message {
         subject: format!("Outcome of complaint {number}"),
         text: format!(
@@ -76,7 +47,7 @@ pub fn result(institution: &str, number: &str, approved: &pb::ResolutionApproved
     }
 }
 
-pub fn execution(institution: &str, number: &str, executed: &pb::RemedyExecuted) -> Message {
+pub fn execution(institution: &str, number: &str, executed: &RemedyExecuted) -> Message {
     Message {
         subject: format!("Complaint {number}: remedy carried out"),
         text: format!(

@@ -1,24 +1,27 @@
-//! Notification's gRPC API: the deliveries made for a complaint, recipients masked.
+//! Notification's gRPC API: the deliveries made for a complaint, recipients masked; for staff.
 
+use complaints_domain::{masking, required, Channel};
+use complaints_plumbing::access::Access;
+use complaints_plumbing::auth::actor;
+use complaints_plumbing::service::Plumbing;
 use complaints_proto::v1 as pb;
 use complaints_proto::v1::notification_server::Notification;
-use complaints_shared::domain::{masking, Channel};
-use complaints_shared::grpc::{internal, required};
-use complaints_shared::service::Plumbing;
 use tonic::{Request, Response, Status};
 
-use crate::store;
+use crate::{store, Error};
 
 pub struct NotificationApi {
     pub plumbing: Plumbing,
+    pub access: Access,
 }
 
 #[tonic::async_trait]
 impl Notification for NotificationApi {
     async fn list_deliveries(&self, request: Request<pb::ListDeliveriesRequest>) -> Result<Response<pb::ListDeliveriesResponse>, Status> {
+        self.access.any_staff(actor(&request)?).map_err(Error::from)?;
         let request = request.into_inner();
-        let key = required("complaint_id", &request.complaint_id, usize::MAX)?;
-        let deliveries = store::for_complaint(&self.plumbing.pool, key).await.map_err(internal)?;
+        let key = required("complaint_id", &request.complaint_id, 64).map_err(Error::from)?;
+        let deliveries = store::for_complaint(&self.plumbing.pool, key).await.map_err(Error::from)?;
         let deliveries = deliveries
             .into_iter()
             .map(|d| pb::Delivery {
@@ -28,7 +31,7 @@ impl Notification for NotificationApi {
                 channel: Channel::parse(&d.channel).map(|c| c.to_proto() as i32).unwrap_or_default(),
                 status: d.status,
                 attempts: u32::try_from(d.attempts).unwrap_or(u32::MAX),
-                delivered_at: d.delivered_at_ms.map(complaints_shared::format_ms).unwrap_or_default(),
+                delivered_at: d.delivered_at_ms.map(complaints_plumbing::format_ms).unwrap_or_default(),
             })
             .collect();
         Ok(Response::new(pb::ListDeliveriesResponse { deliveries }))

@@ -1,9 +1,10 @@
 //! Notification's store: contacts and deliveries.
 
-use complaints_shared::store::Tx;
+use complaints_domain::events::NotificationKind;
+use complaints_plumbing::store::{json_column, parsed_column, to_json, StoreError, Tx};
 use sqlx::{AnyPool, Row};
 
-use crate::domain::{Kind, Message};
+use crate::domain::Message;
 
 /// No `Debug`: personal data.
 #[derive(Clone)]
@@ -20,7 +21,7 @@ pub struct Delivery {
     pub delivery_id: String,
     pub complaint_id: String,
     pub complaint_number: String,
-    pub kind: Kind,
+    pub kind: NotificationKind,
     pub channel: String,
     pub recipient: String,
     pub message: Message,
@@ -31,7 +32,7 @@ pub struct Delivery {
     pub traceparent: String,
 }
 
-pub async fn save_contact(tx: &mut Tx, complaint_id: &str, number: &str, contact: &Contact) -> Result<(), sqlx::Error> {
+pub async fn save_contact(tx: &mut Tx, complaint_id: &str, number: &str, contact: &Contact) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO contacts (complaint_id, complaint_number, name, phone, email, channel) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (complaint_id) DO NOTHING",
@@ -47,12 +48,12 @@ pub async fn save_contact(tx: &mut Tx, complaint_id: &str, number: &str, contact
     Ok(())
 }
 
-pub async fn contact(tx: &mut Tx, complaint_id: &str) -> Result<Option<Contact>, sqlx::Error> {
+pub async fn contact(tx: &mut Tx, complaint_id: &str) -> Result<Option<Contact>, StoreError> {
     let row = sqlx::query("SELECT name, phone, email, channel FROM contacts WHERE complaint_id = $1")
         .bind(complaint_id)
         .fetch_optional(&mut **tx)
         .await?;
-    row.map(|row| {
+    row.map(|row| -> Result<Contact, StoreError> {
         Ok(Contact {
             name: row.try_get("name")?,
             phone: row.try_get("phone")?,
@@ -64,8 +65,8 @@ pub async fn contact(tx: &mut Tx, complaint_id: &str) -> Result<Option<Contact>,
 }
 
 /// Queues a delivery; a second call with the same id changes nothing.
-pub async fn queue(tx: &mut Tx, delivery: &Delivery) -> Result<(), sqlx::Error> {
-    let now = complaints_shared::now_ms();
+pub async fn queue(tx: &mut Tx, delivery: &Delivery) -> Result<(), StoreError> {
+    let now = complaints_plumbing::now_ms();
     sqlx::query(
         "INSERT INTO deliveries (delivery_id, complaint_id, complaint_number, kind, channel, recipient, body, status, \
          attempts, next_attempt_at_ms, last_error, traceparent, created_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, '', $9, $8) \
@@ -77,7 +78,7 @@ pub async fn queue(tx: &mut Tx, delivery: &Delivery) -> Result<(), sqlx::Error> 
     .bind(delivery.kind.as_str())
     .bind(&delivery.channel)
     .bind(&delivery.recipient)
-    .bind(serde_json::to_string(&delivery.message).unwrap_or_default())
+    .bind(to_json(&delivery.message)?)
     .bind(now)
     .bind(&delivery.traceparent)
     .execute(&mut **tx)
@@ -88,17 +89,15 @@ pub async fn queue(tx: &mut Tx, delivery: &Delivery) -> Result<(), sqlx::Error> 
 const SELECT: &str = "SELECT delivery_id, complaint_id, complaint_number, kind, channel, recipient, body, status, attempts, \
     delivered_at_ms, traceparent FROM deliveries";
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<Delivery, sqlx::Error> {
-    let kind: String = row.try_get("kind")?;
-    let body: String = row.try_get("body")?;
+fn from_row(row: &sqlx::any::AnyRow) -> Result<Delivery, StoreError> {
     Ok(Delivery {
         delivery_id: row.try_get("delivery_id")?,
         complaint_id: row.try_get("complaint_id")?,
         complaint_number: row.try_get("complaint_number")?,
-        kind: Kind::parse(&kind).ok_or_else(|| sqlx::Error::Decode(format!("unknown kind {kind}").into()))?,
+        kind: parsed_column(row, "deliveries", "kind", NotificationKind::parse)?,
         channel: row.try_get("channel")?,
         recipient: row.try_get("recipient")?,
-        message: serde_json::from_str(&body).map_err(|e| sqlx::Error::Decode(e.into()))?,
+        message: json_column(row, "deliveries", "body")?,
         status: row.try_get("status")?,
         attempts: row.try_get("attempts")?,
         delivered_at_ms: row.try_get("delivered_at_ms")?,
@@ -106,7 +105,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Delivery, sqlx::Error> {
     })
 }
 
-pub async fn due(pool: &AnyPool, now_ms: i64, limit: i64) -> Result<Vec<Delivery>, sqlx::Error> {
+pub async fn due(pool: &AnyPool, now_ms: i64, limit: i64) -> Result<Vec<Delivery>, StoreError> {
     sqlx::query(&format!("{SELECT} WHERE status = 'pending' AND next_attempt_at_ms <= $1 ORDER BY next_attempt_at_ms LIMIT $2"))
         .bind(now_ms)
         .bind(limit)
@@ -117,7 +116,7 @@ pub async fn due(pool: &AnyPool, now_ms: i64, limit: i64) -> Result<Vec<Delivery
         .collect()
 }
 
-pub async fn for_complaint(pool: &AnyPool, complaint_id: &str) -> Result<Vec<Delivery>, sqlx::Error> {
+pub async fn for_complaint(pool: &AnyPool, complaint_id: &str) -> Result<Vec<Delivery>, StoreError> {
     sqlx::query(&format!("{SELECT} WHERE complaint_id = $1 OR complaint_number = $1 ORDER BY created_at_ms, delivery_id"))
         .bind(complaint_id)
         .fetch_all(pool)
@@ -128,8 +127,8 @@ pub async fn for_complaint(pool: &AnyPool, complaint_id: &str) -> Result<Vec<Del
 }
 
 /// Marks a delivery as made; `false` when it was already marked (another worker won).
-pub async fn mark_delivered(tx: &mut Tx, delivery_id: &str) -> Result<bool, sqlx::Error> {
-    let now = complaints_shared::now_ms();
+pub async fn mark_delivered(tx: &mut Tx, delivery_id: &str) -> Result<bool, StoreError> {
+    let now = complaints_plumbing::now_ms();
     let result = sqlx::query(
         "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, delivered_at_ms = $1 \
          WHERE delivery_id = $2 AND status = 'pending'",
@@ -141,7 +140,7 @@ pub async fn mark_delivered(tx: &mut Tx, delivery_id: &str) -> Result<bool, sqlx
     Ok(result.rows_affected() == 1)
 }
 
-pub async fn mark_failed(pool: &AnyPool, delivery_id: &str, next_attempt_at_ms: i64, error: &str) -> Result<(), sqlx::Error> {
+pub async fn mark_failed(pool: &AnyPool, delivery_id: &str, next_attempt_at_ms: i64, error: &str) -> Result<(), StoreError> {
     sqlx::query("UPDATE deliveries SET attempts = attempts + 1, next_attempt_at_ms = $1, last_error = $2 WHERE delivery_id = $3")
         .bind(next_attempt_at_ms)
         .bind(error)

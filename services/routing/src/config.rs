@@ -3,17 +3,15 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use complaints_shared::config::CommonConfig;
+use complaints_plumbing::config::CommonConfig;
 use serde::{Deserialize, Serialize};
 
-use complaints_shared::classify::ClassifierConfig;
+use complaints_classifier::ClassifierConfig;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Config {
     #[serde(flatten)]
     pub common: CommonConfig,
-    /// TOML file with departments and staff.
-    pub org_directory: PathBuf,
     /// Department responsible for each category; `default` for the rest.
     pub departments: BTreeMap<String, String>,
     /// Department whose desk triages complaints the classifier is unsure about.
@@ -27,7 +25,6 @@ impl Config {
     pub fn load() -> anyhow::Result<Self> {
         let defaults = Self {
             common: CommonConfig::defaults_for(super::SERVICE),
-            org_directory: PathBuf::from("deploy/org-directory.toml"),
             departments: [
                 ("security", "risk_security"),
                 ("fees", "retail_operations"),
@@ -43,6 +40,6 @@ impl Config {
             model_path: PathBuf::from("models/classifier.json"),
             classifier: ClassifierConfig::default(),
         };
-        Ok(complaints_shared::config::load(defaults, complaints_shared::config::config_path_from_args().as_deref())?)
+        Ok(complaints_plumbing::config::load(defaults, complaints_plumbing::config::config_path_from_args().as_deref())?)
     }
 }

@@ -1,9 +1,9 @@
 //! Triage through the shared classifier (grade, category, product, with reasons and
 //! confidence) and the choice of a handler who has no conflict of interest.
 
-use complaints_shared::domain::org::{Involvement, OrgDirectory};
-use complaints_shared::domain::{Channel, Grade, Money};
-use complaints_shared::classify::{Classifier, ComplaintFeatures, PredictedGrade};
+use complaints_classifier::{Classifier, ComplaintFeatures};
+use complaints_domain::org::{Involvement, OrgDirectory};
+use complaints_domain::{Channel, Grade, Money, StaffId};
 
 /// What triage needs of a complaint.
 #[derive(Debug, Clone)]
@@ -41,11 +41,7 @@ pub fn triage(classifier: &Classifier, complaint: &Complaint<'_>) -> Triage {
         regulator_transfer: complaint.channel == Some(Channel::RegulatorTransfer),
         mass_complaint: false,
     });
-    let grade = match prediction.grade {
-        PredictedGrade::Red => Grade::Red,
-        PredictedGrade::Yellow => Grade::Yellow,
-        PredictedGrade::Green => Grade::Green,
-    };
+    let grade = prediction.grade;
     let mut reasons = prediction.reasons;
     reasons.push(format!(
         "product {} ({:.2}), category {} ({:.2}), {}",
@@ -69,8 +65,8 @@ pub fn triage(classifier: &Classifier, complaint: &Complaint<'_>) -> Triage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Choice {
     pub department: String,
-    pub handler_id: String,
-    pub recused: Vec<String>,
+    pub handler: StaffId,
+    pub recused: Vec<StaffId>,
 }
 
 /// Picks the least-loaded handler of `department` without a conflict; falls back to any
@@ -83,22 +79,24 @@ pub fn choose_handler(
 ) -> Option<Choice> {
     let mut recused = Vec::new();
     for scope in [Some(department), None] {
-        let mut best: Option<(&str, &str, i64)> = None;
+        let mut best: Option<(StaffId, &str, i64)> = None;
         for candidate in org.with_role(scope, "handler") {
+            // The directory validates every staff id when it loads.
+            let Ok(id) = StaffId::parse("staff.id", &candidate.id) else { continue };
             if let Some(reason) = org.conflict(candidate, involvement) {
-                if !recused.contains(&candidate.id) {
+                if !recused.contains(&id) {
                     tracing::info!(staff_id = %candidate.id, %reason, "handler recused");
-                    recused.push(candidate.id.clone());
+                    recused.push(id);
                 }
                 continue;
             }
             let caseload = load(&candidate.id);
-            if best.is_none_or(|(_, _, lowest)| caseload < lowest) {
-                best = Some((candidate.id.as_str(), candidate.department.as_str(), caseload));
+            if best.as_ref().is_none_or(|(_, _, lowest)| caseload < *lowest) {
+                best = Some((id, candidate.department.as_str(), caseload));
             }
         }
-        if let Some((handler_id, department, _)) = best {
-            return Some(Choice { department: department.to_owned(), handler_id: handler_id.to_owned(), recused });
+        if let Some((handler, department, _)) = best {
+            return Some(Choice { department: department.to_owned(), handler, recused });
         }
     }
     None

@@ -4,23 +4,24 @@
 pub mod config;
 pub mod consumers;
 pub mod domain;
+pub mod error;
 pub mod grpc;
 pub mod store;
 
 use std::sync::Arc;
 
+use complaints_classifier::Classifier;
+use complaints_plumbing::service::{Running, Service};
+use complaints_plumbing::store::EmbeddedMigration;
 use complaints_proto::v1::routing_server::RoutingServer;
-use complaints_shared::classify::Classifier;
-use complaints_shared::domain::org::OrgDirectory;
-use complaints_shared::events::names;
-use complaints_shared::service::Service;
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
+pub use error::Error;
 
 pub const SERVICE: &str = "routing";
 
-static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+const MIGRATIONS: &[EmbeddedMigration] = &[(100, "routing", include_str!("../migrations/0100_routing.sql"))];
 
 /// The trained model at `model_path` when present (a broken artifact stops start-up rather
 /// than silently degrading); the classifier's rules alone otherwise.
@@ -39,17 +40,15 @@ fn load_classifier(config: &Config) -> anyhow::Result<Classifier> {
 pub struct Application;
 
 impl Application {
-    pub async fn start(
-        config: Config,
-        token: CancellationToken,
-    ) -> anyhow::Result<impl std::future::Future<Output = anyhow::Result<()>>> {
-        let org = Arc::new(OrgDirectory::load(&config.org_directory)?);
+    pub async fn start(config: Config, token: CancellationToken) -> anyhow::Result<Running> {
         let classifier = Arc::new(load_classifier(&config)?);
-        let mut service = Service::start(SERVICE, &config.common, &MIGRATIONS, token).await?;
+        let mut service = Service::start(SERVICE, &config.common, MIGRATIONS, token).await?;
         let plumbing = service.plumbing.clone();
-        let handler = consumers::Handler { relay: plumbing.relay.clone(), org, config: Arc::new(config.clone()), classifier };
-        let consumer = plumbing.consumer(&[names::RECEIVED], handler).await?;
+        let org = Arc::new(service.access.org().clone());
+        let handler = consumers::Handler { org, config: Arc::new(config.clone()), classifier };
+        let consumer = plumbing.consumer(handler).await?;
         service.spawn(consumer.run(service.token()));
-        Ok(service.run(RoutingServer::new(grpc::RoutingApi { plumbing })))
+        let access = service.access.clone();
+        Ok(service.run(RoutingServer::new(grpc::RoutingApi { plumbing, access })))
     }
 }

@@ -1,71 +1,74 @@
 //! Routing's store: assignments, written with their `triaged` and `assigned` events.
 
-use sqlx::{AnyPool, Row};
+use std::collections::HashMap;
 
-use complaints_shared::store::Tx;
+use complaints_domain::{ComplaintId, ComplaintNumber, Grade, StaffId};
+use complaints_plumbing::store::{json_column, parsed_column, to_json, StoreError, Tx};
+use sqlx::{AnyPool, Row};
 
 #[derive(Debug, Clone)]
 pub struct Assignment {
-    pub complaint_id: String,
-    pub complaint_number: String,
-    pub grade: String,
+    pub complaint_id: ComplaintId,
+    pub complaint_number: ComplaintNumber,
+    pub grade: Grade,
     pub category: String,
     pub product: String,
     pub department: String,
-    pub handler_id: String,
+    pub handler: StaffId,
     pub reasons: Vec<String>,
-    pub recused: Vec<String>,
+    pub recused: Vec<StaffId>,
 }
 
-pub async fn insert(tx: &mut Tx, assignment: &Assignment) -> Result<(), sqlx::Error> {
+const TABLE: &str = "assignments";
+
+pub async fn insert(tx: &mut Tx, assignment: &Assignment) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO assignments (complaint_id, complaint_number, grade, category, product, department, handler_id, \
          reasons, recused, assigned_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
-    .bind(&assignment.complaint_id)
-    .bind(&assignment.complaint_number)
-    .bind(&assignment.grade)
+    .bind(assignment.complaint_id.as_str())
+    .bind(assignment.complaint_number.as_str())
+    .bind(assignment.grade.as_str())
     .bind(&assignment.category)
     .bind(&assignment.product)
     .bind(&assignment.department)
-    .bind(&assignment.handler_id)
-    .bind(serde_json::to_string(&assignment.reasons).unwrap_or_default())
-    .bind(serde_json::to_string(&assignment.recused).unwrap_or_default())
-    .bind(complaints_shared::now_ms())
+    .bind(assignment.handler.as_str())
+    .bind(to_json(&assignment.reasons)?)
+    .bind(to_json(&assignment.recused)?)
+    .bind(complaints_plumbing::now_ms())
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
-/// Open caseload per handler, for load balancing.
-pub async fn caseloads(tx: &mut Tx) -> Result<std::collections::HashMap<String, i64>, sqlx::Error> {
+/// Cases assigned per handler, for load balancing.
+pub async fn caseloads(tx: &mut Tx) -> Result<HashMap<String, i64>, StoreError> {
     let rows = sqlx::query("SELECT handler_id, COUNT(*) AS open_cases FROM assignments GROUP BY handler_id")
         .fetch_all(&mut **tx)
         .await?;
     rows.iter().map(|row| Ok((row.try_get("handler_id")?, row.try_get("open_cases")?))).collect()
 }
 
-pub async fn find(pool: &AnyPool, complaint_id: &str) -> Result<Option<Assignment>, sqlx::Error> {
+/// The assignment of a complaint named by its id or its number.
+pub async fn find(pool: &AnyPool, key: &ComplaintId) -> Result<Option<Assignment>, StoreError> {
     let row = sqlx::query(
         "SELECT complaint_id, complaint_number, grade, category, product, department, handler_id, reasons, recused \
          FROM assignments WHERE complaint_id = $1 OR complaint_number = $1",
     )
-    .bind(complaint_id)
+    .bind(key.as_str())
     .fetch_optional(pool)
     .await?;
     row.map(|row| {
-        let reasons: String = row.try_get("reasons")?;
-        let recused: String = row.try_get("recused")?;
         Ok(Assignment {
-            complaint_id: row.try_get("complaint_id")?,
-            complaint_number: row.try_get("complaint_number")?,
-            grade: row.try_get("grade")?,
+            complaint_id: parsed_column(&row, TABLE, "complaint_id", |v| ComplaintId::parse("complaint_id", v).ok())?,
+            complaint_number: parsed_column(&row, TABLE, "complaint_number", |v| ComplaintNumber::parse("complaint_number", v).ok())?,
+            grade: parsed_column(&row, TABLE, "grade", Grade::parse)?,
             category: row.try_get("category")?,
             product: row.try_get("product")?,
             department: row.try_get("department")?,
-            handler_id: row.try_get("handler_id")?,
-            reasons: serde_json::from_str(&reasons).unwrap_or_default(),
-            recused: serde_json::from_str(&recused).unwrap_or_default(),
+            handler: parsed_column(&row, TABLE, "handler_id", |v| StaffId::parse("handler_id", v).ok())?,
+            reasons: json_column(&row, TABLE, "reasons")?,
+            recused: json_column(&row, TABLE, "recused")?,
         })
     })
     .transpose()

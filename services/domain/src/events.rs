@@ -1,0 +1,1456 @@
+//! The lifecycle events as domain types: one [`LifecycleEvent`] per payload of the protobuf
+//! `EventEnvelope`, carried with its [`EventMeta`] in an [`Envelope`]. Converted once at the
+//! edge — `Envelope: TryFrom<pb::EventEnvelope>` validates ids, enums and amounts and names the
+//! offending field (`received.channel`, `assigned.handler_id`, ...); `From<&Envelope>` builds
+//! the wire form back. Handlers match the domain enum and never see generated types.
+
+use std::fmt;
+
+use complaints_proto::v1 as pb;
+use complaints_proto::v1::event_envelope::Payload;
+use serde::{Deserialize, Serialize};
+
+use crate::lifecycle::Step;
+use crate::approval::ApprovalLevel;
+use crate::ids::{ComplaintId, ComplaintNumber, EventId, ProposalId, StaffId};
+use crate::masking;
+use crate::money::Money;
+use crate::types::{Channel, Grade};
+use crate::validation::{required, FieldError};
+
+// ---------------------------------------------------------------------------------------------
+// Event kinds
+// ---------------------------------------------------------------------------------------------
+
+/// The kind of a lifecycle event: one per payload of the envelope. Ordered as the lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventKind {
+    Received,
+    Triaged,
+    Assigned,
+    InvestigationOpened,
+    EvidenceRegistered,
+    ResolutionProposed,
+    ResolutionApproved,
+    ResolutionReturned,
+    CustomerNotified,
+    CustomerResponded,
+    RemedyExecuted,
+    FollowUpRecorded,
+    Closed,
+}
+
+impl EventKind {
+    /// Every kind, in lifecycle order.
+    pub const ALL: [EventKind; 13] = [
+        Self::Received,
+        Self::Triaged,
+        Self::Assigned,
+        Self::InvestigationOpened,
+        Self::EvidenceRegistered,
+        Self::ResolutionProposed,
+        Self::ResolutionApproved,
+        Self::ResolutionReturned,
+        Self::CustomerNotified,
+        Self::CustomerResponded,
+        Self::RemedyExecuted,
+        Self::FollowUpRecorded,
+        Self::Closed,
+    ];
+
+    /// The short name, which is also the last token of the subject `cms.complaint.<name>`.
+    /// Stable: changing one renames a NATS subject.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Received => "received",
+            Self::Triaged => "triaged",
+            Self::Assigned => "assigned",
+            Self::InvestigationOpened => "investigation_opened",
+            Self::EvidenceRegistered => "evidence_registered",
+            Self::ResolutionProposed => "resolution_proposed",
+            Self::ResolutionApproved => "resolution_approved",
+            Self::ResolutionReturned => "resolution_returned",
+            Self::CustomerNotified => "customer_notified",
+            Self::CustomerResponded => "customer_responded",
+            Self::RemedyExecuted => "remedy_executed",
+            Self::FollowUpRecorded => "follow_up_recorded",
+            Self::Closed => "closed",
+        }
+    }
+
+    /// The kind named `name` (as [`EventKind::as_str`] spells it).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+
+    /// The service the event catalogue names as this event's producer.
+    pub fn catalogued_producer(self) -> &'static str {
+        match self {
+            Self::Received | Self::CustomerResponded | Self::FollowUpRecorded | Self::Closed => "intake",
+            Self::Triaged | Self::Assigned => "routing",
+            Self::InvestigationOpened | Self::EvidenceRegistered | Self::ResolutionProposed | Self::RemedyExecuted => {
+                "investigation"
+            }
+            Self::ResolutionApproved | Self::ResolutionReturned => "approval",
+            Self::CustomerNotified => "notification",
+        }
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Enums carried by payloads
+// ---------------------------------------------------------------------------------------------
+
+/// The kind of remedy a resolution offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResolutionType {
+    FullRefund,
+    PartialRefund,
+    Compensation,
+    FeeWaiver,
+    ServiceImprovement,
+    ExplanationAndApology,
+    ThirdPartyReferral,
+}
+
+impl ResolutionType {
+    pub const ALL: [ResolutionType; 7] = [
+        Self::FullRefund,
+        Self::PartialRefund,
+        Self::Compensation,
+        Self::FeeWaiver,
+        Self::ServiceImprovement,
+        Self::ExplanationAndApology,
+        Self::ThirdPartyReferral,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FullRefund => "full_refund",
+            Self::PartialRefund => "partial_refund",
+            Self::Compensation => "compensation",
+            Self::FeeWaiver => "fee_waiver",
+            Self::ServiceImprovement => "service_improvement",
+            Self::ExplanationAndApology => "explanation_and_apology",
+            Self::ThirdPartyReferral => "third_party_referral",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+
+    /// Remedies that pay or waive money and so need a positive amount.
+    pub fn is_monetary(self) -> bool {
+        matches!(self, Self::FullRefund | Self::PartialRefund | Self::Compensation | Self::FeeWaiver)
+    }
+
+    /// `None` for unknown values and `UNSPECIFIED`.
+    pub fn from_proto(value: i32) -> Option<Self> {
+        Some(match pb::ResolutionType::try_from(value).ok()? {
+            pb::ResolutionType::Unspecified => return None,
+            pb::ResolutionType::FullRefund => Self::FullRefund,
+            pb::ResolutionType::PartialRefund => Self::PartialRefund,
+            pb::ResolutionType::Compensation => Self::Compensation,
+            pb::ResolutionType::FeeWaiver => Self::FeeWaiver,
+            pb::ResolutionType::ServiceImprovement => Self::ServiceImprovement,
+            pb::ResolutionType::ExplanationAndApology => Self::ExplanationAndApology,
+            pb::ResolutionType::ThirdPartyReferral => Self::ThirdPartyReferral,
+        })
+    }
+
+    pub fn to_proto(self) -> pb::ResolutionType {
+        match self {
+            Self::FullRefund => pb::ResolutionType::FullRefund,
+            Self::PartialRefund => pb::ResolutionType::PartialRefund,
+            Self::Compensation => pb::ResolutionType::Compensation,
+            Self::FeeWaiver => pb::ResolutionType::FeeWaiver,
+            Self::ServiceImprovement => pb::ResolutionType::ServiceImprovement,
+            Self::ExplanationAndApology => pb::ResolutionType::ExplanationAndApology,
+            Self::ThirdPartyReferral => pb::ResolutionType::ThirdPartyReferral,
+        }
+    }
+}
+
+/// Which notice a delivery to the customer was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NotificationKind {
+    Acknowledgement,
+    Result,
+    Execution,
+}
+
+impl NotificationKind {
+    pub const ALL: [NotificationKind; 3] = [Self::Acknowledgement, Self::Result, Self::Execution];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Acknowledgement => "acknowledgement",
+            Self::Result => "result",
+            Self::Execution => "execution",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+
+    /// `None` for unknown values and `UNSPECIFIED`.
+    pub fn from_proto(value: i32) -> Option<Self> {
+        match pb::NotificationKind::try_from(value).ok()? {
+            pb::NotificationKind::Unspecified => None,
+            pb::NotificationKind::Acknowledgement => Some(Self::Acknowledgement),
+            pb::NotificationKind::Result => Some(Self::Result),
+            pb::NotificationKind::Execution => Some(Self::Execution),
+        }
+    }
+
+    pub fn to_proto(self) -> pb::NotificationKind {
+        match self {
+            Self::Acknowledgement => pb::NotificationKind::Acknowledgement,
+            Self::Result => pb::NotificationKind::Result,
+            Self::Execution => pb::NotificationKind::Execution,
+        }
+    }
+}
+
+/// The customer's answer to the result of the investigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CustomerResponse {
+    Accepted,
+    Objected,
+}
+
+impl CustomerResponse {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accepted => "accepted",
+            Self::Objected => "objected",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Accepted, Self::Objected].into_iter().find(|response| response.as_str() == name)
+    }
+
+    /// `None` for unknown values and `UNSPECIFIED`.
+    pub fn from_proto(value: i32) -> Option<Self> {
+        match pb::CustomerResponse::try_from(value).ok()? {
+            pb::CustomerResponse::Unspecified => None,
+            pb::CustomerResponse::Accepted => Some(Self::Accepted),
+            pb::CustomerResponse::Objected => Some(Self::Objected),
+        }
+    }
+
+    pub fn to_proto(self) -> pb::CustomerResponse {
+        match self {
+            Self::Accepted => pb::CustomerResponse::Accepted,
+            Self::Objected => pb::CustomerResponse::Objected,
+        }
+    }
+}
+
+/// The customer's satisfaction at the follow-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Satisfaction {
+    Satisfied,
+    BasicallySatisfied,
+    Dissatisfied,
+}
+
+impl Satisfaction {
+    pub const ALL: [Satisfaction; 3] = [Self::Satisfied, Self::BasicallySatisfied, Self::Dissatisfied];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Satisfied => "satisfied",
+            Self::BasicallySatisfied => "basically_satisfied",
+            Self::Dissatisfied => "dissatisfied",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|satisfaction| satisfaction.as_str() == name)
+    }
+
+    /// `None` for unknown values and `UNSPECIFIED`.
+    pub fn from_proto(value: i32) -> Option<Self> {
+        match pb::Satisfaction::try_from(value).ok()? {
+            pb::Satisfaction::Unspecified => None,
+            pb::Satisfaction::Satisfied => Some(Self::Satisfied),
+            pb::Satisfaction::BasicallySatisfied => Some(Self::BasicallySatisfied),
+            pb::Satisfaction::Dissatisfied => Some(Self::Dissatisfied),
+        }
+    }
+
+    pub fn to_proto(self) -> pb::Satisfaction {
+        match self {
+            Self::Satisfied => pb::Satisfaction::Satisfied,
+            Self::BasicallySatisfied => pb::Satisfaction::BasicallySatisfied,
+            Self::Dissatisfied => pb::Satisfaction::Dissatisfied,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resolution
+// ---------------------------------------------------------------------------------------------
+
+/// A proposed or approved remedy. Stored as JSON by the services that keep it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resolution {
+    pub kind: ResolutionType,
+    pub amount: Option<Money>,
+    pub conclusion: String,
+    /// The rules and facts relied on.
+    pub basis: String,
+    pub execution_method: String,
+}
+
+impl Resolution {
+    /// Longest conclusion, basis or execution method, in characters.
+    pub const MAX_TEXT_CHARS: usize = 4000;
+
+    /// The resolution with its texts trimmed, or the first rule it breaks: a monetary kind needs
+    /// a positive amount (`resolution.amount`); an amount must be a valid [`Money`]; conclusion,
+    /// basis and execution method are required and at most [`Self::MAX_TEXT_CHARS`]
+    /// (`resolution.conclusion`, ...).
+    pub fn validate(self) -> Result<Self, FieldError> {
+        let amount = match self.amount {
+            Some(amount) => Money::parse("resolution.amount", amount.minor_units, &amount.currency)?,
+            None => None,
+        };
+        if self.kind.is_monetary() && amount.as_ref().is_none_or(|amount| amount.minor_units <= 0) {
+            return Err(FieldError::new(
+                "resolution.amount",
+                "a refund, compensation or fee waiver needs a positive amount",
+            ));
+        }
+        let text = |field: &str, value: &str| required(field, value, Self::MAX_TEXT_CHARS).map(str::to_owned);
+        Ok(Self {
+            kind: self.kind,
+            amount,
+            conclusion: text("resolution.conclusion", &self.conclusion)?,
+            basis: text("resolution.basis", &self.basis)?,
+            execution_method: text("resolution.execution_method", &self.execution_method)?,
+        })
+    }
+}
+
+/// Decodes and [validates](Resolution::validate) a resolution; errors name the field as
+/// `resolution.<field>`, the name it has in every message that carries it.
+impl TryFrom<pb::Resolution> for Resolution {
+    type Error = FieldError;
+
+    fn try_from(resolution: pb::Resolution) -> Result<Self, FieldError> {
+        Resolution {
+            kind: known("resolution.resolution_type", ResolutionType::from_proto(resolution.resolution_type))?,
+            amount: Money::from_proto("resolution.amount", resolution.amount.as_ref())?,
+            conclusion: resolution.conclusion,
+            basis: resolution.basis,
+            execution_method: resolution.execution_method,
+        }
+        .validate()
+    }
+}
+
+impl From<&Resolution> for pb::Resolution {
+    fn from(resolution: &Resolution) -> Self {
+        pb::Resolution {
+            resolution_type: resolution.kind.to_proto() as i32,
+            amount: resolution.amount.as_ref().map(pb::Money::from),
+            conclusion: resolution.conclusion.clone(),
+            basis: resolution.basis.clone(),
+            execution_method: resolution.execution_method.clone(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Payloads
+// ---------------------------------------------------------------------------------------------
+
+/// `received`: intake registered a complaint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComplaintReceived {
+    pub channel: Channel,
+    pub summary: String,
+    pub description: String,
+    pub demand: String,
+    pub amount_involved: Option<Money>,
+    pub product_hint: String,
+    pub contact: Contact,
+    /// The member of staff who took the complaint down; `None` for self-service channels.
+    pub receiving_staff: Option<StaffId>,
+    pub staff_involved: Vec<StaffId>,
+    pub branch_involved: String,
+    pub tags: Vec<String>,
+    pub received_at_ms: i64,
+}
+
+/// How to reach the customer. Personal data: its `Debug` prints masked values only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub name: String,
+    pub phone: String,
+    pub email: String,
+    /// The channel for replies (on the wire, unspecified means the channel of receipt).
+    pub preferred_channel: Channel,
+}
+
+impl fmt::Debug for Contact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Contact")
+            .field("name", &masking::name(&self.name))
+            .field("phone", &masking::phone(&self.phone))
+            .field("email", &masking::email(&self.email))
+            .field("preferred_channel", &self.preferred_channel)
+            .finish()
+    }
+}
+
+/// `triaged`: routing graded and classified the complaint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComplaintTriaged {
+    pub grade: Grade,
+    pub category: String,
+    pub product: String,
+    pub reasons: Vec<String>,
+}
+
+/// `assigned`: routing chose the responsible department and handler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComplaintAssigned {
+    pub department: String,
+    pub handler: StaffId,
+    pub grade: Grade,
+    pub category: String,
+    pub recused_staff: Vec<StaffId>,
+}
+
+/// `investigation_opened`: investigation opened the case file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvestigationOpened {
+    pub handler: StaffId,
+    pub department: String,
+}
+
+/// `evidence_registered`: an item entered the evidence register.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceRegistered {
+    pub evidence_number: u32,
+    pub sha256: String,
+    pub description: String,
+    pub registered_by: StaffId,
+}
+
+/// `resolution_proposed`: investigation proposes a remedy for approval.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolutionProposed {
+    pub proposal_id: ProposalId,
+    pub resolution: Resolution,
+    pub proposed_by: StaffId,
+}
+
+/// `resolution_approved`: the required approval level approved the proposal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolutionApproved {
+    pub proposal_id: ProposalId,
+    pub resolution: Resolution,
+    pub approval_level: ApprovalLevel,
+    pub approvers: Vec<StaffId>,
+}
+
+/// `resolution_returned`: an approver returned the proposal for rework.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolutionReturned {
+    pub proposal_id: ProposalId,
+    pub returned_by: StaffId,
+    pub reason: String,
+}
+
+/// `customer_notified`: a notification was delivered to the customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerNotified {
+    pub delivery_id: String,
+    pub kind: NotificationKind,
+    pub channel: Channel,
+}
+
+/// `customer_responded`: the customer accepted or objected to the result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerResponded {
+    pub response: CustomerResponse,
+    pub comment: String,
+    /// The actor who recorded it: a staff id or a channel system id such as `channel:app`.
+    pub recorded_by: String,
+}
+
+/// `remedy_executed`: the accepted remedy was carried out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemedyExecuted {
+    pub executed_by: StaffId,
+    pub reference: String,
+    pub amount: Option<Money>,
+}
+
+/// `follow_up_recorded`: the satisfaction follow-up answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowUpRecorded {
+    pub satisfaction: Satisfaction,
+    pub accepts_outcome: bool,
+    /// The actor who recorded it: a staff id or a channel system id such as `channel:app`.
+    pub recorded_by: String,
+}
+
+/// `closed`: the complaint is closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComplaintClosed {
+    pub reason: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The event and its envelope
+// ---------------------------------------------------------------------------------------------
+
+/// A lifecycle event: exactly one payload of the envelope's `payload` oneof.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LifecycleEvent {
+    Received(ComplaintReceived),
+    Triaged(ComplaintTriaged),
+    Assigned(ComplaintAssigned),
+    InvestigationOpened(InvestigationOpened),
+    EvidenceRegistered(EvidenceRegistered),
+    ResolutionProposed(ResolutionProposed),
+    ResolutionApproved(ResolutionApproved),
+    ResolutionReturned(ResolutionReturned),
+    CustomerNotified(CustomerNotified),
+    CustomerResponded(CustomerResponded),
+    RemedyExecuted(RemedyExecuted),
+    FollowUpRecorded(FollowUpRecorded),
+    Closed(ComplaintClosed),
+}
+
+impl LifecycleEvent {
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Self::Received(_) => EventKind::Received,
+            Self::Triaged(_) => EventKind::Triaged,
+            Self::Assigned(_) => EventKind::Assigned,
+            Self::InvestigationOpened(_) => EventKind::InvestigationOpened,
+            Self::EvidenceRegistered(_) => EventKind::EvidenceRegistered,
+            Self::ResolutionProposed(_) => EventKind::ResolutionProposed,
+            Self::ResolutionApproved(_) => EventKind::ResolutionApproved,
+            Self::ResolutionReturned(_) => EventKind::ResolutionReturned,
+            Self::CustomerNotified(_) => EventKind::CustomerNotified,
+            Self::CustomerResponded(_) => EventKind::CustomerResponded,
+            Self::RemedyExecuted(_) => EventKind::RemedyExecuted,
+            Self::FollowUpRecorded(_) => EventKind::FollowUpRecorded,
+            Self::Closed(_) => EventKind::Closed,
+        }
+    }
+
+    /// The lifecycle step this event announces; `None` for events that do not move the stage
+    /// (registration itself, evidence, the execution notice).
+    pub fn step(&self) -> Option<Step> {
+        Some(match self {
+            Self::Received(_) | Self::EvidenceRegistered(_) => return None,
+            Self::Triaged(_) => Step::Triaged,
+            Self::Assigned(_) => Step::Assigned,
+            Self::InvestigationOpened(_) => Step::InvestigationOpened,
+            Self::ResolutionProposed(_) => Step::ResolutionProposed,
+            Self::ResolutionApproved(_) => Step::ResolutionApproved,
+            Self::ResolutionReturned(_) => Step::ResolutionReturned,
+            Self::CustomerNotified(notified) => match notified.kind {
+                NotificationKind::Acknowledgement => Step::AcknowledgementSent,
+                NotificationKind::Result => Step::ResultDelivered,
+                NotificationKind::Execution => return None,
+            },
+            Self::CustomerResponded(responded) => match responded.response {
+                CustomerResponse::Accepted => Step::CustomerAccepted { by_silence: false },
+                CustomerResponse::Objected => Step::CustomerObjected,
+            },
+            Self::RemedyExecuted(_) => Step::RemedyExecuted,
+            Self::FollowUpRecorded(_) => Step::FollowUpRecorded,
+            Self::Closed(_) => Step::Closed,
+        })
+    }
+}
+
+/// What every event carries besides its payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventMeta {
+    /// Also the broker's de-duplication id.
+    pub event_id: EventId,
+    pub complaint_id: ComplaintId,
+    pub complaint_number: ComplaintNumber,
+    /// Milliseconds since the Unix epoch, UTC.
+    pub occurred_at_ms: i64,
+    /// Name of the producing service, e.g. `intake`.
+    pub producer: String,
+    pub schema_version: u32,
+    /// W3C trace context of the producing span; empty when there was none.
+    pub traceparent: String,
+    pub tracestate: String,
+}
+
+/// A decoded lifecycle event with its metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    pub meta: EventMeta,
+    pub event: LifecycleEvent,
+}
+
+impl Envelope {
+    pub fn kind(&self) -> EventKind {
+        self.event.kind()
+    }
+}
+
+/// Decodes an envelope: event id, complaint id and complaint number present and well formed,
+/// a payload present and valid. The schema version is carried, not checked.
+impl TryFrom<pb::EventEnvelope> for Envelope {
+    type Error = FieldError;
+
+    fn try_from(envelope: pb::EventEnvelope) -> Result<Self, FieldError> {
+        let meta = EventMeta {
+            event_id: EventId::parse("event_id", &envelope.event_id)?,
+            complaint_id: ComplaintId::parse("complaint_id", &envelope.complaint_id)?,
+            complaint_number: ComplaintNumber::parse("complaint_number", &envelope.complaint_number)?,
+            occurred_at_ms: envelope.occurred_at_ms,
+            producer: envelope.producer,
+            schema_version: envelope.schema_version,
+            traceparent: envelope.traceparent,
+            tracestate: envelope.tracestate,
+        };
+        let payload = envelope.payload.ok_or_else(|| FieldError::new("payload", "is required"))?;
+        Ok(Self { meta, event: LifecycleEvent::try_from(payload)? })
+    }
+}
+
+impl From<&Envelope> for pb::EventEnvelope {
+    fn from(envelope: &Envelope) -> Self {
+        let meta = &envelope.meta;
+        pb::EventEnvelope {
+            event_id: meta.event_id.to_string(),
+            complaint_id: meta.complaint_id.to_string(),
+            occurred_at_ms: meta.occurred_at_ms,
+            producer: meta.producer.clone(),
+            schema_version: meta.schema_version,
+            traceparent: meta.traceparent.clone(),
+            tracestate: meta.tracestate.clone(),
+            complaint_number: meta.complaint_number.to_string(),
+            payload: Some(Payload::from(&envelope.event)),
+        }
+    }
+}
+
+/// Decodes a payload; errors name the field under the payload's oneof name, e.g.
+/// `assigned.handler_id` or `resolution_proposed.resolution.amount`.
+impl TryFrom<Payload> for LifecycleEvent {
+    type Error = FieldError;
+
+    fn try_from(payload: Payload) -> Result<Self, FieldError> {
+        Ok(match payload {
+            Payload::Received(p) => Self::Received(p.try_into().map_err(within("received"))?),
+            Payload::Triaged(p) => Self::Triaged(p.try_into().map_err(within("triaged"))?),
+            Payload::Assigned(p) => Self::Assigned(p.try_into().map_err(within("assigned"))?),
+            Payload::InvestigationOpened(p) => {
+                Self::InvestigationOpened(p.try_into().map_err(within("investigation_opened"))?)
+            }
+            Payload::EvidenceRegistered(p) => {
+                Self::EvidenceRegistered(p.try_into().map_err(within("evidence_registered"))?)
+            }
+            Payload::ResolutionProposed(p) => {
+                Self::ResolutionProposed(p.try_into().map_err(within("resolution_proposed"))?)
+            }
+            Payload::ResolutionApproved(p) => {
+                Self::ResolutionApproved(p.try_into().map_err(within("resolution_approved"))?)
+            }
+            Payload::ResolutionReturned(p) => {
+                Self::ResolutionReturned(p.try_into().map_err(within("resolution_returned"))?)
+            }
+            Payload::CustomerNotified(p) => Self::CustomerNotified(p.try_into().map_err(within("customer_notified"))?),
+            Payload::CustomerResponded(p) => {
+                Self::CustomerResponded(p.try_into().map_err(within("customer_responded"))?)
+            }
+            Payload::RemedyExecuted(p) => Self::RemedyExecuted(p.try_into().map_err(within("remedy_executed"))?),
+            Payload::FollowUpRecorded(p) => {
+                Self::FollowUpRecorded(p.try_into().map_err(within("follow_up_recorded"))?)
+            }
+            Payload::Closed(p) => Self::Closed(p.into()),
+        })
+    }
+}
+
+impl From<&LifecycleEvent> for Payload {
+    fn from(event: &LifecycleEvent) -> Self {
+        match event {
+            LifecycleEvent::Received(p) => Payload::Received(p.into()),
+            LifecycleEvent::Triaged(p) => Payload::Triaged(p.into()),
+            LifecycleEvent::Assigned(p) => Payload::Assigned(p.into()),
+            LifecycleEvent::InvestigationOpened(p) => Payload::InvestigationOpened(p.into()),
+            LifecycleEvent::EvidenceRegistered(p) => Payload::EvidenceRegistered(p.into()),
+            LifecycleEvent::ResolutionProposed(p) => Payload::ResolutionProposed(p.into()),
+            LifecycleEvent::ResolutionApproved(p) => Payload::ResolutionApproved(p.into()),
+            LifecycleEvent::ResolutionReturned(p) => Payload::ResolutionReturned(p.into()),
+            LifecycleEvent::CustomerNotified(p) => Payload::CustomerNotified(p.into()),
+            LifecycleEvent::CustomerResponded(p) => Payload::CustomerResponded(p.into()),
+            LifecycleEvent::RemedyExecuted(p) => Payload::RemedyExecuted(p.into()),
+            LifecycleEvent::FollowUpRecorded(p) => Payload::FollowUpRecorded(p.into()),
+            LifecycleEvent::Closed(p) => Payload::Closed(p.into()),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Payload conversions. Errors name fields relative to the payload message; the envelope adds
+// the oneof name in front.
+// ---------------------------------------------------------------------------------------------
+
+/// A preferred channel left unspecified on the wire means the channel of receipt.
+impl TryFrom<pb::ComplaintReceived> for ComplaintReceived {
+    type Error = FieldError;
+
+    fn try_from(p: pb::ComplaintReceived) -> Result<Self, FieldError> {
+        let channel = known("channel", Channel::from_proto(p.channel))?;
+        let contact = p.contact.ok_or_else(|| FieldError::new("contact", "is required"))?;
+        let preferred_channel = if contact.preferred_channel == pb::Channel::Unspecified as i32 {
+            channel
+        } else {
+            known("contact.preferred_channel", Channel::from_proto(contact.preferred_channel))?
+        };
+        let receiving_staff = if p.receiving_staff.trim().is_empty() {
+            None
+        } else {
+            Some(StaffId::parse("receiving_staff", &p.receiving_staff)?)
+        };
+        Ok(Self {
+            channel,
+            summary: p.summary,
+            description: p.description,
+            demand: p.demand,
+            amount_involved: Money::from_proto("amount_involved", p.amount_involved.as_ref())?,
+            product_hint: p.product_hint,
+            contact: Contact { name: contact.name, phone: contact.phone, email: contact.email, preferred_channel },
+            receiving_staff,
+            staff_involved: staff_list("staff_involved", &p.staff_involved)?,
+            branch_involved: p.branch_involved,
+            tags: p.tags,
+            received_at_ms: p.received_at_ms,
+        })
+    }
+}
+
+impl From<&ComplaintReceived> for pb::ComplaintReceived {
+    fn from(p: &ComplaintReceived) -> Self {
+        pb::ComplaintReceived {
+            channel: p.channel.to_proto() as i32,
+            summary: p.summary.clone(),
+            description: p.description.clone(),
+            demand: p.demand.clone(),
+            amount_involved: p.amount_involved.as_ref().map(pb::Money::from),
+            product_hint: p.product_hint.clone(),
+            contact: Some(pb::CustomerContact {
+                name: p.contact.name.clone(),
+                phone: p.contact.phone.clone(),
+                email: p.contact.email.clone(),
+                preferred_channel: p.contact.preferred_channel.to_proto() as i32,
+            }),
+            receiving_staff: p.receiving_staff.as_ref().map(StaffId::to_string).unwrap_or_default(),
+            staff_involved: p.staff_involved.iter().map(StaffId::to_string).collect(),
+            branch_involved: p.branch_involved.clone(),
+            tags: p.tags.clone(),
+            received_at_ms: p.received_at_ms,
+        }
+    }
+}
+
+impl TryFrom<pb::ComplaintTriaged> for ComplaintTriaged {
+    type Error = FieldError;
+
+    fn try_from(p: pb::ComplaintTriaged) -> Result<Self, FieldError> {
+        Ok(Self {
+            grade: known("grade", Grade::from_proto(p.grade))?,
+            category: p.category,
+            product: p.product,
+            reasons: p.reasons,
+        })
+    }
+}
+
+impl From<&ComplaintTriaged> for pb::ComplaintTriaged {
+    fn from(p: &ComplaintTriaged) -> Self {
+        pb::ComplaintTriaged {
+            grade: p.grade.to_proto() as i32,
+            category: p.category.clone(),
+            product: p.product.clone(),
+            reasons: p.reasons.clone(),
+        }
+    }
+}
+
+impl TryFrom<pb::ComplaintAssigned> for ComplaintAssigned {
+    type Error = FieldError;
+
+    fn try_from(p: pb::ComplaintAssigned) -> Result<Self, FieldError> {
+        Ok(Self {
+            department: p.department,
+            handler: StaffId::parse("handler_id", &p.handler_id)?,
+            grade: known("grade", Grade::from_proto(p.grade))?,
+            category: p.category,
+            recused_staff: staff_list("recused_staff", &p.recused_staff)?,
+        })
+    }
+}
+
+impl From<&ComplaintAssigned> for pb::ComplaintAssigned {
+    fn from(p: &ComplaintAssigned) -> Self {
+        pb::ComplaintAssigned {
+            department: p.department.clone(),
+            handler_id: p.handler.to_string(),
+            grade: p.grade.to_proto() as i32,
+            category: p.category.clone(),
+            recused_staff: p.recused_staff.iter().map(StaffId::to_string).collect(),
+        }
+    }
+}
+
+impl TryFrom<pb::InvestigationOpened> for InvestigationOpened {
+    type Error = FieldError;
+
+    fn try_from(p: pb::InvestigationOpened) -> Result<Self, FieldError> {
+        Ok(Self { handler: StaffId::parse("handler_id", &p.handler_id)?, department: p.department })
+    }
+}
+
+impl From<&InvestigationOpened> for pb::InvestigationOpened {
+    fn from(p: &InvestigationOpened) -> Self {
+        pb::InvestigationOpened { handler_id: p.handler.to_string(), department: p.department.clone() }
+    }
+}
+
+impl TryFrom<pb::EvidenceRegistered> for EvidenceRegistered {
+    type Error = FieldError;
+
+    fn try_from(p: pb::EvidenceRegistered) -> Result<Self, FieldError> {
+        Ok(Self {
+            evidence_number: p.evidence_number,
+            sha256: p.sha256,
+            description: p.description,
+            registered_by: StaffId::parse("registered_by", &p.registered_by)?,
+        })
+    }
+}
+
+impl From<&EvidenceRegistered> for pb::EvidenceRegistered {
+    fn from(p: &EvidenceRegistered) -> Self {
+        pb::EvidenceRegistered {
+            evidence_number: p.evidence_number,
+            sha256: p.sha256.clone(),
+            description: p.description.clone(),
+            registered_by: p.registered_by.to_string(),
+        }
+    }
+}
+
+impl TryFrom<pb::ResolutionProposed> for ResolutionProposed {
+    type Error = FieldError;
+
+    fn try_from(p: pb::ResolutionProposed) -> Result<Self, FieldError> {
+        Ok(Self {
+            proposal_id: ProposalId::parse("proposal_id", &p.proposal_id)?,
+            resolution: resolution(p.resolution)?,
+            proposed_by: StaffId::parse("proposed_by", &p.proposed_by)?,
+        })
+    }
+}
+
+impl From<&ResolutionProposed> for pb::ResolutionProposed {
+    fn from(p: &ResolutionProposed) -> Self {
+        pb::ResolutionProposed {
+            proposal_id: p.proposal_id.to_string(),
+            resolution: Some((&p.resolution).into()),
+            proposed_by: p.proposed_by.to_string(),
+        }
+    }
+}
+
+impl TryFrom<pb::ResolutionApproved> for ResolutionApproved {
+    type Error = FieldError;
+
+    fn try_from(p: pb::ResolutionApproved) -> Result<Self, FieldError> {
+        let approval_level = ApprovalLevel::parse(&p.approval_level).ok_or_else(|| {
+            FieldError::new("approval_level", "must be department_head, branch_vice_president or head_office")
+        })?;
+        Ok(Self {
+            proposal_id: ProposalId::parse("proposal_id", &p.proposal_id)?,
+            resolution: resolution(p.resolution)?,
+            approval_level,
+            approvers: staff_list("approvers", &p.approvers)?,
+        })
+    }
+}
+
+impl From<&ResolutionApproved> for pb::ResolutionApproved {
+    fn from(p: &ResolutionApproved) -> Self {
+        pb::ResolutionApproved {
+            proposal_id: p.proposal_id.to_string(),
+            resolution: Some((&p.resolution).into()),
+            approval_level: p.approval_level.as_str().to_owned(),
+            approvers: p.approvers.iter().map(StaffId::to_string).collect(),
+        }
+    }
+}
+
+impl TryFrom<pb::ResolutionReturned> for ResolutionReturned {
+    type Error = FieldError;
+
+    fn try_from(p: pb::ResolutionReturned) -> Result<Self, FieldError> {
+        Ok(Self {
+            proposal_id: ProposalId::parse("proposal_id", &p.proposal_id)?,
+            returned_by: StaffId::parse("returned_by", &p.returned_by)?,
+            reason: p.reason,
+        })
+    }
+}
+
+impl From<&ResolutionReturned> for pb::ResolutionReturned {
+    fn from(p: &ResolutionReturned) -> Self {
+        pb::ResolutionReturned {
+            proposal_id: p.proposal_id.to_string(),
+            returned_by: p.returned_by.to_string(),
+            reason: p.reason.clone(),
+        }
+    }
+}
+
+impl TryFrom<pb::CustomerNotified> for CustomerNotified {
+    type Error = FieldError;
+
+    fn try_from(p: pb::CustomerNotified) -> Result<Self, FieldError> {
+        Ok(Self {
+            delivery_id: p.delivery_id,
+            kind: known("kind", NotificationKind::from_proto(p.kind))?,
+            channel: known("channel", Channel::from_proto(p.channel))?,
+        })
+    }
+}
+
+impl From<&CustomerNotified> for pb::CustomerNotified {
+    fn from(p: &CustomerNotified) -> Self {
+        pb::CustomerNotified {
+            delivery_id: p.delivery_id.clone(),
+            kind: p.kind.to_proto() as i32,
+            channel: p.channel.to_proto() as i32,
+        }
+    }
+}
+
+impl TryFrom<pb::CustomerResponded> for CustomerResponded {
+    type Error = FieldError;
+
+    fn try_from(p: pb::CustomerResponded) -> Result<Self, FieldError> {
+        Ok(Self {
+            response: known("response", CustomerResponse::from_proto(p.response))?,
+            comment: p.comment,
+            recorded_by: p.recorded_by,
+        })
+    }
+}
+
+impl From<&CustomerResponded> for pb::CustomerResponded {
+    fn from(p: &CustomerResponded) -> Self {
+        pb::CustomerResponded {
+            response: p.response.to_proto() as i32,
+            comment: p.comment.clone(),
+            recorded_by: p.recorded_by.clone(),
+        }
+    }
+}
+
+impl TryFrom<pb::RemedyExecuted> for RemedyExecuted {
+    type Error = FieldError;
+
+    fn try_from(p: pb::RemedyExecuted) -> Result<Self, FieldError> {
+        Ok(Self {
+            executed_by: StaffId::parse("executed_by", &p.executed_by)?,
+            reference: p.reference,
+            amount: Money::from_proto("amount", p.amount.as_ref())?,
+        })
+    }
+}
+
+impl From<&RemedyExecuted> for pb::RemedyExecuted {
+    fn from(p: &RemedyExecuted) -> Self {
+        pb::RemedyExecuted {
+            executed_by: p.executed_by.to_string(),
+            reference: p.reference.clone(),
+            amount: p.amount.as_ref().map(pb::Money::from),
+        }
+    }
+}
+
+impl TryFrom<pb::FollowUpRecorded> for FollowUpRecorded {
+    type Error = FieldError;
+
+    fn try_from(p: pb::FollowUpRecorded) -> Result<Self, FieldError> {
+        Ok(Self {
+            satisfaction: known("satisfaction", Satisfaction::from_proto(p.satisfaction))?,
+            accepts_outcome: p.accepts_outcome,
+            recorded_by: p.recorded_by,
+        })
+    }
+}
+
+impl From<&FollowUpRecorded> for pb::FollowUpRecorded {
+    fn from(p: &FollowUpRecorded) -> Self {
+        pb::FollowUpRecorded {
+            satisfaction: p.satisfaction.to_proto() as i32,
+            accepts_outcome: p.accepts_outcome,
+            recorded_by: p.recorded_by.clone(),
+        }
+    }
+}
+
+impl From<pb::ComplaintClosed> for ComplaintClosed {
+    fn from(p: pb::ComplaintClosed) -> Self {
+        Self { reason: p.reason }
+    }
+}
+
+impl From<&ComplaintClosed> for pb::ComplaintClosed {
+    fn from(p: &ComplaintClosed) -> Self {
+        pb::ComplaintClosed { reason: p.reason.clone() }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// A decoded protobuf enum, or an error naming `field` when it was unknown or `UNSPECIFIED`.
+fn known<T>(field: &str, value: Option<T>) -> Result<T, FieldError> {
+    value.ok_or_else(|| FieldError::new(field, "must be a known value other than UNSPECIFIED"))
+}
+
+/// Staff ids, each validated; an invalid one is named `field[index]`.
+fn staff_list(field: &str, values: &[String]) -> Result<Vec<StaffId>, FieldError> {
+    values.iter().enumerate().map(|(index, value)| StaffId::parse(&format!("{field}[{index}]"), value)).collect()
+}
+
+/// The required `resolution` of a payload.
+fn resolution(value: Option<pb::Resolution>) -> Result<Resolution, FieldError> {
+    value.ok_or_else(|| FieldError::new("resolution", "is required"))?.try_into()
+}
+
+/// Puts `prefix.` in front of the field an error names.
+fn within(prefix: &str) -> impl Fn(FieldError) -> FieldError + '_ {
+    move |error| FieldError { field: format!("{prefix}.{}", error.field), reason: error.reason }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn staff(id: &str) -> StaffId {
+        StaffId::parse("staff", id).expect("valid staff id")
+    }
+
+    fn cny(minor_units: i64) -> Option<Money> {
+        Some(Money { minor_units, currency: "CNY".into() })
+    }
+
+    fn resolution() -> Resolution {
+        Resolution {
+            kind: ResolutionType::PartialRefund,
+            amount: cny(12_345),
+            conclusion: "the fee was charged twice".into(),
+            basis: "fee schedule §3".into(),
+            execution_method: "refund to the card".into(),
+        }
+    }
+
+    fn received() -> ComplaintReceived {
+        ComplaintReceived {
+            channel: Channel::Hotline,
+            summary: "double charge".into(),
+            description: "charged twice for one transfer".into(),
+            demand: "refund".into(),
+            amount_involved: cny(5_000),
+            product_hint: "debit card".into(),
+            contact: Contact {
+                name: "Alice Smith".into(),
+                phone: "13812345678".into(),
+                email: "alice@example.com".into(),
+                preferred_channel: Channel::Sms,
+            },
+            receiving_staff: Some(staff("HL-007")),
+            staff_involved: vec![staff("BR-001"), staff("BR-002")],
+            branch_involved: "Main Street".into(),
+            tags: vec!["fees".into()],
+            received_at_ms: 1_700_000_000_000,
+        }
+    }
+
+    /// One event of every kind, in lifecycle order.
+    fn one_of_each() -> Vec<LifecycleEvent> {
+        let proposal_id = ProposalId::parse("proposal_id", "P-1").expect("valid proposal id");
+        vec![
+            LifecycleEvent::Received(received()),
+            LifecycleEvent::Triaged(ComplaintTriaged {
+                grade: Grade::Yellow,
+                category: "fees".into(),
+                product: "debit card".into(),
+                reasons: vec!["amount involved".into()],
+            }),
+            LifecycleEvent::Assigned(ComplaintAssigned {
+                department: "cards".into(),
+                handler: staff("CARD-9"),
+                grade: Grade::Yellow,
+                category: "fees".into(),
+                recused_staff: vec![staff("BR-001")],
+            }),
+            LifecycleEvent::InvestigationOpened(InvestigationOpened { handler: staff("CARD-9"), department: "cards".into() }),
+            LifecycleEvent::EvidenceRegistered(EvidenceRegistered {
+                evidence_number: 1,
+                sha256: "ab".repeat(32),
+                description: "statement".into(),
+                registered_by: staff("CARD-9"),
+            }),
+            LifecycleEvent::ResolutionProposed(ResolutionProposed {
+                proposal_id: proposal_id.clone(),
+                resolution: resolution(),
+                proposed_by: staff("CARD-9"),
+            }),
+            LifecycleEvent::ResolutionApproved(ResolutionApproved {
+                proposal_id: proposal_id.clone(),
+                resolution: resolution(),
+                approval_level: ApprovalLevel::HeadOffice,
+                approvers: vec![staff("HO-RISK"), staff("HO-EXEC")],
+            }),
+            LifecycleEvent::ResolutionReturned(ResolutionReturned {
+                proposal_id,
+                returned_by: staff("RO-HEAD"),
+                reason: "attach the statement".into(),
+            }),
+            LifecycleEvent::CustomerNotified(CustomerNotified {
+                delivery_id: "D-1".into(),
+                kind: NotificationKind::Result,
+                channel: Channel::Sms,
+            }),
+            LifecycleEvent::CustomerResponded(CustomerResponded {
+                response: CustomerResponse::Objected,
+                comment: "too little".into(),
+                recorded_by: "channel:app".into(),
+            }),
+            LifecycleEvent::RemedyExecuted(RemedyExecuted {
+                executed_by: staff("CARD-9"),
+                reference: "TX-42".into(),
+                amount: cny(12_345),
+            }),
+            LifecycleEvent::FollowUpRecorded(FollowUpRecorded {
+                satisfaction: Satisfaction::BasicallySatisfied,
+                accepts_outcome: true,
+                recorded_by: "HL-007".into(),
+            }),
+            LifecycleEvent::Closed(ComplaintClosed { reason: "resolved".into() }),
+        ]
+    }
+
+    fn envelope(event: LifecycleEvent) -> Envelope {
+        Envelope {
+            meta: EventMeta {
+                event_id: EventId::generate(),
+                complaint_id: ComplaintId::generate(),
+                complaint_number: ComplaintNumber::parse("complaint_number", "CMP-20261124-000042")
+                    .expect("valid number"),
+                occurred_at_ms: 1_700_000_000_123,
+                producer: event.kind().catalogued_producer().into(),
+                schema_version: 1,
+                traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".into(),
+                tracestate: "vendor=1".into(),
+            },
+            event,
+        }
+    }
+
+    /// The wire form of a valid envelope holding `event`.
+    fn wire(event: LifecycleEvent) -> pb::EventEnvelope {
+        pb::EventEnvelope::from(&envelope(event))
+    }
+
+    fn rejected_field(envelope: pb::EventEnvelope) -> String {
+        Envelope::try_from(envelope).map(|_| ()).expect_err("must be rejected").field
+    }
+
+    #[test]
+    fn every_kind_round_trips_through_the_wire_form() {
+        let events = one_of_each();
+        let kinds: BTreeSet<EventKind> = events.iter().map(LifecycleEvent::kind).collect();
+        assert_eq!(kinds.into_iter().collect::<Vec<_>>(), EventKind::ALL.to_vec());
+        for event in events {
+            let original = envelope(event);
+            let encoded = pb::EventEnvelope::from(&original);
+            assert_eq!(encoded.schema_version, 1);
+            assert_eq!(encoded.complaint_number, "CMP-20261124-000042");
+            let decoded = Envelope::try_from(encoded).expect("decodes");
+            assert_eq!(decoded, original);
+        }
+    }
+
+    #[test]
+    fn kind_names_are_the_subject_names() {
+        let names: Vec<&str> = EventKind::ALL.iter().map(|kind| kind.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "received",
+                "triaged",
+                "assigned",
+                "investigation_opened",
+                "evidence_registered",
+                "resolution_proposed",
+                "resolution_approved",
+                "resolution_returned",
+                "customer_notified",
+                "customer_responded",
+                "remedy_executed",
+                "follow_up_recorded",
+                "closed",
+            ]
+        );
+        for kind in EventKind::ALL {
+            assert_eq!(EventKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(EventKind::parse("Received"), None);
+        assert!(EventKind::ALL.windows(2).all(|pair| pair[0] < pair[1]));
+    }
+
+    #[test]
+    fn catalogued_producers() {
+        let producers: Vec<&str> = EventKind::ALL.iter().map(|kind| kind.catalogued_producer()).collect();
+        assert_eq!(
+            producers,
+            [
+                "intake",
+                "routing",
+                "routing",
+                "investigation",
+                "investigation",
+                "investigation",
+                "approval",
+                "approval",
+                "notification",
+                "intake",
+                "investigation",
+                "intake",
+                "intake",
+            ]
+        );
+    }
+
+    #[test]
+    fn payload_enum_names_round_trip() {
+        for kind in ResolutionType::ALL {
+            assert_eq!(ResolutionType::parse(kind.as_str()), Some(kind));
+            assert_eq!(ResolutionType::from_proto(kind.to_proto() as i32), Some(kind));
+        }
+        let monetary: Vec<_> = ResolutionType::ALL.into_iter().filter(|kind| kind.is_monetary()).collect();
+        assert_eq!(
+            monetary,
+            [ResolutionType::FullRefund, ResolutionType::PartialRefund, ResolutionType::Compensation, ResolutionType::FeeWaiver]
+        );
+        for kind in NotificationKind::ALL {
+            assert_eq!(NotificationKind::parse(kind.as_str()), Some(kind));
+        }
+        for satisfaction in Satisfaction::ALL {
+            assert_eq!(Satisfaction::parse(satisfaction.as_str()), Some(satisfaction));
+        }
+        assert_eq!(CustomerResponse::parse("objected"), Some(CustomerResponse::Objected));
+        assert_eq!(Satisfaction::from_proto(pb::Satisfaction::Unspecified as i32), None);
+        assert_eq!(CustomerResponse::from_proto(99), None);
+    }
+
+    #[test]
+    fn a_missing_payload_is_named() {
+        let mut envelope = wire(LifecycleEvent::Closed(ComplaintClosed { reason: "resolved".into() }));
+        envelope.payload = None;
+        assert_eq!(rejected_field(envelope), "payload");
+    }
+
+    #[test]
+    fn envelope_ids_are_required() {
+        let valid = wire(LifecycleEvent::Closed(ComplaintClosed { reason: "resolved".into() }));
+        assert_eq!(rejected_field(pb::EventEnvelope { event_id: String::new(), ..valid.clone() }), "event_id");
+        assert_eq!(rejected_field(pb::EventEnvelope { complaint_id: " ".into(), ..valid.clone() }), "complaint_id");
+        assert_eq!(rejected_field(pb::EventEnvelope { complaint_number: String::new(), ..valid }), "complaint_number");
+    }
+
+    #[test]
+    fn an_unknown_channel_is_named() {
+        let mut envelope = wire(LifecycleEvent::Received(received()));
+        if let Some(Payload::Received(p)) = envelope.payload.as_mut() {
+            p.channel = 99;
+        }
+        assert_eq!(rejected_field(envelope), "received.channel");
+
+        let mut envelope = wire(LifecycleEvent::Received(received()));
+        if let Some(Payload::Received(p)) = envelope.payload.as_mut() {
+            p.channel = pb::Channel::Unspecified as i32;
+        }
+        assert_eq!(rejected_field(envelope), "received.channel");
+    }
+
+    #[test]
+    fn an_unspecified_grade_is_named() {
+        let events = one_of_each();
+        for (index, name) in [(1, "triaged.grade"), (2, "assigned.grade")] {
+            let mut envelope = wire(events[index].clone());
+            match envelope.payload.as_mut() {
+                Some(Payload::Triaged(p)) => p.grade = pb::Grade::Unspecified as i32,
+                Some(Payload::Assigned(p)) => p.grade = pb::Grade::Unspecified as i32,
+                other => panic!("unexpected payload {other:?}"),
+            }
+            assert_eq!(rejected_field(envelope), name);
+        }
+    }
+
+    #[test]
+    fn a_bad_money_currency_is_named() {
+        let mut envelope = wire(LifecycleEvent::Received(received()));
+        if let Some(Payload::Received(p)) = envelope.payload.as_mut() {
+            p.amount_involved = Some(pb::Money { minor_units: 5_000, currency: "cny".into() });
+        }
+        assert_eq!(rejected_field(envelope), "received.amount_involved.currency");
+
+        let mut envelope = wire(one_of_each()[10].clone());
+        if let Some(Payload::RemedyExecuted(p)) = envelope.payload.as_mut() {
+            p.amount = Some(pb::Money { minor_units: 5_000, currency: "YUAN".into() });
+        }
+        assert_eq!(rejected_field(envelope), "remedy_executed.amount.currency");
+    }
+
+    #[test]
+    fn an_empty_handler_id_is_named() {
+        let mut envelope = wire(one_of_each()[2].clone());
+        if let Some(Payload::Assigned(p)) = envelope.payload.as_mut() {
+            p.handler_id = String::new();
+        }
+        assert_eq!(rejected_field(envelope), "assigned.handler_id");
+
+        let mut envelope = wire(one_of_each()[3].clone());
+        if let Some(Payload::InvestigationOpened(p)) = envelope.payload.as_mut() {
+            p.handler_id = "  ".into();
+        }
+        assert_eq!(rejected_field(envelope), "investigation_opened.handler_id");
+    }
+
+    #[test]
+    fn an_unknown_notification_kind_is_named() {
+        for value in [pb::NotificationKind::Unspecified as i32, 42] {
+            let mut envelope = wire(one_of_each()[8].clone());
+            if let Some(Payload::CustomerNotified(p)) = envelope.payload.as_mut() {
+                p.kind = value;
+            }
+            assert_eq!(rejected_field(envelope), "customer_notified.kind");
+        }
+    }
+
+    #[test]
+    fn invalid_staff_lists_and_levels_are_named() {
+        let mut envelope = wire(LifecycleEvent::Received(received()));
+        if let Some(Payload::Received(p)) = envelope.payload.as_mut() {
+            p.staff_involved[1] = "two words".into();
+        }
+        assert_eq!(rejected_field(envelope), "received.staff_involved[1]");
+
+        let mut envelope = wire(one_of_each()[6].clone());
+        if let Some(Payload::ResolutionApproved(p)) = envelope.payload.as_mut() {
+            p.approval_level = "board".into();
+        }
+        assert_eq!(rejected_field(envelope), "resolution_approved.approval_level");
+    }
+
+    #[test]
+    fn resolutions_in_payloads_are_validated() {
+        let mut envelope = wire(one_of_each()[5].clone());
+        if let Some(Payload::ResolutionProposed(p)) = envelope.payload.as_mut() {
+            p.resolution = p.resolution.take().map(|r| pb::Resolution { amount: None, ..r });
+        }
+        assert_eq!(rejected_field(envelope), "resolution_proposed.resolution.amount");
+
+        let mut envelope = wire(one_of_each()[5].clone());
+        if let Some(Payload::ResolutionProposed(p)) = envelope.payload.as_mut() {
+            p.resolution = None;
+        }
+        assert_eq!(rejected_field(envelope), "resolution_proposed.resolution");
+
+        let mut envelope = wire(one_of_each()[6].clone());
+        if let Some(Payload::ResolutionApproved(p)) = envelope.payload.as_mut() {
+            p.resolution = p.resolution.take().map(|r| pb::Resolution { resolution_type: 0, ..r });
+        }
+        assert_eq!(rejected_field(envelope), "resolution_approved.resolution.resolution_type");
+    }
+
+    #[test]
+    fn an_unspecified_preferred_channel_means_the_channel_of_receipt() {
+        let mut envelope = wire(LifecycleEvent::Received(received()));
+        if let Some(Payload::Received(p)) = envelope.payload.as_mut() {
+            if let Some(contact) = p.contact.as_mut() {
+                contact.preferred_channel = pb::Channel::Unspecified as i32;
+            }
+        }
+        let decoded = Envelope::try_from(envelope).expect("decodes");
+        let LifecycleEvent::Received(received) = decoded.event else { panic!("not a received event") };
+        assert_eq!(received.contact.preferred_channel, Channel::Hotline);
+    }
+
+    #[test]
+    fn resolution_rules() {
+        assert_eq!(resolution().validate(), Ok(resolution()));
+        let padded = Resolution { conclusion: "  the fee was charged twice \n".into(), ..resolution() };
+        assert_eq!(padded.validate(), Ok(resolution()));
+
+        let field = |r: Resolution| r.validate().map(|_| ()).expect_err("must be rejected").field;
+        assert_eq!(field(Resolution { amount: None, ..resolution() }), "resolution.amount");
+        assert_eq!(field(Resolution { amount: cny(0), ..resolution() }), "resolution.amount");
+        assert_eq!(field(Resolution { amount: cny(-1), ..resolution() }), "resolution.amount.minor_units");
+        assert_eq!(field(Resolution { conclusion: " ".into(), ..resolution() }), "resolution.conclusion");
+        assert_eq!(field(Resolution { basis: "x".repeat(4001), ..resolution() }), "resolution.basis");
+        assert_eq!(field(Resolution { execution_method: String::new(), ..resolution() }), "resolution.execution_method");
+
+        let apology = Resolution { kind: ResolutionType::ExplanationAndApology, amount: None, ..resolution() };
+        assert_eq!(apology.clone().validate(), Ok(apology));
+        let long_enough = Resolution { basis: "x".repeat(4000), ..resolution() };
+        assert!(long_enough.validate().is_ok());
+    }
+
+    #[test]
+    fn resolution_round_trips_through_proto_and_json() {
+        let original = resolution();
+        assert_eq!(Resolution::try_from(pb::Resolution::from(&original)), Ok(original.clone()));
+        let json = serde_json::to_string(&original).expect("serialises");
+        assert!(json.contains(r#""kind":"partial_refund""#), "{json}");
+        assert_eq!(serde_json::from_str::<Resolution>(&json).expect("deserialises"), original);
+    }
+
+    #[test]
+    fn debug_masks_the_contact() {
+        let debug = format!("{:?}", received());
+        for clear in ["13812345678", "alice@example.com", "Alice Smith"] {
+            assert!(!debug.contains(clear), "{clear} printed in clear: {debug}");
+        }
+        assert!(debug.contains("138****5678"), "{debug}");
+        assert!(debug.contains("a****@example.com"), "{debug}");
+    }
+}

@@ -1,0 +1,124 @@
+//! Service configuration: built-in defaults, then an optional TOML file, then `CMS_*` environment
+//! variables (highest precedence).
+
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+
+use crate::auth::AuthConfig;
+
+/// Settings every service has.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CommonConfig {
+    /// NATS server URL with JetStream enabled.
+    pub nats_url: String,
+    /// `sqlite://path/to/file.db` (default) or `postgres://user@host/database`.
+    pub database_url: String,
+    /// Address the gRPC server binds, e.g. `127.0.0.1:50051`; port 0 picks a free port.
+    pub grpc_addr: String,
+    /// When set, the bound gRPC address is written to this file once the server listens.
+    pub grpc_addr_file: Option<PathBuf>,
+    /// OTLP/gRPC collector endpoint, e.g. `http://127.0.0.1:4317`; traces are exported only when set.
+    pub otlp_endpoint: Option<String>,
+    /// `text` or `json` log lines on stderr.
+    pub log_format: String,
+    /// Maximum age of events kept in the JetStream stream, in days.
+    pub stream_max_age_days: u64,
+    /// Deliveries of one event before it is dead-lettered.
+    pub max_deliver: i64,
+    /// How callers' bearer tokens are verified (`CMS_AUTH__ISSUER`, `CMS_AUTH__JWKS_FILE`, …).
+    pub auth: AuthConfig,
+    /// TOML file with departments and staff: who may act, in which role, and recusal.
+    pub org_directory: PathBuf,
+}
+
+impl CommonConfig {
+    /// Defaults for `service`: SQLite under `.data/`, local NATS, the service's standard port.
+    pub fn defaults_for(service: &str) -> Self {
+        Self {
+            nats_url: "nats://127.0.0.1:4222".into(),
+            database_url: format!("sqlite://.data/{service}.db"),
+            grpc_addr: format!("127.0.0.1:{}", default_port(service)),
+            grpc_addr_file: None,
+            otlp_endpoint: None,
+            log_format: "text".into(),
+            stream_max_age_days: 30,
+            max_deliver: 10,
+            auth: AuthConfig::default(),
+            org_directory: PathBuf::from("deploy/org-directory.toml"),
+        }
+    }
+}
+
+/// The standard local port of each service's gRPC API.
+pub fn default_port(service: &str) -> u16 {
+    match service {
+        "intake" => 50051,
+        "routing" => 50052,
+        "investigation" => 50053,
+        "approval" => 50054,
+        "notification" => 50055,
+        "analytics" => 50056,
+        _ => 50050,
+    }
+}
+
+/// Loads a service's configuration from `defaults`, the TOML file at `file` (if any; the
+/// `CMS_CONFIG` variable names one otherwise) and `CMS_*` variables, e.g. `CMS_DATABASE_URL`.
+pub fn load<T>(defaults: T, file: Option<&Path>) -> Result<T, Box<figment::Error>>
+where
+    T: Serialize + DeserializeOwned,
+{
+    let mut figment = Figment::from(Serialized::defaults(defaults));
+    let from_env = std::env::var_os("CMS_CONFIG").map(PathBuf::from);
+    if let Some(path) = file.map(Path::to_path_buf).or(from_env) {
+        figment = figment.merge(Toml::file_exact(path));
+    }
+    figment
+        .merge(Env::prefixed("CMS_").ignore(&["config"]).split("__"))
+        .extract()
+        .map_err(Box::new)
+}
+
+/// Reads `--config PATH` from the process arguments, the only flag a service binary takes.
+pub fn config_path_from_args() -> Option<PathBuf> {
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--config" {
+            return args.next().map(PathBuf::from);
+        }
+        if let Some(path) = arg.strip_prefix("--config=") {
+            return Some(PathBuf::from(path));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_overrides_defaults_and_environment_overrides_the_file() {
+        let directory = tempfile::tempdir().expect("temporary directory");
+        let file = directory.path().join("routing.toml");
+        std::fs::write(&file, "nats_url = \"nats://broker:4222\"\nmax_deliver = 3\nlog_format = \"json\"\n").expect("write");
+        // Only this test sets this variable.
+        std::env::set_var("CMS_STREAM_MAX_AGE_DAYS", "90");
+        let loaded: CommonConfig = load(CommonConfig::defaults_for("routing"), Some(&file)).expect("load");
+        std::env::remove_var("CMS_STREAM_MAX_AGE_DAYS");
+        assert_eq!(loaded.nats_url, "nats://broker:4222");
+        assert_eq!(loaded.max_deliver, 3);
+        assert_eq!(loaded.log_format, "json");
+        assert_eq!(loaded.stream_max_age_days, 90);
+        assert_eq!(loaded.grpc_addr, "127.0.0.1:50052", "untouched defaults stay");
+    }
+
+    #[test]
+    fn a_missing_file_is_an_error_not_silently_defaults() {
+        let missing = Path::new("/nonexistent/cms.toml");
+        assert!(load(CommonConfig::defaults_for("intake"), Some(missing)).is_err());
+    }
+}

