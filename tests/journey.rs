@@ -16,9 +16,16 @@ async fn journey(backend: Backend) {
     for service in system_tests::SERVICES {
         let (health, listed) = platform.health_and_reflection(service).await;
         assert_eq!(health, 1, "{service} reports SERVING");
-        assert!(listed.iter().any(|s| s.eq_ignore_ascii_case(&format!("complaints.v1.{service}"))), "{service} reflection: {listed:?}");
+        let ours: Vec<&String> = listed.iter().filter(|s| s.starts_with("complaints.")).collect();
+        assert!(ours.len() == 1 && ours[0].eq_ignore_ascii_case(&format!("complaints.v1.{service}")), "{service} reflection v1: {listed:?}");
         assert!(listed.iter().any(|s| s == "grpc.health.v1.Health"), "{listed:?}");
+        // grpcio's Python client speaks reflection v1alpha: exactly this service, too.
+        let seen = platform.grpcio_reflection(service);
+        let ours: Vec<&String> = seen.iter().filter(|s| s.starts_with("complaints.")).collect();
+        assert!(ours.len() == 1 && ours[0].eq_ignore_ascii_case(&format!("complaints.v1.{service}")), "{service} reflection v1alpha: {seen:?}");
     }
+    let unauthenticated = platform.intake_without_token().await.submit_complaint(sample_complaint("no-token")).await.expect_err("no token");
+    assert_eq!(unauthenticated.code(), Code::Unauthenticated, "{unauthenticated:?}");
     let mut intake = platform.intake().await;
 
     let submitted = intake.submit_complaint(sample_complaint("journey-1")).await.expect("submit").into_inner();

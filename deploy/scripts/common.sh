@@ -64,3 +64,24 @@ ensure_postgres() {
   psql "postgres://postgres@127.0.0.1:5432/postgres" -tAc 'select 1' >/dev/null
   echo "PostgreSQL ready on 127.0.0.1:5432"
 }
+
+# ensure_python_grpc: grpcio and grpcio-reflection (grpcio's own reflection client, which the
+# system tests use to check every service's reflection) under .tools/python.
+ensure_python_grpc() {
+  local root
+  root=$(repo_root)
+  if PYTHONPATH="$root/.tools/python" python3 -c 'import grpc, grpc_reflection' 2>/dev/null; then
+    return 0
+  fi
+  echo "installing grpcio and grpcio-reflection into $root/.tools/python"
+  python3 -m pip install --quiet --disable-pip-version-check --target "$root/.tools/python" grpcio grpcio-reflection \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages --target "$root/.tools/python" grpcio grpcio-reflection
+}
+
+# ensure_cargo_machete: the unused-dependency check CI runs (cargo-machete), installed when missing.
+ensure_cargo_machete() {
+  if ! command -v cargo-machete >/dev/null; then
+    echo "installing cargo-machete"
+    cargo install --locked --quiet cargo-machete
+  fi
+}

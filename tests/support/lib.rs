@@ -315,6 +315,26 @@ impl Platform {
         (health, listed)
     }
 
+    /// The services a service's reflection lists, as grpcio's Python reflection client (the
+    /// v1alpha protocol) sees them. Needs `grpcio` and `grpcio-reflection` on `PYTHONPATH`
+    /// (`deploy/test.sh` installs them under `.tools/python`).
+    pub fn grpcio_reflection(&self, name: &str) -> Vec<String> {
+        let address = self.addr(name).trim_start_matches("http://").to_owned();
+        let python_path = repo_root().join(".tools/python");
+        let output = Command::new("python3")
+            .arg(repo_root().join("tests/grpcio_reflection.py"))
+            .arg(&address)
+            .env("PYTHONPATH", std::env::var("PYTHONPATH").map(|p| format!("{}:{p}", python_path.display())).unwrap_or_else(|_| python_path.display().to_string()))
+            .output()
+            .expect("python3 runs (install it; deploy/test.sh does)");
+        assert!(
+            output.status.success(),
+            "grpcio reflection client failed for {name} at {address}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).lines().map(str::to_owned).collect()
+    }
+
     /// A direct connection to a service's own store, for assertions.
     pub async fn store(&self, name: &str) -> sqlx::AnyPool {
         sqlx::any::install_default_drivers();

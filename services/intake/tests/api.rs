@@ -242,6 +242,31 @@ async fn only_the_channel_itself_or_its_staff_register_complaints() {
 }
 
 #[tokio::test]
+async fn health_turns_not_serving_while_the_broker_is_unreachable_and_reflection_lists_only_intake() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};
+    let mut intake = TestIntake::start().await;
+    let mut health = HealthClient::new(intake.app.channel().await);
+    let status = |health: &mut HealthClient<GrpcChannel>| {
+        let mut health = health.clone();
+        async move {
+            health.check(HealthCheckRequest { service: "complaints.v1.Intake".into() }).await.ok().map(|r| r.into_inner().status)
+        }
+    };
+    eventually("SERVING", Duration::from_secs(10), || {
+        let probe = status(&mut health);
+        async move { (probe.await == Some(ServingStatus::Serving as i32)).then_some(()) }
+    })
+    .await;
+    intake.env.nats.kill();
+    eventually("NOT_SERVING once NATS is gone", Duration::from_secs(30), || {
+        let probe = status(&mut health);
+        async move { (probe.await == Some(ServingStatus::NotServing as i32)).then_some(()) }
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn answers_out_of_turn_are_refused() {
     let intake = TestIntake::start().await;
     let mut client = intake.client().await;
