@@ -36,7 +36,7 @@ impl TempDir {
             N.fetch_add(1, Ordering::SeqCst),
             now()
         ));
-        std::fs::create_dir_all(&path).unwrap();
+        std::fs::create_dir_all(&path).expect("test value");
         TempDir(path)
     }
 
@@ -54,19 +54,19 @@ impl Drop for TempDir {
 fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .unwrap()
+        .expect("test value")
         .as_secs()
 }
 
 fn signer(tmp: &TempDir, sub: &str) -> DevSigner {
-    DevSigner::generate(&tmp.path().join(sub), ISS, AUD).unwrap()
+    DevSigner::generate(&tmp.path().join(sub), ISS, AUD).expect("test value")
 }
 
 /// Replaces `path` atomically (write temp file, rename), as operators should.
 fn replace_file(path: &Path, contents: &[u8]) {
     let tmp = path.with_extension("new");
-    std::fs::write(&tmp, contents).unwrap();
-    std::fs::rename(&tmp, path).unwrap();
+    std::fs::write(&tmp, contents).expect("test value");
+    std::fs::rename(&tmp, path).expect("test value");
 }
 
 fn jwks_of(signers: &[&DevSigner]) -> String {
@@ -74,8 +74,8 @@ fn jwks_of(signers: &[&DevSigner]) -> String {
         .iter()
         .flat_map(|s| {
             let doc: Value =
-                serde_json::from_slice(&std::fs::read(s.jwks_path()).unwrap()).unwrap();
-            doc["keys"].as_array().unwrap().clone()
+                serde_json::from_slice(&std::fs::read(s.jwks_path()).expect("test value")).expect("test value");
+            doc["keys"].as_array().expect("test value").clone()
         })
         .collect();
     json!({ "keys": keys }).to_string()
@@ -88,7 +88,7 @@ fn b64(bytes: &[u8]) -> String {
 fn sign(alg: Algorithm, kid: &str, claims: &Value, key: &EncodingKey) -> String {
     let mut header = Header::new(alg);
     header.kid = Some(kid.to_owned());
-    jsonwebtoken::encode(&header, claims, key).unwrap()
+    jsonwebtoken::encode(&header, claims, key).expect("test value")
 }
 
 // ---------------------------------------------------------- verification
@@ -97,12 +97,12 @@ fn sign(alg: Algorithm, kid: &str, claims: &Value, key: &EncodingKey) -> String 
 async fn eddsa_dev_token_verifies() {
     let tmp = TempDir::new("eddsa");
     let s = signer(&tmp, "k");
-    let verifier = Verifier::from_config(&s.config()).await.unwrap();
+    let verifier = Verifier::from_config(&s.config()).await.expect("test value");
 
     let token = s
         .mint("staff-42", &["operator", "investigator"], HOUR)
-        .unwrap();
-    let actor = verifier.verify(&token).await.unwrap();
+        .expect("test value");
+    let actor = verifier.verify(&token).await.expect("test value");
     assert_eq!(actor.id, "staff-42");
     assert_eq!(
         actor.roles.iter().map(String::as_str).collect::<Vec<_>>(),
@@ -114,46 +114,46 @@ async fn eddsa_dev_token_verifies() {
 
     // No roles claim at all = no roles.
     let mut claims = s.claims("sys-1", &[], HOUR);
-    claims.as_object_mut().unwrap().remove("roles");
+    claims.as_object_mut().expect("test value").remove("roles");
     let actor = verifier
-        .verify(&s.mint_with(claims).unwrap())
+        .verify(&s.mint_with(claims).expect("test value"))
         .await
-        .unwrap();
+        .expect("test value");
     assert!(actor.roles.is_empty());
 
     // Channel and system actors.
-    let t = s.mint("web", &["channel"], HOUR).unwrap();
+    let t = s.mint("web", &["channel"], HOUR).expect("test value");
     assert_eq!(
-        verifier.verify(&t).await.unwrap().kind(),
+        verifier.verify(&t).await.expect("test value").kind(),
         ActorKind::Channel
     );
-    let t = s.mint("batch", &["system"], HOUR).unwrap();
-    assert_eq!(verifier.verify(&t).await.unwrap().kind(), ActorKind::System);
+    let t = s.mint("batch", &["system"], HOUR).expect("test value");
+    assert_eq!(verifier.verify(&t).await.expect("test value").kind(), ActorKind::System);
 
     // An `exp` just past but within the leeway (30 s) is still accepted.
     let mut claims = s.claims("staff-1", &[], HOUR);
     claims["exp"] = json!(now() - 5);
-    assert!(verifier.verify(&s.mint_with(claims).unwrap()).await.is_ok());
+    assert!(verifier.verify(&s.mint_with(claims).expect("test value")).await.is_ok());
 }
 
 #[tokio::test]
 async fn dev_signer_files_load_and_ensure() {
     let tmp = TempDir::new("files");
     let dir = tmp.path().join("dev");
-    let s = DevSigner::generate(&dir, ISS, AUD).unwrap();
+    let s = DevSigner::generate(&dir, ISS, AUD).expect("test value");
 
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(dir.join("dev-signing-key.pem"))
-            .unwrap()
+            .expect("test value")
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    let pem = std::fs::read_to_string(dir.join("dev-signing-key.pem")).unwrap();
+    let pem = std::fs::read_to_string(dir.join("dev-signing-key.pem")).expect("test value");
     assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
-    let jwks: Value = serde_json::from_slice(&std::fs::read(s.jwks_path()).unwrap()).unwrap();
+    let jwks: Value = serde_json::from_slice(&std::fs::read(s.jwks_path()).expect("test value")).expect("test value");
     let jwk = &jwks["keys"][0];
     assert_eq!(jwk["kty"], "OKP");
     assert_eq!(jwk["crv"], "Ed25519");
@@ -165,25 +165,25 @@ async fn dev_signer_files_load_and_ensure() {
         "private key must not be in the JWKS"
     );
 
-    let loaded = DevSigner::load(&dir).unwrap();
+    let loaded = DevSigner::load(&dir).expect("test value");
     assert_eq!(loaded.kid(), s.kid());
     assert_eq!(loaded.issuer(), ISS);
     assert_eq!(loaded.audience(), AUD);
-    let ensured = DevSigner::ensure(&dir, ISS, AUD).unwrap();
+    let ensured = DevSigner::ensure(&dir, ISS, AUD).expect("test value");
     assert_eq!(ensured.kid(), s.kid());
 
-    let verifier = Verifier::from_config(&s.config()).await.unwrap();
-    let t = loaded.mint("staff-1", &[], HOUR).unwrap();
-    assert_eq!(verifier.verify(&t).await.unwrap().id, "staff-1");
+    let verifier = Verifier::from_config(&s.config()).await.expect("test value");
+    let t = loaded.mint("staff-1", &[], HOUR).expect("test value");
+    assert_eq!(verifier.verify(&t).await.expect("test value").id, "staff-1");
 
     // ensure() on an empty dir generates; load() on an empty dir fails.
     let fresh = tmp.path().join("fresh");
     assert!(DevSigner::load(&fresh).is_err());
-    let generated = DevSigner::ensure(&fresh, ISS, AUD).unwrap();
+    let generated = DevSigner::ensure(&fresh, ISS, AUD).expect("test value");
     assert_ne!(generated.kid(), s.kid());
 
     // A JWKS that does not match the private key is refused.
-    std::fs::copy(generated.jwks_path(), s.jwks_path()).unwrap();
+    std::fs::copy(generated.jwks_path(), s.jwks_path()).expect("test value");
     assert!(DevSigner::load(&dir).is_err());
 
     assert!(s.mint_with(json!("not an object")).is_err());
@@ -197,14 +197,14 @@ async fn keycloak_realm_access_roles() {
         roles_claim: "realm_access.roles".into(),
         ..s.config()
     };
-    let verifier = Verifier::from_config(&cfg).await.unwrap();
+    let verifier = Verifier::from_config(&cfg).await.expect("test value");
     let mut claims = s.claims("channel-web", &[], HOUR);
     claims["realm_access"] = json!({ "roles": ["channel", "offline_access"] });
     claims["roles"] = json!(["operator"]); // not the configured claim: ignored
     let actor = verifier
-        .verify(&s.mint_with(claims).unwrap())
+        .verify(&s.mint_with(claims).expect("test value"))
         .await
-        .unwrap();
+        .expect("test value");
     assert_eq!(actor.kind(), ActorKind::Channel);
     assert!(actor.has_role("offline_access"));
     assert!(!actor.is_operator());
@@ -218,10 +218,10 @@ async fn rs256_and_es256_verify() {
     use rsa::traits::PublicKeyParts;
 
     let mut rng = rand::rngs::OsRng;
-    let rsa_key = rsa::RsaPrivateKey::new(&mut rng, 2048).unwrap();
-    let rsa_signing = EncodingKey::from_rsa_der(rsa_key.to_pkcs1_der().unwrap().as_bytes());
+    let rsa_key = rsa::RsaPrivateKey::new(&mut rng, 2048).expect("test value");
+    let rsa_signing = EncodingKey::from_rsa_der(rsa_key.to_pkcs1_der().expect("test value").as_bytes());
     let ec_key = p256::SecretKey::random(&mut rng);
-    let ec_signing = EncodingKey::from_ec_der(ec_key.to_pkcs8_der().unwrap().as_bytes());
+    let ec_signing = EncodingKey::from_ec_der(ec_key.to_pkcs8_der().expect("test value").as_bytes());
     let point = ec_key.public_key().to_encoded_point(false);
 
     let jwks = json!({ "keys": [
@@ -230,21 +230,21 @@ async fn rs256_and_es256_verify() {
           "n": b64(&rsa_key.n().to_bytes_be()), "e": b64(&rsa_key.e().to_bytes_be()) },
         // EC key without alg: inferred from the curve.
         { "kty": "EC", "kid": "ec-1", "crv": "P-256",
-          "x": b64(point.x().unwrap()), "y": b64(point.y().unwrap()) },
+          "x": b64(point.x().expect("test value")), "y": b64(point.y().expect("test value")) },
         // An encryption key published alongside is ignored.
         { "kty": "RSA", "kid": "enc-1", "alg": "RSA-OAEP", "use": "enc",
           "n": b64(&rsa_key.n().to_bytes_be()), "e": b64(&rsa_key.e().to_bytes_be()) }
     ]});
     let tmp = TempDir::new("rsa-ec");
     let path = tmp.path().join("jwks.json");
-    std::fs::write(&path, jwks.to_string()).unwrap();
+    std::fs::write(&path, jwks.to_string()).expect("test value");
     let cfg = AuthConfig {
         issuer: ISS.into(),
         audience: AUD.into(),
         jwks_file: Some(path),
         ..AuthConfig::default()
     };
-    let verifier = Verifier::from_config(&cfg).await.unwrap();
+    let verifier = Verifier::from_config(&cfg).await.expect("test value");
     let claims = |sub: &str| {
         json!({ "iss": ISS, "aud": [AUD, "other"], "sub": sub, "exp": now() + 600,
                 "nbf": now() - 5, "roles": ["system"] })
@@ -256,12 +256,12 @@ async fn rs256_and_es256_verify() {
         &claims("rsa-client"),
         &rsa_signing,
     );
-    let actor = verifier.verify(&t).await.unwrap();
+    let actor = verifier.verify(&t).await.expect("test value");
     assert_eq!(actor.id, "rsa-client");
     assert_eq!(actor.kind(), ActorKind::System);
 
     let t = sign(Algorithm::ES256, "ec-1", &claims("ec-client"), &ec_signing);
-    assert_eq!(verifier.verify(&t).await.unwrap().id, "ec-client");
+    assert_eq!(verifier.verify(&t).await.expect("test value").id, "ec-client");
 
     // Algorithm must match the key chosen by kid.
     let t = sign(Algorithm::RS256, "ec-1", &claims("x"), &rsa_signing);
@@ -288,12 +288,12 @@ async fn bad_tokens_are_rejected() {
     let tmp = TempDir::new("bad");
     let s = signer(&tmp, "k");
     let stranger = signer(&tmp, "stranger");
-    let verifier = Verifier::from_config(&s.config()).await.unwrap();
+    let verifier = Verifier::from_config(&s.config()).await.expect("test value");
     let base = || s.claims("staff-1", &["operator"], HOUR);
     let with = |f: &dyn Fn(&mut serde_json::Map<String, Value>)| {
         let mut c = base();
-        f(c.as_object_mut().unwrap());
-        s.mint_with(c).unwrap()
+        f(c.as_object_mut().expect("test value"));
+        s.mint_with(c).expect("test value")
     };
 
     let header_none =
@@ -301,19 +301,19 @@ async fn bad_tokens_are_rejected() {
     let payload = b64(base().to_string().as_bytes());
     let alg_none = format!("{header_none}.{payload}.");
     // HS256 "signed" with the public key bytes (classic algorithm confusion).
-    let jwks: Value = serde_json::from_slice(&std::fs::read(s.jwks_path()).unwrap()).unwrap();
+    let jwks: Value = serde_json::from_slice(&std::fs::read(s.jwks_path()).expect("test value")).expect("test value");
     let public_x = URL_SAFE_NO_PAD
-        .decode(jwks["keys"][0]["x"].as_str().unwrap())
-        .unwrap();
+        .decode(jwks["keys"][0]["x"].as_str().expect("test value"))
+        .expect("test value");
     let hs256 = sign(
         Algorithm::HS256,
         s.kid(),
         &base(),
         &EncodingKey::from_secret(&public_x),
     );
-    let good = s.mint("staff-1", &[], HOUR).unwrap();
-    let (head, rest) = good.split_once('.').unwrap();
-    let sig = rest.split_once('.').unwrap().1;
+    let good = s.mint("staff-1", &[], HOUR).expect("test value");
+    let (head, rest) = good.split_once('.').expect("test value");
+    let sig = rest.split_once('.').expect("test value").1;
     let tampered = format!(
         "{head}.{}.{sig}",
         b64(s
@@ -327,7 +327,7 @@ async fn bad_tokens_are_rejected() {
         format!(
             "{}.{}",
             b64(br#"{"alg":"EdDSA","typ":"JWT"}"#),
-            parts.next().unwrap()
+            parts.next().expect("test value")
         )
     };
 
@@ -342,7 +342,7 @@ async fn bad_tokens_are_rejected() {
         ),
         (
             "unknown key",
-            stranger.mint("staff-1", &[], HOUR).unwrap(),
+            stranger.mint("staff-1", &[], HOUR).expect("test value"),
             |e| matches!(e, AuthError::UnknownKey),
         ),
         (
@@ -407,7 +407,7 @@ async fn bad_tokens_are_rejected() {
         ),
         (
             "short signature",
-            format!("{}.AAAA", good.rsplit_once('.').unwrap().0),
+            format!("{}.AAAA", good.rsplit_once('.').expect("test value").0),
             |e| matches!(e, AuthError::InvalidSignature),
         ),
         (
@@ -515,7 +515,7 @@ async fn bad_tokens_are_rejected() {
 async fn config_errors() {
     let err = Verifier::from_config(&AuthConfig::default())
         .await
-        .unwrap_err();
+        .expect_err("must fail");
     assert!(
         matches!(err, AuthError::Config { key: "issuer", .. }),
         "{err}"
@@ -527,7 +527,7 @@ async fn config_errors() {
         jwks_file: Some("/nonexistent/jwks.json".into()),
         ..AuthConfig::default()
     };
-    let err = Verifier::from_config(&cfg).await.unwrap_err();
+    let err = Verifier::from_config(&cfg).await.expect_err("must fail");
     assert!(matches!(err, AuthError::Io { .. }), "{err}");
     assert!(!err.is_credential_error());
     let status = tonic::Status::from(err);
@@ -546,14 +546,14 @@ fn grpc_request(path: &str, auth: Option<&str>) -> http::Request<Body> {
     if let Some(auth) = auth {
         builder = builder.header("authorization", auth);
     }
-    builder.body(Body::default()).unwrap()
+    builder.body(Body::default()).expect("test value")
 }
 
 fn grpc_status<B>(response: &http::Response<B>) -> &str {
     response
         .headers()
         .get("grpc-status")
-        .map(|v| v.to_str().unwrap())
+        .map(|v| v.to_str().expect("test value"))
         .unwrap_or("<none>")
 }
 
@@ -565,14 +565,14 @@ fn probe_response(request: &http::Request<Body>) -> http::Response<Body> {
     );
     let mut response = http::Response::new(Body::default());
     let headers = response.headers_mut();
-    headers.insert("content-type", "application/grpc".parse().unwrap());
-    headers.insert("grpc-status", "0".parse().unwrap());
+    headers.insert("content-type", "application/grpc".parse().expect("test value"));
+    headers.insert("grpc-status", "0".parse().expect("test value"));
     let seen = request
         .extensions()
         .get::<Actor>()
         .map(|a| a.id.clone())
         .unwrap_or_else(|| "<anonymous>".into());
-    headers.insert("x-actor", seen.parse().unwrap());
+    headers.insert("x-actor", seen.parse().expect("test value"));
     response
 }
 
@@ -581,7 +581,7 @@ async fn layer_oneshot() {
     let tmp = TempDir::new("layer");
     let s = signer(&tmp, "k");
     let other = signer(&tmp, "other");
-    let verifier = Verifier::from_config(&s.config()).await.unwrap();
+    let verifier = Verifier::from_config(&s.config()).await.expect("test value");
     let calls = Arc::new(AtomicUsize::new(0));
     let inner = {
         let calls = calls.clone();
@@ -595,9 +595,9 @@ async fn layer_oneshot() {
     let call = |path: &str, auth: Option<String>| {
         let svc = svc.clone();
         let request = grpc_request(path, auth.as_deref());
-        async move { svc.oneshot(request).await.unwrap() }
+        async move { svc.oneshot(request).await.expect("test value") }
     };
-    let good = s.mint("staff-7", &["operator"], HOUR).unwrap();
+    let good = s.mint("staff-7", &["operator"], HOUR).expect("test value");
     let api = "/complaints.v1.Intake/Submit";
 
     let r = call(api, None).await;
@@ -607,7 +607,7 @@ async fn layer_oneshot() {
     assert_eq!(grpc_status(&r), "16");
     let r = call(
         api,
-        Some(format!("Bearer {}", other.mint("x", &[], HOUR).unwrap())),
+        Some(format!("Bearer {}", other.mint("x", &[], HOUR).expect("test value"))),
     )
     .await;
     assert_eq!(grpc_status(&r), "16");
@@ -619,7 +619,7 @@ async fn layer_oneshot() {
             c["exp"] = json!(now() - 3600);
             c
         })
-        .unwrap();
+        .expect("test value");
     let r = call(api, Some(format!("Bearer {expired}"))).await;
     assert_eq!(grpc_status(&r), "16");
     assert_eq!(r.headers()["grpc-message"], "token%20expired");
@@ -657,13 +657,13 @@ async fn layer_oneshot() {
 #[test]
 fn actor_accessor() {
     let request = tonic::Request::new(());
-    let status = actor(&request).unwrap_err();
+    let status = actor(&request).expect_err("must fail");
     assert_eq!(status.code(), tonic::Code::Unauthenticated);
     let mut request = tonic::Request::new(());
     request
         .extensions_mut()
         .insert(Actor::new("staff-1", ["operator"]));
-    assert_eq!(actor(&request).unwrap().id, "staff-1");
+    assert_eq!(actor(&request).expect("test value").id, "staff-1");
 }
 
 // ------------------------------------------------------ real tonic server
@@ -701,7 +701,7 @@ macro_rules! probe_service {
                     .unwrap_or_else(|_| "<anonymous>".into());
                 response
                     .headers_mut()
-                    .insert("x-tonic-actor", via_tonic.parse().unwrap());
+                    .insert("x-tonic-actor", via_tonic.parse().expect("test value"));
                 std::future::ready(Ok(response))
             }
         }
@@ -715,11 +715,11 @@ probe_service!(ProbeHealth, "grpc.health.v1.Health");
 async fn layer_in_real_tonic_server() {
     let tmp = TempDir::new("server");
     let s = signer(&tmp, "k");
-    let verifier = Verifier::from_config(&s.config()).await.unwrap();
+    let verifier = Verifier::from_config(&s.config()).await.expect("test value");
 
     let incoming =
-        tonic::transport::server::TcpIncoming::bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let addr = incoming.local_addr().unwrap();
+        tonic::transport::server::TcpIncoming::bind("127.0.0.1:0".parse().expect("test value")).expect("test value");
+    let addr = incoming.local_addr().expect("test value");
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(
         tonic::transport::Server::builder()
@@ -732,17 +732,17 @@ async fn layer_in_real_tonic_server() {
     );
 
     let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
-        .unwrap()
+        .expect("test value")
         .connect()
         .await
-        .unwrap();
+        .expect("test value");
     let call = |path: &'static str, auth: Option<String>| {
         let channel = channel.clone();
         async move {
             channel
                 .oneshot(grpc_request(path, auth.as_deref()))
                 .await
-                .unwrap()
+                .expect("test value")
         }
     };
     let api = "/complaints.v1.Probe/Call";
@@ -751,7 +751,7 @@ async fn layer_in_real_tonic_server() {
     assert_eq!(grpc_status(&r), "16");
     let r = call(api, Some("Bearer garbage".into())).await;
     assert_eq!(grpc_status(&r), "16");
-    let token = s.mint("channel-app", &["channel"], HOUR).unwrap();
+    let token = s.mint("channel-app", &["channel"], HOUR).expect("test value");
     let r = call(api, Some(format!("Bearer {token}"))).await;
     assert_eq!(grpc_status(&r), "0");
     assert_eq!(r.headers()["x-actor"], "channel-app");
@@ -761,7 +761,7 @@ async fn layer_in_real_tonic_server() {
     assert_eq!(r.headers()["x-actor"], "<anonymous>");
 
     let _ = stop_tx.send(());
-    server.await.unwrap().unwrap();
+    server.await.expect("test value").expect("test value");
 }
 
 // ----------------------------------------------------------- key rotation
@@ -774,15 +774,15 @@ async fn jwks_file_rotation() {
     let third = signer(&tmp, "third");
     // The service reads a JWKS file of its own, initially with the old key.
     let jwks = tmp.path().join("service-jwks.json");
-    std::fs::write(&jwks, jwks_of(&[&old])).unwrap();
+    std::fs::write(&jwks, jwks_of(&[&old])).expect("test value");
     let cfg = AuthConfig {
         jwks_file: Some(jwks.clone()),
         ..old.config()
     };
-    let verifier = Verifier::from_config(&cfg).await.unwrap();
-    let old_token = old.mint("staff-1", &[], HOUR).unwrap();
-    let new_token = new.mint("staff-2", &[], HOUR).unwrap();
-    let third_token = third.mint("staff-3", &[], HOUR).unwrap();
+    let verifier = Verifier::from_config(&cfg).await.expect("test value");
+    let old_token = old.mint("staff-1", &[], HOUR).expect("test value");
+    let new_token = new.mint("staff-2", &[], HOUR).expect("test value");
+    let third_token = third.mint("staff-3", &[], HOUR).expect("test value");
 
     assert!(verifier.verify(&old_token).await.is_ok());
     assert!(matches!(
@@ -791,8 +791,8 @@ async fn jwks_file_rotation() {
     ));
 
     // Rotation, step 1: publish old + new (in place, same inode).
-    std::fs::write(&jwks, jwks_of(&[&old, &new])).unwrap();
-    assert_eq!(verifier.verify(&new_token).await.unwrap().id, "staff-2");
+    std::fs::write(&jwks, jwks_of(&[&old, &new])).expect("test value");
+    assert_eq!(verifier.verify(&new_token).await.expect("test value").id, "staff-2");
     assert!(verifier.verify(&old_token).await.is_ok());
 
     // A broken file (half-written rotation) keeps the current keys.
@@ -805,7 +805,7 @@ async fn jwks_file_rotation() {
 
     // Step 2: retire the old key (atomic replace).
     replace_file(&jwks, jwks_of(&[&new, &third]).as_bytes());
-    assert_eq!(verifier.verify(&third_token).await.unwrap().id, "staff-3");
+    assert_eq!(verifier.verify(&third_token).await.expect("test value").id, "staff-3");
     assert!(verifier.verify(&new_token).await.is_ok());
     assert!(matches!(
         verifier.verify(&old_token).await,
@@ -823,10 +823,10 @@ struct JwksServer {
 
 impl JwksServer {
     async fn start(body: String) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("test value");
         let url = format!(
             "http://{}/realms/complaints/certs",
-            listener.local_addr().unwrap()
+            listener.local_addr().expect("test value")
         );
         let body = Arc::new(Mutex::new((200u16, body)));
         let hits = Arc::new(AtomicUsize::new(0));
@@ -847,7 +847,7 @@ impl JwksServer {
                         }
                     }
                     h.fetch_add(1, Ordering::SeqCst);
-                    let (status, body) = b.lock().unwrap().clone();
+                    let (status, body) = b.lock().expect("test value").clone();
                     let response = format!(
                         "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n\
                          content-length: {}\r\nconnection: close\r\n\r\n{body}",
@@ -867,7 +867,7 @@ impl JwksServer {
     }
 
     fn set(&self, status: u16, body: String) {
-        *self.body.lock().unwrap() = (status, body);
+        *self.body.lock().expect("test value") = (status, body);
     }
 
     fn hits(&self) -> usize {
@@ -894,14 +894,14 @@ async fn jwks_url_fetch_and_refetch_on_unknown_kid() {
         jwks_url: Some(server.url.clone()),
         ..AuthConfig::default()
     };
-    let verifier = Verifier::from_config(&cfg).await.unwrap();
+    let verifier = Verifier::from_config(&cfg).await.expect("test value");
     assert_eq!(server.hits(), 1);
 
     assert_eq!(
         verifier
-            .verify(&a.mint("staff-a", &[], HOUR).unwrap())
+            .verify(&a.mint("staff-a", &[], HOUR).expect("test value"))
             .await
-            .unwrap()
+            .expect("test value")
             .id,
         "staff-a"
     );
@@ -911,9 +911,9 @@ async fn jwks_url_fetch_and_refetch_on_unknown_kid() {
     server.set(200, jwks_of(&[&b]));
     assert_eq!(
         verifier
-            .verify(&b.mint("staff-b", &[], HOUR).unwrap())
+            .verify(&b.mint("staff-b", &[], HOUR).expect("test value"))
             .await
-            .unwrap()
+            .expect("test value")
             .id,
         "staff-b"
     );
@@ -921,7 +921,7 @@ async fn jwks_url_fetch_and_refetch_on_unknown_kid() {
 
     // Within 30 s no further refetch, however many unknown kids arrive.
     server.set(200, jwks_of(&[&c]));
-    let c_token = c.mint("staff-c", &[], HOUR).unwrap();
+    let c_token = c.mint("staff-c", &[], HOUR).expect("test value");
     for _ in 0..3 {
         assert!(matches!(
             verifier.verify(&c_token).await,
@@ -930,7 +930,7 @@ async fn jwks_url_fetch_and_refetch_on_unknown_kid() {
     }
     assert!(matches!(
         verifier
-            .verify(&a.mint("staff-a", &[], HOUR).unwrap())
+            .verify(&a.mint("staff-a", &[], HOUR).expect("test value"))
             .await,
         Err(AuthError::UnknownKey)
     ));
@@ -938,6 +938,6 @@ async fn jwks_url_fetch_and_refetch_on_unknown_kid() {
 
     // A provider that is down at start-up: the service must not start.
     server.set(500, "oops".into());
-    let err = Verifier::from_config(&cfg).await.unwrap_err();
+    let err = Verifier::from_config(&cfg).await.expect_err("must fail");
     assert!(matches!(err, AuthError::Keys(_)), "{err}");
 }

@@ -174,7 +174,7 @@ mod tests {
         assert!(base().validate().is_ok());
         let parsed: AuthConfig =
             serde_json::from_str(r#"{"issuer":"i","audience":"a","jwks_url":"https://x/jwks"}"#)
-                .unwrap();
+                .expect("test value");
         assert_eq!(parsed.leeway_seconds, 30);
         assert!(parsed.validate().is_ok());
         assert!(serde_json::from_str::<AuthConfig>(r#"{"isuer":"i"}"#).is_err());

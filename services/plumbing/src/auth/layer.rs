@@ -184,7 +184,7 @@ mod tests {
     fn headers(values: &[&str]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for v in values {
-            h.append(AUTHORIZATION, v.parse().unwrap());
+            h.append(AUTHORIZATION, v.parse().expect("test value"));
         }
         h
     }
@@ -219,9 +219,9 @@ mod tests {
             bearer_token(&headers(&["Bearer a", "Bearer b"])),
             Err(AuthError::MalformedHeader)
         ));
-        assert_eq!(bearer_token(&headers(&["Bearer a.b.c"])).unwrap(), "a.b.c");
+        assert_eq!(bearer_token(&headers(&["Bearer a.b.c"])).expect("test value"), "a.b.c");
         assert_eq!(
-            bearer_token(&headers(&["bearer  a.b.c "])).unwrap(),
+            bearer_token(&headers(&["bearer  a.b.c "])).expect("test value"),
             "a.b.c"
         );
     }

@@ -488,25 +488,25 @@ mod tests {
             "nul": null
         }));
         let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
-        assert_eq!(roles_from_claims(&c, "roles").unwrap(), set(&["a", "b"]));
+        assert_eq!(roles_from_claims(&c, "roles").expect("test value"), set(&["a", "b"]));
         assert_eq!(
-            roles_from_claims(&c, "realm_access.roles").unwrap(),
+            roles_from_claims(&c, "realm_access.roles").expect("test value"),
             set(&["operator"])
         );
         assert_eq!(
-            roles_from_claims(&c, "nested.deep.roles").unwrap(),
+            roles_from_claims(&c, "nested.deep.roles").expect("test value"),
             set(&["d"])
         );
         assert_eq!(
-            roles_from_claims(&c, "https://bank.example/roles").unwrap(),
+            roles_from_claims(&c, "https://bank.example/roles").expect("test value"),
             set(&["x"])
         );
-        assert!(roles_from_claims(&c, "missing").unwrap().is_empty());
+        assert!(roles_from_claims(&c, "missing").expect("test value").is_empty());
         assert!(roles_from_claims(&c, "realm_access.missing")
-            .unwrap()
+            .expect("test value")
             .is_empty());
-        assert!(roles_from_claims(&c, "roles.deeper").unwrap().is_empty());
-        assert!(roles_from_claims(&c, "nul").unwrap().is_empty());
+        assert!(roles_from_claims(&c, "roles.deeper").expect("test value").is_empty());
+        assert!(roles_from_claims(&c, "nul").expect("test value").is_empty());
         assert!(roles_from_claims(&c, "bad").is_err());
         assert!(roles_from_claims(&c, "mixed").is_err());
     }
@@ -518,7 +518,7 @@ mod tests {
         assert!(peek_header("a.b.c.d").is_err());
         assert!(peek_header("!!!.b.c").is_err());
         let h = URL_SAFE_NO_PAD.encode(br#"{"alg":"EdDSA","kid":"k"}"#);
-        let peeked = peek_header(&format!("{h}.e30.sig")).unwrap();
+        let peeked = peek_header(&format!("{h}.e30.sig")).expect("test value");
         assert_eq!(peeked.alg, "EdDSA");
         assert_eq!(peeked.kid.as_deref(), Some("k"));
     }
