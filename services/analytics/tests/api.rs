@@ -92,7 +92,7 @@ fn lifecycle_out_of_order() -> Vec<(LifecycleEvent, &'static str)> {
         ),
         (notified(NotificationKind::Acknowledgement), "acknowledged"),
         (
-            LifecycleEvent::ResolutionProposed(ResolutionProposed { proposal_id: proposal_id.clone(), resolution: refund(), proposed_by: handler.clone() }),
+            LifecycleEvent::ResolutionProposed(ResolutionProposed { proposal_id: proposal_id.clone(), resolution: refund(), proposed_by: handler.clone(), department: "retail_operations".into() }),
             "resolution_proposed",
         ),
         (notified(NotificationKind::Result), "customer_informed"),

@@ -1,7 +1,4 @@
--- The department handling each complaint (from `assigned`; a re-assignment replaces it), so
--- approvers are checked against the case's line: a head of that department, a vice president
--- in charge of it. Resolutions are stored as JSON of the domain type from now on.
-CREATE TABLE case_departments (
-    complaint_id TEXT PRIMARY KEY,
-    department   TEXT NOT NULL
-);
+-- The department handling the case, carried by `resolution_proposed`: approvers are checked
+-- against its line (a head of that department, a vice president in charge of it).
+-- Resolutions are stored as JSON of the domain type from now on.
+ALTER TABLE approvals ADD COLUMN department TEXT NOT NULL DEFAULT '';

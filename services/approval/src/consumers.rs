@@ -1,9 +1,9 @@
 //! Approval records what each complaint is about (`received`: who and which branch, for
-//! recusal), which department handles it (`assigned`: for the approver's line), and opens an
-//! approval at the level the amount requires for each `resolution_proposed`.
+//! recusal) and opens an approval at the level the amount requires for each
+//! `resolution_proposed` (which names the department whose line approves).
 
 use complaints_domain::approval::ApprovalBands;
-use complaints_domain::events::{ComplaintAssigned, ComplaintReceived, EventMeta, ResolutionProposed};
+use complaints_domain::events::{ComplaintReceived, EventMeta, ResolutionProposed};
 use complaints_plumbing::consumer::{EventHandler, HandlerError};
 use complaints_plumbing::store::Tx;
 
@@ -13,7 +13,6 @@ use crate::store::{self, Approval};
 complaints_plumbing::consumes! {
     pub enum Consumed {
         Received(ComplaintReceived),
-        Assigned(ComplaintAssigned),
         ResolutionProposed(ResolutionProposed),
     }
 }
@@ -30,9 +29,6 @@ impl EventHandler for Handler {
             Consumed::Received(received) => {
                 store::save_involvement(tx, &meta.complaint_id, &received.staff_involved, &received.branch_involved).await?;
             }
-            Consumed::Assigned(assigned) => {
-                store::save_department(tx, &meta.complaint_id, &assigned.department).await?;
-            }
             Consumed::ResolutionProposed(proposed) => {
                 let level = self.bands.level_for(proposed.resolution.amount.as_ref());
                 let approval = Approval {
@@ -43,6 +39,7 @@ impl EventHandler for Handler {
                     status: ProposalStatus::Pending,
                     resolution: proposed.resolution,
                     proposed_by: proposed.proposed_by,
+                    department: proposed.department,
                     signed_by: Vec::new(),
                     traceparent: meta.traceparent.clone(),
                 };

@@ -54,14 +54,14 @@ impl ApprovalApi {
         let mut tx = self.plumbing.pool.begin().await.map_err(StoreError::from)?;
         let approval = store::latest(&mut tx, number).await?.ok_or_else(|| Error::NotFound(number.to_owned()))?;
         // Without the complaint's details recusal and the line cannot be checked: refuse rather than guess.
-        let facts = store::case_facts(&mut tx, &approval.complaint_id).await?.ok_or(Error::DetailsPending)?;
+        let involved = store::involved(&mut tx, &approval.complaint_id).await?.ok_or(Error::DetailsPending)?;
         let proposal = Proposal {
             level: approval.level,
             status: approval.status,
             proposed_by: &approval.proposed_by,
             signed_by: &approval.signed_by,
-            department: &facts.department,
-            involvement: Involvement { staff: &facts.staff_involved, branch: &facts.branch_involved },
+            department: &approval.department,
+            involvement: Involvement { staff: &involved.staff, branch: &involved.branch },
         };
         let role = may_sign(self.access.org(), &proposal, approver.as_str())?;
         Ok((tx, approval, approver, role))

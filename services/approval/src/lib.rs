@@ -21,7 +21,7 @@ pub const SERVICE: &str = "approval";
 
 const MIGRATIONS: &[EmbeddedMigration] = &[
     (100, "approval", include_str!("../migrations/0100_approval.sql")),
-    (101, "case department", include_str!("../migrations/0101_case_department.sql")),
+    (101, "proposal department", include_str!("../migrations/0101_case_department.sql")),
 ];
 
 pub struct Application;

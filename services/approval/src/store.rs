@@ -17,23 +17,24 @@ pub struct Approval {
     pub status: ProposalStatus,
     pub resolution: Resolution,
     pub proposed_by: StaffId,
+    /// The department handling the case when the proposal was made.
+    pub department: String,
     pub signed_by: Vec<StaffId>,
     pub traceparent: String,
 }
 
-/// What approval knows of a complaint, for the line and recusal checks.
-pub struct CaseFacts {
-    pub staff_involved: Vec<StaffId>,
-    pub branch_involved: String,
-    pub department: String,
+/// Who and which branch a complaint names, for recusal.
+pub struct Involved {
+    pub staff: Vec<StaffId>,
+    pub branch: String,
 }
 
 const APPROVALS: &str = "approvals";
 
 pub async fn insert(tx: &mut Tx, approval: &Approval) -> Result<bool, StoreError> {
     let result = sqlx::query(
-        "INSERT INTO approvals (proposal_id, complaint_id, complaint_number, level, status, resolution, proposed_by, traceparent, created_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (proposal_id) DO NOTHING",
+        "INSERT INTO approvals (proposal_id, complaint_id, complaint_number, level, status, resolution, proposed_by, traceparent, \
+         created_at_ms, department) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (proposal_id) DO NOTHING",
     )
     .bind(approval.proposal_id.as_str())
     .bind(approval.complaint_id.as_str())
@@ -44,6 +45,7 @@ pub async fn insert(tx: &mut Tx, approval: &Approval) -> Result<bool, StoreError
     .bind(approval.proposed_by.as_str())
     .bind(&approval.traceparent)
     .bind(complaints_plumbing::now_ms())
+    .bind(&approval.department)
     .execute(&mut **tx)
     .await?;
     Ok(result.rows_affected() == 1)
@@ -52,7 +54,7 @@ pub async fn insert(tx: &mut Tx, approval: &Approval) -> Result<bool, StoreError
 /// The most recent proposal of a complaint (by id or number).
 pub async fn latest(tx: &mut Tx, key: &str) -> Result<Option<Approval>, StoreError> {
     let Some(row) = sqlx::query(
-        "SELECT proposal_id, complaint_id, complaint_number, level, status, resolution, proposed_by, traceparent FROM approvals \
+        "SELECT proposal_id, complaint_id, complaint_number, level, status, resolution, proposed_by, department, traceparent FROM approvals \
          WHERE complaint_id = $1 OR complaint_number = $1 ORDER BY proposal_id DESC LIMIT 1",
     )
     .bind(key)
@@ -77,6 +79,7 @@ pub async fn latest(tx: &mut Tx, key: &str) -> Result<Option<Approval>, StoreErr
         status: parsed_column(&row, APPROVALS, "status", ProposalStatus::parse)?,
         resolution: json_column(&row, APPROVALS, "resolution")?,
         proposed_by: parsed_column(&row, APPROVALS, "proposed_by", |v| StaffId::parse("proposed_by", v).ok())?,
+        department: row.try_get("department")?,
         traceparent: row.try_get("traceparent")?,
         signed_by,
     }))
@@ -126,34 +129,16 @@ pub async fn save_involvement(tx: &mut Tx, complaint_id: &ComplaintId, staff: &[
     Ok(())
 }
 
-/// Records (or, on re-assignment, replaces) the department handling a complaint.
-pub async fn save_department(tx: &mut Tx, complaint_id: &ComplaintId, department: &str) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO case_departments (complaint_id, department) VALUES ($1, $2) \
-         ON CONFLICT (complaint_id) DO UPDATE SET department = excluded.department",
-    )
-    .bind(complaint_id.as_str())
-    .bind(department)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// What approval knows of a complaint; `None` until both its `received` and its `assigned`
-/// events have arrived.
-pub async fn case_facts(tx: &mut Tx, complaint_id: &ComplaintId) -> Result<Option<CaseFacts>, StoreError> {
-    let row = sqlx::query(
-        "SELECT i.staff_involved, i.branch_involved, d.department FROM involvements i \
-         JOIN case_departments d ON d.complaint_id = i.complaint_id WHERE i.complaint_id = $1",
-    )
-    .bind(complaint_id.as_str())
-    .fetch_optional(&mut **tx)
-    .await?;
+/// Who and which branch a complaint names; `None` until approval has seen its `received` event.
+pub async fn involved(tx: &mut Tx, complaint_id: &ComplaintId) -> Result<Option<Involved>, StoreError> {
+    let row = sqlx::query("SELECT staff_involved, branch_involved FROM involvements WHERE complaint_id = $1")
+        .bind(complaint_id.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
     match row {
-        Some(row) => Ok(Some(CaseFacts {
-            staff_involved: json_column(&row, "involvements", "staff_involved")?,
-            branch_involved: row.try_get("branch_involved")?,
-            department: row.try_get("department")?,
+        Some(row) => Ok(Some(Involved {
+            staff: json_column(&row, "involvements", "staff_involved")?,
+            branch: row.try_get("branch_involved")?,
         })),
         None => Ok(None),
     }

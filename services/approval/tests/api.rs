@@ -96,11 +96,10 @@ impl TestApproval {
         };
         publish_event(&self.js, &id, &number, LifecycleEvent::Assigned(assigned)).await;
         let proposal_id = ProposalId::generate();
-        let proposed = ResolutionProposed { proposal_id: proposal_id.clone(), resolution: compensation(yuan), proposed_by: staff(proposer) };
+        let proposed = ResolutionProposed { proposal_id: proposal_id.clone(), resolution: compensation(yuan), proposed_by: staff(proposer), department: "retail_operations".into() };
         publish_event(&self.js, &id, &number, LifecycleEvent::ResolutionProposed(proposed)).await;
         let facts = format!(
-            "SELECT COUNT(*) FROM involvements i JOIN case_departments d ON d.complaint_id = i.complaint_id \
-             JOIN approvals a ON a.complaint_id = i.complaint_id WHERE i.complaint_id = '{id}'"
+            "SELECT COUNT(*) FROM involvements i JOIN approvals a ON a.complaint_id = i.complaint_id WHERE i.complaint_id = '{id}'"
         );
         let (this, facts) = (self, facts.as_str());
         eventually("approval to know the complaint and its proposal", WAIT, move || async move {

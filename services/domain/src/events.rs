@@ -457,6 +457,8 @@ pub struct ResolutionProposed {
     pub proposal_id: ProposalId,
     pub resolution: Resolution,
     pub proposed_by: StaffId,
+    /// The department handling the case, whose line approves.
+    pub department: String,
 }
 
 /// `resolution_approved`: the required approval level approved the proposal.
@@ -869,6 +871,7 @@ impl TryFrom<pb::ResolutionProposed> for ResolutionProposed {
             proposal_id: ProposalId::parse("proposal_id", &p.proposal_id)?,
             resolution: resolution(p.resolution)?,
             proposed_by: StaffId::parse("proposed_by", &p.proposed_by)?,
+            department: required("department", &p.department, 64)?.to_owned(),
         })
     }
 }
@@ -879,6 +882,7 @@ impl From<&ResolutionProposed> for pb::ResolutionProposed {
             proposal_id: p.proposal_id.to_string(),
             resolution: Some((&p.resolution).into()),
             proposed_by: p.proposed_by.to_string(),
+            department: p.department.clone(),
         }
     }
 }
@@ -1131,6 +1135,7 @@ mod tests {
                 proposal_id: proposal_id.clone(),
                 resolution: resolution(),
                 proposed_by: staff("CARD-9"),
+                department: "cards".into(),
             }),
             LifecycleEvent::ResolutionApproved(ResolutionApproved {
                 proposal_id: proposal_id.clone(),

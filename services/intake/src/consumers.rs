@@ -4,7 +4,7 @@
 //! explains is dead-lettered.
 
 use complaints_domain::events::{
-    ComplaintAssigned, ComplaintTriaged, CustomerNotified, EventMeta, InvestigationOpened, RemedyExecuted, ResolutionApproved,
+    ComplaintAssigned, ComplaintTriaged, CustomerNotified, EventMeta, NotificationKind, InvestigationOpened, RemedyExecuted, ResolutionApproved,
     ResolutionProposed, ResolutionReturned,
 };
 use complaints_domain::lifecycle::{self, Verdict};
@@ -32,6 +32,11 @@ pub struct Handler;
 
 impl EventHandler for Handler {
     type Event = Consumed;
+
+    /// The execution notice moves no stage (the execution itself did).
+    fn ignores(&self, event: &Consumed) -> bool {
+        matches!(event, Consumed::CustomerNotified(notified) if notified.kind == NotificationKind::Execution)
+    }
 
     async fn handle(&self, tx: &mut Tx, meta: &EventMeta, event: Consumed) -> Result<(), HandlerError> {
         let Some(step) = LifecycleEvent::from(event).step() else { return Ok(()) };

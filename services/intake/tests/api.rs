@@ -303,7 +303,7 @@ async fn bring_to_customer_informed(intake: &TestIntake, id: &ComplaintId, numbe
             recused_staff: vec![],
         }),
         LifecycleEvent::InvestigationOpened(InvestigationOpened { handler: handler.clone(), department: "retail_operations".into() }),
-        LifecycleEvent::ResolutionProposed(ResolutionProposed { proposal_id: proposal_id.clone(), resolution: resolution.clone(), proposed_by: handler }),
+        LifecycleEvent::ResolutionProposed(ResolutionProposed { proposal_id: proposal_id.clone(), resolution: resolution.clone(), proposed_by: handler, department: "retail_operations".into() }),
         LifecycleEvent::ResolutionApproved(ResolutionApproved {
             proposal_id,
             resolution,

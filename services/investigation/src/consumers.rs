@@ -4,7 +4,7 @@
 
 use complaints_domain::events::{
     ComplaintAssigned, ComplaintClosed, CustomerNotified, CustomerResponded, EventMeta, FollowUpRecorded, InvestigationOpened,
-    LifecycleEvent, ResolutionApproved, ResolutionReturned,
+    LifecycleEvent, NotificationKind, ResolutionApproved, ResolutionReturned,
 };
 use complaints_domain::lifecycle::{self, Stage, Step, Verdict};
 use complaints_plumbing::consumer::{EventHandler, HandlerError};
@@ -55,6 +55,12 @@ impl Handler {
 
 impl EventHandler for Handler {
     type Event = Consumed;
+
+    /// Only the result notice moves a case; the acknowledgement (which usually arrives before
+    /// the case exists) and the execution notice are nothing to investigation.
+    fn ignores(&self, event: &Consumed) -> bool {
+        matches!(event, Consumed::CustomerNotified(notified) if notified.kind != NotificationKind::Result)
+    }
 
     async fn handle(&self, tx: &mut Tx, meta: &EventMeta, event: Consumed) -> Result<(), HandlerError> {
         if let Consumed::Assigned(assigned) = event {

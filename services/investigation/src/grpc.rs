@@ -152,7 +152,12 @@ impl Investigation for InvestigationApi {
         }
         let proposal_id = ProposalId::generate();
         store::set_proposal(&mut tx, &case, to, &proposal_id, &resolution, &staff).await.map_err(Error::from)?;
-        let event = LifecycleEvent::ResolutionProposed(ResolutionProposed { proposal_id: proposal_id.clone(), resolution, proposed_by: staff });
+        let event = LifecycleEvent::ResolutionProposed(ResolutionProposed {
+            proposal_id: proposal_id.clone(),
+            resolution,
+            proposed_by: staff,
+            department: case.department.clone(),
+        });
         outbox::enqueue(&mut tx, SERVICE, subject(&case), event).await.map_err(Error::from)?;
         self.commit(tx).await?;
         tracing::info!(%proposal_id, "resolution proposed");

@@ -60,7 +60,7 @@ pub trait Consumes: Sized + Send + 'static {
 /// Declares a consumer's event enum, one variant per consumed kind, named as in
 /// `LifecycleEvent` and holding its payload type:
 ///
-/// ```ignore
+/// ```text
 /// complaints_plumbing::consumes! {
 ///     pub enum Consumed {
 ///         CustomerNotified(CustomerNotified),
@@ -112,6 +112,13 @@ pub trait EventHandler: Send + Sync + 'static {
         event: Self::Event,
     ) -> impl Future<Output = Result<(), HandlerError>> + Send + 'a;
 
+    /// Whether the handler does nothing at all with `event` (e.g. a notification kind it does
+    /// not follow). An ignored event is acknowledged without a transaction or an inbox claim,
+    /// which is safe because ignoring it again changes nothing.
+    fn ignores(&self, _event: &Self::Event) -> bool {
+        false
+    }
+
     /// Called after a transaction that applied an event committed, beside the relay wake-up
     /// the runner does itself (e.g. to wake a delivery worker).
     fn committed(&self) {}
@@ -122,6 +129,8 @@ pub trait EventHandler: Send + Sync + 'static {
 pub enum Outcome {
     Applied,
     Duplicate,
+    /// The handler declared it has nothing to do with the event; acknowledged at once.
+    Ignored,
     DeadLettered,
     Retrying,
 }
@@ -197,10 +206,17 @@ impl<H: EventHandler> ConsumerRunner<H> {
         let mut decoded = Vec::with_capacity(batch.len());
         for message in batch {
             match events::decode(&message.payload) {
+                Ok(event) if self.ignored(&event) => {
+                    ack(&message, AckKind::Ack).await;
+                    outcomes.push(Outcome::Ignored);
+                }
                 Ok(event) => decoded.push((message, event)),
                 // Poison goes its own way at once.
                 Err(_) => outcomes.push(self.process(message).await),
             }
+        }
+        if decoded.is_empty() {
+            return outcomes;
         }
         match self.apply_all(&decoded).await {
             Ok(applied) => {
@@ -224,6 +240,10 @@ impl<H: EventHandler> ConsumerRunner<H> {
     fn committed(&self) {
         self.relay.notify();
         self.handler.committed();
+    }
+
+    fn ignored(&self, envelope: &Envelope) -> bool {
+        H::Event::select(envelope.event.clone()).is_some_and(|event| self.handler.ignores(&event))
     }
 
     /// Claims and applies every event in one transaction; per event whether it was new.
@@ -267,6 +287,10 @@ impl<H: EventHandler> ConsumerRunner<H> {
                 return self.dead_letter(&message, stream_sequence, &error.to_string()).await;
             }
         };
+        if self.ignored(&event) {
+            ack(&message, AckKind::Ack).await;
+            return Outcome::Ignored;
+        }
         let span = self.span(&event);
         let result = self.apply(&event, message.subject.as_str()).instrument(span.clone()).await;
         let _entered = span.enter();
