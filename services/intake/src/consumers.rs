@@ -8,7 +8,7 @@ use complaints_domain::events::{
     ResolutionProposed, ResolutionReturned,
 };
 use complaints_domain::lifecycle::{self, Verdict};
-use complaints_domain::{ComplaintKey, LifecycleEvent};
+use complaints_domain::LifecycleEvent;
 use complaints_plumbing::consumer::{EventHandler, HandlerError};
 use complaints_plumbing::store::Tx;
 
@@ -40,29 +40,29 @@ impl EventHandler for Handler {
 
     async fn handle(&self, tx: &mut Tx, meta: &EventMeta, event: Consumed) -> Result<(), HandlerError> {
         let Some(step) = LifecycleEvent::from(event).step() else { return Ok(()) };
-        let complaint = store::find(&mut **tx, &ComplaintKey::Id(meta.complaint_id.clone()))
+        let current = store::stage(tx, &meta.complaint_id)
             .await?
             .ok_or_else(|| HandlerError::Poison(format!("unknown complaint {}", meta.complaint_id)))?;
-        match lifecycle::classify(complaint.stage, &step) {
-            Verdict::To(stage) if stage == complaint.stage => Ok(()),
+        match lifecycle::classify(current, &step) {
+            Verdict::To(stage) if stage == current => Ok(()),
             Verdict::To(stage) => {
-                store::move_stage(tx, &complaint.complaint_id, complaint.stage, stage).await?;
-                tracing::info!(complaint_id = %complaint.complaint_id, from = complaint.stage.as_str(), to = stage.as_str(), "stage moved");
+                store::move_stage(tx, &meta.complaint_id, current, stage).await?;
+                tracing::info!(complaint_id = %meta.complaint_id, from = current.as_str(), to = stage.as_str(), "stage moved");
                 Ok(())
             }
             Verdict::Stale => {
-                tracing::debug!(stage = complaint.stage.as_str(), step = step.name(), "step already passed; stage unchanged");
+                tracing::debug!(stage = current.as_str(), step = step.name(), "step already passed; stage unchanged");
                 Ok(())
             }
             Verdict::Early => Err(HandlerError::Retry(anyhow::anyhow!(
                 "complaint is {}; {} arrived before the step it follows",
-                complaint.stage.as_str(),
+                current.as_str(),
                 step.name()
             ))),
             Verdict::Illegal => Err(HandlerError::Poison(format!(
                 "{} is not a legal step for a complaint that is {}",
                 step.name(),
-                complaint.stage.as_str()
+                current.as_str()
             ))),
         }
     }

@@ -207,6 +207,15 @@ pub async fn register(pool: &AnyPool, prefix: &str, complaint: &NewComplaint) ->
     Ok(Registered::New(stored))
 }
 
+/// The stage of a complaint, read inside `tx`; `None` for an unknown complaint.
+pub async fn stage(tx: &mut Tx, complaint_id: &ComplaintId) -> Result<Option<Stage>, StoreError> {
+    let row = sqlx::query("SELECT status FROM complaints WHERE complaint_id = $1")
+        .bind(complaint_id.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.map(|row| parsed_column(&row, TABLE, "status", Stage::parse)).transpose()
+}
+
 /// Moves the complaint from `from` to `to` inside `tx`; [`StoreError::Conflict`] when it was no
 /// longer in `from` (a concurrent command or event won), so check-then-act races cannot both
 /// succeed.

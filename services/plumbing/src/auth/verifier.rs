@@ -1,8 +1,8 @@
 //! Token verification against a JWKS from a file or a URL.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, PoisonError, RwLock, Weak};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -55,6 +55,18 @@ struct Inner {
     roles_claim: String,
     keys: RwLock<Arc<KeySet>>,
     source: Source,
+    /// Tokens verified before, with their expiry (Unix seconds): a client sends the same token
+    /// with every call until it expires, and the signature need not be checked each time.
+    /// Emptied whenever the key set changes.
+    verified: Mutex<HashMap<String, (Actor, u64)>>,
+}
+
+/// Most tokens remembered as verified; the cache is emptied when full.
+const VERIFIED_CACHE_ENTRIES: usize = 4096;
+
+/// Seconds since the Unix epoch (0 if the clock is before it).
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 enum Source {
@@ -145,6 +157,7 @@ impl Verifier {
             roles_claim: config.roles_claim.clone(),
             keys: RwLock::new(Arc::new(keys)),
             source,
+            verified: Mutex::new(HashMap::new()),
         });
         if matches!(inner.source, Source::Url { .. }) {
             match tokio::runtime::Handle::try_current() {
@@ -169,6 +182,9 @@ impl Verifier {
         }
         if token.len() > MAX_TOKEN_LEN {
             return Err(AuthError::MalformedToken);
+        }
+        if let Some(actor) = self.inner.remembered(token) {
+            return Ok(actor);
         }
         let header = peek_header(token)?;
         let alg = match header.alg.as_str() {
@@ -201,7 +217,11 @@ impl Verifier {
             &self.inner.validation(key.alg),
         )
         .map_err(map_jwt_error)?;
-        self.inner.actor_from_claims(&data.claims)
+        let actor = self.inner.actor_from_claims(&data.claims)?;
+        if let Some(expires) = data.claims.get("exp").and_then(Value::as_u64) {
+            self.inner.remember(token, &actor, expires);
+        }
+        Ok(actor)
     }
 }
 
@@ -215,6 +235,22 @@ impl Inner {
 
     fn store_keys(&self, keys: KeySet) {
         *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keys);
+        self.verified.lock().unwrap_or_else(PoisonError::into_inner).clear();
+    }
+
+    /// The actor of a token verified before and not yet expired.
+    fn remembered(&self, token: &str) -> Option<Actor> {
+        let verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
+        let (actor, expires) = verified.get(token)?;
+        (unix_now() < *expires).then(|| actor.clone())
+    }
+
+    fn remember(&self, token: &str, actor: &Actor, expires: u64) {
+        let mut verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
+        if verified.len() >= VERIFIED_CACHE_ENTRIES {
+            verified.clear();
+        }
+        verified.insert(token.to_owned(), (actor.clone(), expires));
     }
 
     fn key(&self, kid: &str) -> Option<VerifyKey> {
