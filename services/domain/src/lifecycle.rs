@@ -557,6 +557,17 @@ fn reachable(start: Stage, forward_only: bool) -> u32 {
 }
 
 #[cfg(test)]
+mod documented {
+    /// The table in `LIFECYCLE.md` is the table the code enforces.
+    #[test]
+    fn the_documented_table_is_the_enforced_table() {
+        let documented = include_str!("../LIFECYCLE.md");
+        let start = documented.find("| from | step | to |").unwrap_or(documented.len());
+        assert_eq!(documented[start..].trim(), super::render_table().trim(), "regenerate LIFECYCLE.md from render_table()");
+    }
+}
+
+#[cfg(test)]
 #[allow(
     clippy::unwrap_used,
     clippy::expect_used,
