@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use complaints_classifier::Classifier;
 use complaints_domain::events::{ComplaintAssigned, ComplaintReceived, ComplaintTriaged, EventMeta, LifecycleEvent};
-use complaints_domain::org::{Involvement, OrgDirectory};
+use complaints_domain::org::Involvement;
+use complaints_plumbing::access::Access;
 use complaints_plumbing::consumer::{EventHandler, HandlerError};
 use complaints_plumbing::outbox::{self, Subject};
 use complaints_plumbing::store::Tx;
@@ -21,7 +22,8 @@ complaints_plumbing::consumes! {
 }
 
 pub struct Handler {
-    pub org: Arc<OrgDirectory>,
+    /// The organisation directory the service loaded at start-up (shared, not copied).
+    pub access: Access,
     pub config: Arc<Config>,
     pub classifier: Arc<Classifier>,
 }
@@ -54,7 +56,7 @@ impl EventHandler for Handler {
         };
         let caseloads = store::caseloads(tx).await?;
         let involvement = Involvement { staff: &received.staff_involved, branch: &received.branch_involved };
-        let choice = choose_handler(&self.org, &department, &involvement, |id| caseloads.get(id).copied().unwrap_or(0))
+        let choice = choose_handler(self.access.org(), &department, &involvement, |id| caseloads.get(id).copied().unwrap_or(0))
             .ok_or_else(|| HandlerError::Poison("no handler without a conflict of interest in the org directory".into()))?;
         let assignment = Assignment {
             complaint_id: meta.complaint_id.clone(),

@@ -44,8 +44,7 @@ impl Application {
         let classifier = Arc::new(load_classifier(&config)?);
         let mut service = Service::start(SERVICE, &config.common, MIGRATIONS, token).await?;
         let plumbing = service.plumbing.clone();
-        let org = Arc::new(service.access.org().clone());
-        let handler = consumers::Handler { org, config: Arc::new(config.clone()), classifier };
+        let handler = consumers::Handler { access: service.access.clone(), config: Arc::new(config.clone()), classifier };
         let consumer = plumbing.consumer(handler).await?;
         service.spawn(consumer.run(service.token()));
         let access = service.access.clone();
