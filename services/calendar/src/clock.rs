@@ -5,7 +5,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::engine::{deadline, share_point, Deadline};
-use super::error::ClockError;
+use super::error::{CalendarError, ClockError};
+use super::load::CalendarSet;
 use super::model::Calendar;
 use super::period::Period;
 use super::time::Interval;
@@ -69,6 +70,10 @@ pub struct ClockStatus {
     pub remaining: TimeDelta,
     /// True while paused: deadline and warning assume the clock resumes at `now`.
     pub provisional: bool,
+    /// True when the answer needed days past the calendar's published data and was computed on
+    /// its weekly pattern ([`Calendar::provisional`]): show it as provisional and recompute it
+    /// when that year's calendar is added.
+    pub calendar_provisional: bool,
 }
 
 /// A point-in-time event of a clock.
@@ -318,6 +323,10 @@ impl Clock {
             self.warning_percent,
         )?;
         let reference = self.stopped_at.unwrap_or(now);
+        let calendar_provisional = calendar.provisional_from().is_some_and(|first| {
+            let guessed_from = calendar.day_start(calendar.index_of(first));
+            deadline.at > guessed_from || warning_at > guessed_from
+        });
         let phase = match self.stopped_at {
             Some(stopped) => ClockPhase::Stopped {
                 met: stopped <= deadline.at,
@@ -333,7 +342,21 @@ impl Clock {
             warning_at,
             deadline,
             provisional: self.paused_since.is_some() && self.stopped_at.is_none(),
+            calendar_provisional,
         })
+    }
+
+    /// [`Clock::status`] on this clock's calendar from `calendars`. When the answer needs days
+    /// past the calendar's data, it is computed on the calendar's weekly pattern and flagged
+    /// `calendar_provisional` instead of failing.
+    pub fn status_in(&self, calendars: &CalendarSet, now: impl Into<DateTime<Utc>>) -> Result<ClockStatus, ClockError> {
+        let now = now.into();
+        match self.status(calendars.get(&self.calendar)?, now) {
+            Err(ClockError::Calendar(CalendarError::OutOfCoverage { date, last, .. })) if date > last => {
+                self.status(calendars.provisional(&self.calendar)?, now)
+            }
+            other => other,
+        }
     }
 
     /// Warning and breach events whose instants fall in `(since, now]`, in order. A paused or

@@ -558,6 +558,13 @@ impl Calendar {
             days,
             shift_sets: hours.sets,
             holiday_names: holidays.names,
+            weekly: std::array::from_fn(|slot| {
+                if rest[slot] {
+                    DayClass::Rest
+                } else {
+                    DayClass::Working { shifts: hours.weekday_sets[slot], make_up: false }
+                }
+            }),
         }))
     }
 
@@ -580,7 +587,12 @@ impl Calendar {
 #[derive(Debug, Clone, Default)]
 pub struct CalendarSet {
     calendars: BTreeMap<String, Calendar>,
+    /// Each calendar continued by its weekly pattern (see [`Calendar::provisional`]).
+    provisional: BTreeMap<String, Calendar>,
 }
+
+/// How many years past its data a calendar's provisional continuation reaches.
+const PROVISIONAL_YEARS: u32 = 2;
 
 impl CalendarSet {
     pub fn new() -> CalendarSet {
@@ -611,7 +623,25 @@ impl CalendarSet {
 
     /// Adds or replaces a calendar; returns the one it replaced.
     pub fn insert(&mut self, calendar: Calendar) -> Option<Calendar> {
+        self.provisional.insert(calendar.id().to_owned(), calendar.provisional(PROVISIONAL_YEARS));
         self.calendars.insert(calendar.id().to_owned(), calendar)
+    }
+
+    /// Calendar `id` continued past its data by its weekly pattern ([`Calendar::provisional`]).
+    pub fn provisional(&self, id: &str) -> Result<&Calendar, CalendarError> {
+        self.provisional
+            .get(id)
+            .ok_or_else(|| CalendarError::UnknownCalendar(id.to_owned()))
+    }
+
+    /// Calendars whose data ends within `days` days after `today` (or already has), with the
+    /// last covered date: operators must add the next year before clocks turn provisional.
+    pub fn ending_within(&self, today: NaiveDate, days: i64) -> Vec<(&str, NaiveDate)> {
+        self.calendars
+            .values()
+            .map(|calendar| (calendar.id(), calendar.coverage().1))
+            .filter(|(_, last)| (*last - today).num_days() < days)
+            .collect()
     }
 
     pub fn get(&self, id: &str) -> Result<&Calendar, CalendarError> {

@@ -78,6 +78,8 @@ pub(crate) struct CalendarParts {
     pub(crate) days: Vec<DayClass>,
     pub(crate) shift_sets: Vec<Vec<Shift>>,
     pub(crate) holiday_names: Vec<Arc<str>>,
+    /// The weekly pattern (Monday first) without holidays, for provisional days.
+    pub(crate) weekly: [DayClass; 7],
 }
 
 /// A working-day calendar for one jurisdiction, covering whole years.
@@ -100,6 +102,9 @@ pub struct Calendar {
     uniform: Vec<bool>,
     shift_sets: Vec<Vec<Shift>>,
     holiday_names: Vec<Arc<str>>,
+    weekly: [DayClass; 7],
+    /// First day that is not data but the weekly pattern (see [`Calendar::provisional`]).
+    provisional_from: Option<NaiveDate>,
 }
 
 impl Calendar {
@@ -116,9 +121,34 @@ impl Calendar {
             uniform: Vec::new(),
             shift_sets: parts.shift_sets,
             holiday_names: parts.holiday_names,
+            weekly: parts.weekly,
+            provisional_from: None,
         };
         calendar.build_bounds();
         calendar
+    }
+
+    /// This calendar continued for `years` more years by its weekly pattern only (rest days and
+    /// business hours, no holidays, no make-up days). For deadlines that cross the end of the
+    /// published data: their answer is provisional and must be shown as such, then recomputed
+    /// when the real year is added. [`Calendar::provisional_from`] names the first guessed day.
+    pub fn provisional(&self, years: u32) -> Calendar {
+        let (_, last) = self.coverage();
+        let first_guess = last + TimeDelta::days(1);
+        let until = NaiveDate::from_ymd_opt(last.year() + years as i32, 12, 31).unwrap_or(last);
+        let mut calendar = self.clone();
+        calendar.days.extend(first_guess.iter_days().take_while(|date| *date <= until).map(|date| {
+            calendar.weekly[date.weekday().num_days_from_monday() as usize]
+        }));
+        calendar.provisional_from = Some(first_guess);
+        calendar.build_bounds();
+        calendar
+    }
+
+    /// The first day this calendar guesses (weekly pattern only), for a [`Calendar::provisional`]
+    /// continuation; `None` for a calendar that is all data.
+    pub fn provisional_from(&self) -> Option<NaiveDate> {
+        self.provisional_from
     }
 
     fn build_bounds(&mut self) {

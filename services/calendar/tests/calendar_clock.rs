@@ -292,3 +292,41 @@ fn warning_point_measures_dst_days_by_their_own_length() {
     .expect("share");
     assert_eq!(warning, at("2026-10-25T11:30:00Z"));
 }
+
+#[test]
+fn a_clock_past_the_published_calendar_is_provisional_on_the_weekly_pattern() {
+    // China's 2027 schedule is not in the data. 30 days from 10 Dec 2026 ends on Sat 9 Jan 2027,
+    // which the weekly pattern says is a rest day, so the period runs to 24:00 Mon 11 Jan.
+    let cn = calendars().get("cn").expect("cn");
+    let clock = Clock::start(cn, Period::CalendarDays(30), at("2026-12-10T10:00:00+08:00"));
+    assert!(clock.status(cn, at("2026-12-11T00:00:00Z")).is_err(), "the exact calendar refuses");
+    let status = clock
+        .status_in(calendars(), at("2026-12-11T00:00:00Z"))
+        .expect("provisional status");
+    assert!(status.calendar_provisional);
+    assert_eq!(status.deadline.at, at("2027-01-12T00:00:00+08:00"));
+
+    // Inside the data the answer is exact and not flagged: 15 days from 10 Dec is 25 Dec (Fri).
+    let inside = Clock::start(cn, Period::CalendarDays(15), at("2026-12-10T10:00:00+08:00"));
+    let status = inside
+        .status_in(calendars(), at("2026-12-11T00:00:00Z"))
+        .expect("status");
+    assert!(!status.calendar_provisional);
+    assert_eq!(status.deadline.at, at("2026-12-26T00:00:00+08:00"));
+
+    // UK and US calendars carry 2027: 3 business days from Thu 23 Dec 2027 are Fri 24, then
+    // (weekend, substitute days Mon 27 and Tue 28) Wed 29 and Thu 30: ends 24:00 Thu 30 Dec.
+    let gb = calendars().get("gb-eaw").expect("gb");
+    let clock = Clock::start(gb, Period::WorkingDays(3), at("2027-12-23T11:00:00Z"));
+    let status = clock.status_in(calendars(), at("2027-12-23T12:00:00Z")).expect("status");
+    assert!(!status.calendar_provisional);
+    assert_eq!(status.deadline.at, at("2027-12-31T00:00:00Z"));
+}
+
+#[test]
+fn calendars_ending_soon_are_reported() {
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
+    let ending = calendars().ending_within(today, 90);
+    assert_eq!(ending, [("cn", chrono::NaiveDate::from_ymd_opt(2026, 12, 31).expect("date"))]);
+    assert!(calendars().ending_within(today, 30).is_empty());
+}

@@ -34,18 +34,17 @@ fn working_days_in(calendar: &Calendar, year: i32) -> usize {
 #[test]
 fn shipped_calendars_load_with_expected_zones_and_coverage() {
     let set = CalendarSet::load_dir(CALENDARS).expect("shipped calendars load");
-    assert_eq!(set.ids().collect::<Vec<_>>(), ["cn", "gb-eaw", "us"]);
-    for (id, zone) in [
-        ("cn", "Asia/Shanghai"),
-        ("gb-eaw", "Europe/London"),
-        ("us", "America/New_York"),
+    assert_eq!(set.ids().collect::<Vec<_>>(), ["cn", "eu-target", "gb-eaw", "us"]);
+    // China's 2027 schedule is not published yet: its calendar ends with 2026.
+    for (id, zone, last) in [
+        ("cn", "Asia/Shanghai", "2026-12-31"),
+        ("eu-target", "Europe/Brussels", "2027-12-31"),
+        ("gb-eaw", "Europe/London", "2027-12-31"),
+        ("us", "America/New_York", "2027-12-31"),
     ] {
         let calendar = set.get(id).expect("calendar");
         assert_eq!(calendar.time_zone().name(), zone);
-        assert_eq!(
-            calendar.coverage(),
-            (date("2025-01-01"), date("2026-12-31"))
-        );
+        assert_eq!(calendar.coverage(), (date("2025-01-01"), date(last)), "{id}");
         assert_eq!(
             calendar
                 .business_hours(date("2026-03-02"))
@@ -68,8 +67,15 @@ fn working_day_totals_match_the_official_schedules() {
         ("cn", 2026, 248),
         ("gb-eaw", 2025, 253),
         ("gb-eaw", 2026, 253),
+        ("gb-eaw", 2027, 253),
         ("us", 2025, 250),
         ("us", 2026, 250),
+        // 2027: twelve weekday holidays, Fri 31 Dec being New Year's Day 2028 observed.
+        ("us", 2027, 249),
+        ("eu-target", 2025, 255),
+        ("eu-target", 2026, 256),
+        // 2027: 1 May and both Christmas days fall on a weekend.
+        ("eu-target", 2027, 258),
     ] {
         assert_eq!(
             working_days_in(set.get(id).expect("calendar"), year),
@@ -177,6 +183,27 @@ fn uk_and_us_observed_dates() {
         us.is_working_day(date("2025-12-26")).expect("covered"),
         "executive closures are not federal holidays"
     );
+    // 2027, from the statutory rules.
+    for (day, holiday) in [
+        ("2027-12-24", true),  // Christmas (Sat) observed Friday
+        ("2027-12-31", true),  // New Year's Day 2028 (Sat) observed Friday
+        ("2027-07-05", true),  // Independence Day (Sun) observed Monday
+        ("2027-06-18", true),  // Juneteenth (Sat) observed Friday
+        ("2027-12-27", false), // an ordinary Monday in the US
+    ] {
+        assert_eq!(
+            matches!(us.day(date(day)).expect("covered"), DayKind::Holiday { .. }),
+            holiday,
+            "us {day}"
+        );
+    }
+    for (day, holiday) in [("2027-12-27", true), ("2027-12-28", true), ("2027-03-26", true), ("2027-12-24", false)] {
+        assert_eq!(
+            matches!(gb.day(date(day)).expect("covered"), DayKind::Holiday { .. }),
+            holiday,
+            "gb {day}"
+        );
+    }
 }
 
 #[test]
