@@ -17,11 +17,10 @@
 //! extensions in another unit than their period, duplicate packs, overrides without a base pack.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use toml::Spanned;
 
 use super::clock::{Clock, DEFAULT_WARNING_PERCENT};
@@ -30,62 +29,7 @@ use super::load::CalendarSet;
 use super::model::Calendar;
 use super::period::Period;
 
-pub use complaints_domain::Grade;
-
-/// Which clock: a lifecycle step with a time limit (SPEC §3–5). Names in data files are the snake_case forms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClockKind {
-    /// Register and send the acceptance notice (1 working hour).
-    Acknowledge,
-    /// Contact the customer to confirm receipt, process and expected time (24 hours).
-    FirstContact,
-    /// First-contact responsibility: written record to the department manager (24 hours).
-    Handover,
-    /// The responsible team starts investigating after assignment (24 hours).
-    InvestigationStart,
-    /// Grade response time (Red immediate, Yellow 2, Green 4 working days).
-    Response,
-    /// Investigation time limit per grade, with its approved extension.
-    Investigation,
-    /// Approval of a proposed resolution (1 working day).
-    Approval,
-    /// The customer's objection window after being informed (3 working days).
-    ObjectionWindow,
-    /// Execution of the remedy after acceptance (3 working days).
-    Execution,
-    /// Satisfaction follow-up after completion (1 week).
-    FollowUp,
-    /// The regulatory decision / final-response deadline, with its extensions.
-    RegulatorDecision,
-    /// UK DISP: summary resolution by close of the 3rd business day after receipt.
-    SummaryResolution,
-    /// UK/EU payment services final response (15 business days, exceptionally 35).
-    PaymentServicesDecision,
-    /// China: the customer's window to request review (复核) by the superior institution.
-    ReviewWindow,
-}
-
-impl fmt::Display for ClockKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ClockKind::Acknowledge => "acknowledge",
-            ClockKind::FirstContact => "first_contact",
-            ClockKind::Handover => "handover",
-            ClockKind::InvestigationStart => "investigation_start",
-            ClockKind::Response => "response",
-            ClockKind::Investigation => "investigation",
-            ClockKind::Approval => "approval",
-            ClockKind::ObjectionWindow => "objection_window",
-            ClockKind::Execution => "execution",
-            ClockKind::FollowUp => "follow_up",
-            ClockKind::RegulatorDecision => "regulator_decision",
-            ClockKind::SummaryResolution => "summary_resolution",
-            ClockKind::PaymentServicesDecision => "payment_services_decision",
-            ClockKind::ReviewWindow => "review_window",
-        })
-    }
-}
+pub use complaints_domain::{ClockKind, Grade};
 
 /// The clock a stage runs, resolved for one jurisdiction, institution and grade.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::lifecycle::Step;
 use crate::approval::ApprovalLevel;
+use crate::clocks::ClockSnapshot;
 use crate::ids::{ComplaintId, ComplaintNumber, EventId, ProposalId, StaffId};
 use crate::masking;
 use crate::money::Money;
@@ -38,11 +39,14 @@ pub enum EventKind {
     RemedyExecuted,
     FollowUpRecorded,
     Closed,
+    ClocksChanged,
+    ClockWarning,
+    ClockBreached,
 }
 
 impl EventKind {
-    /// Every kind, in lifecycle order.
-    pub const ALL: [EventKind; 13] = [
+    /// Every kind, in lifecycle order (the clock events last).
+    pub const ALL: [EventKind; 16] = [
         Self::Received,
         Self::Triaged,
         Self::Assigned,
@@ -56,6 +60,9 @@ impl EventKind {
         Self::RemedyExecuted,
         Self::FollowUpRecorded,
         Self::Closed,
+        Self::ClocksChanged,
+        Self::ClockWarning,
+        Self::ClockBreached,
     ];
 
     /// The short name, which is also the last token of the subject `cms.complaint.<name>`.
@@ -75,6 +82,9 @@ impl EventKind {
             Self::RemedyExecuted => "remedy_executed",
             Self::FollowUpRecorded => "follow_up_recorded",
             Self::Closed => "closed",
+            Self::ClocksChanged => "clocks_changed",
+            Self::ClockWarning => "clock_warning",
+            Self::ClockBreached => "clock_breached",
         }
     }
 
@@ -83,17 +93,25 @@ impl EventKind {
         Self::ALL.into_iter().find(|kind| kind.as_str() == name)
     }
 
-    /// The service the event catalogue names as this event's producer.
-    pub fn catalogued_producer(self) -> &'static str {
+    /// The services the event catalogue names as this event's producers: one for every
+    /// lifecycle step; the clock events come from each service that owns clocks (intake,
+    /// investigation, approval), and their subjects name the producer.
+    pub fn catalogued_producers(self) -> &'static [&'static str] {
         match self {
-            Self::Received | Self::CustomerResponded | Self::FollowUpRecorded | Self::Closed => "intake",
-            Self::Triaged | Self::Assigned => "routing",
+            Self::Received | Self::CustomerResponded | Self::FollowUpRecorded | Self::Closed => &["intake"],
+            Self::Triaged | Self::Assigned => &["routing"],
             Self::InvestigationOpened | Self::EvidenceRegistered | Self::ResolutionProposed | Self::RemedyExecuted => {
-                "investigation"
+                &["investigation"]
             }
-            Self::ResolutionApproved | Self::ResolutionReturned => "approval",
-            Self::CustomerNotified => "notification",
+            Self::ResolutionApproved | Self::ResolutionReturned => &["approval"],
+            Self::CustomerNotified => &["notification"],
+            Self::ClocksChanged | Self::ClockWarning | Self::ClockBreached => CLOCK_OWNERS,
         }
+    }
+
+    /// Whether several services produce this kind (its subject then ends in the producer).
+    pub fn has_several_producers(self) -> bool {
+        self.catalogued_producers().len() > 1
     }
 }
 
@@ -102,6 +120,9 @@ impl fmt::Display for EventKind {
         f.write_str(self.as_str())
     }
 }
+
+/// The services that own durable clocks.
+pub const CLOCK_OWNERS: &[&str] = &["intake", "investigation", "approval"];
 
 // ---------------------------------------------------------------------------------------------
 // Enums carried by payloads
@@ -393,6 +414,20 @@ pub struct ComplaintReceived {
     pub branch_involved: String,
     pub tags: Vec<String>,
     pub received_at_ms: i64,
+    /// The rule pack the complaint's clocks follow ("cn", "gb", "us", "eu").
+    pub jurisdiction: String,
+    /// The committed reply date told to the customer (the statutory limit at receipt).
+    pub reply_due: Option<ReplyDue>,
+}
+
+/// A date promised to the customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyDue {
+    pub at_ms: i64,
+    /// In the jurisdiction's local time, RFC 3339 with offset.
+    pub local: String,
+    /// Past the published holiday calendar: computed on weekly rest days only.
+    pub provisional: bool,
 }
 
 /// How to reach the customer. Personal data: its `Debug` prints masked values only.
@@ -433,6 +468,8 @@ pub struct ComplaintAssigned {
     pub grade: Grade,
     pub category: String,
     pub recused_staff: Vec<StaffId>,
+    /// The complaint's rule pack, passed on from `received`.
+    pub jurisdiction: String,
 }
 
 /// `investigation_opened`: investigation opened the case file.
@@ -491,8 +528,11 @@ pub struct CustomerNotified {
 pub struct CustomerResponded {
     pub response: CustomerResponse,
     pub comment: String,
-    /// The actor who recorded it: a staff id or a channel system id such as `channel:app`.
+    /// The actor who recorded it: a staff id or a channel system id such as `channel:app`;
+    /// `system:intake` for an acceptance by silence.
     pub recorded_by: String,
+    /// Accepted because the objection window ended without an answer.
+    pub by_silence: bool,
 }
 
 /// `remedy_executed`: the accepted remedy was carried out.
@@ -518,6 +558,26 @@ pub struct ComplaintClosed {
     pub reason: String,
 }
 
+/// `clocks_changed`: clocks of the producer started, paused, resumed, extended or ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClocksChanged {
+    pub clocks: Vec<ClockSnapshot>,
+}
+
+/// `clock_warning`: a clock passed its warning point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClockWarning {
+    pub clock: ClockSnapshot,
+    pub notify: Vec<StaffId>,
+}
+
+/// `clock_breached`: a clock passed its due instant unmet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClockBreached {
+    pub clock: ClockSnapshot,
+    pub escalated_to: Vec<StaffId>,
+}
+
 // ---------------------------------------------------------------------------------------------
 // The event and its envelope
 // ---------------------------------------------------------------------------------------------
@@ -538,6 +598,9 @@ pub enum LifecycleEvent {
     RemedyExecuted(RemedyExecuted),
     FollowUpRecorded(FollowUpRecorded),
     Closed(ComplaintClosed),
+    ClocksChanged(ClocksChanged),
+    ClockWarning(ClockWarning),
+    ClockBreached(ClockBreached),
 }
 
 impl LifecycleEvent {
@@ -556,6 +619,9 @@ impl LifecycleEvent {
             Self::RemedyExecuted(_) => EventKind::RemedyExecuted,
             Self::FollowUpRecorded(_) => EventKind::FollowUpRecorded,
             Self::Closed(_) => EventKind::Closed,
+            Self::ClocksChanged(_) => EventKind::ClocksChanged,
+            Self::ClockWarning(_) => EventKind::ClockWarning,
+            Self::ClockBreached(_) => EventKind::ClockBreached,
         }
     }
 
@@ -563,7 +629,11 @@ impl LifecycleEvent {
     /// (registration itself, evidence, the execution notice).
     pub fn step(&self) -> Option<Step> {
         Some(match self {
-            Self::Received(_) | Self::EvidenceRegistered(_) => return None,
+            Self::Received(_)
+            | Self::EvidenceRegistered(_)
+            | Self::ClocksChanged(_)
+            | Self::ClockWarning(_)
+            | Self::ClockBreached(_) => return None,
             Self::Triaged(_) => Step::Triaged,
             Self::Assigned(_) => Step::Assigned,
             Self::InvestigationOpened(_) => Step::InvestigationOpened,
@@ -576,7 +646,7 @@ impl LifecycleEvent {
                 NotificationKind::Execution => return None,
             },
             Self::CustomerResponded(responded) => match responded.response {
-                CustomerResponse::Accepted => Step::CustomerAccepted { by_silence: false },
+                CustomerResponse::Accepted => Step::CustomerAccepted { by_silence: responded.by_silence },
                 CustomerResponse::Objected => Step::CustomerObjected,
             },
             Self::RemedyExecuted(_) => Step::RemedyExecuted,
@@ -688,6 +758,22 @@ impl TryFrom<Payload> for LifecycleEvent {
                 Self::FollowUpRecorded(p.try_into().map_err(within("follow_up_recorded"))?)
             }
             Payload::Closed(p) => Self::Closed(p.into()),
+            Payload::ClocksChanged(p) => Self::ClocksChanged(ClocksChanged {
+                clocks: p
+                    .clocks
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, clock)| clock.try_into().map_err(within(&format!("clocks_changed.clocks[{i}]"))))
+                    .collect::<Result<_, _>>()?,
+            }),
+            Payload::ClockWarning(p) => Self::ClockWarning(ClockWarning {
+                clock: clock_snapshot("clock_warning.clock", p.clock)?,
+                notify: staff_list("clock_warning.notify_ids", &p.notify_ids)?,
+            }),
+            Payload::ClockBreached(p) => Self::ClockBreached(ClockBreached {
+                clock: clock_snapshot("clock_breached.clock", p.clock)?,
+                escalated_to: staff_list("clock_breached.escalated_to_ids", &p.escalated_to_ids)?,
+            }),
         })
     }
 }
@@ -708,6 +794,17 @@ impl From<&LifecycleEvent> for Payload {
             LifecycleEvent::RemedyExecuted(p) => Payload::RemedyExecuted(p.into()),
             LifecycleEvent::FollowUpRecorded(p) => Payload::FollowUpRecorded(p.into()),
             LifecycleEvent::Closed(p) => Payload::Closed(p.into()),
+            LifecycleEvent::ClocksChanged(p) => {
+                Payload::ClocksChanged(pb::ClocksChanged { clocks: p.clocks.iter().map(Into::into).collect() })
+            }
+            LifecycleEvent::ClockWarning(p) => Payload::ClockWarning(pb::ClockWarning {
+                clock: Some((&p.clock).into()),
+                notify_ids: p.notify.iter().map(StaffId::to_string).collect(),
+            }),
+            LifecycleEvent::ClockBreached(p) => Payload::ClockBreached(pb::ClockBreached {
+                clock: Some((&p.clock).into()),
+                escalated_to_ids: p.escalated_to.iter().map(StaffId::to_string).collect(),
+            }),
         }
     }
 }
@@ -747,6 +844,12 @@ impl TryFrom<pb::ComplaintReceived> for ComplaintReceived {
             branch_involved: p.branch_involved,
             tags: p.tags,
             received_at_ms: p.received_at_ms,
+            jurisdiction: p.jurisdiction,
+            reply_due: (p.reply_due_at_ms != 0).then(|| ReplyDue {
+                at_ms: p.reply_due_at_ms,
+                local: p.reply_due_local,
+                provisional: p.reply_due_provisional,
+            }),
         })
     }
 }
@@ -771,6 +874,10 @@ impl From<&ComplaintReceived> for pb::ComplaintReceived {
             branch_involved: p.branch_involved.clone(),
             tags: p.tags.clone(),
             received_at_ms: p.received_at_ms,
+            jurisdiction: p.jurisdiction.clone(),
+            reply_due_at_ms: p.reply_due.as_ref().map_or(0, |due| due.at_ms),
+            reply_due_local: p.reply_due.as_ref().map(|due| due.local.clone()).unwrap_or_default(),
+            reply_due_provisional: p.reply_due.as_ref().is_some_and(|due| due.provisional),
         }
     }
 }
@@ -809,6 +916,7 @@ impl TryFrom<pb::ComplaintAssigned> for ComplaintAssigned {
             grade: known("grade", Grade::from_proto(p.grade))?,
             category: p.category,
             recused_staff: staff_list("recused_staff", &p.recused_staff)?,
+            jurisdiction: p.jurisdiction,
         })
     }
 }
@@ -821,6 +929,7 @@ impl From<&ComplaintAssigned> for pb::ComplaintAssigned {
             grade: p.grade.to_proto() as i32,
             category: p.category.clone(),
             recused_staff: p.recused_staff.iter().map(StaffId::to_string).collect(),
+            jurisdiction: p.jurisdiction.clone(),
         }
     }
 }
@@ -966,6 +1075,7 @@ impl TryFrom<pb::CustomerResponded> for CustomerResponded {
             response: known("response", CustomerResponse::from_proto(p.response))?,
             comment: p.comment,
             recorded_by: p.recorded_by,
+            by_silence: p.by_silence,
         })
     }
 }
@@ -976,6 +1086,7 @@ impl From<&CustomerResponded> for pb::CustomerResponded {
             response: p.response.to_proto() as i32,
             comment: p.comment.clone(),
             recorded_by: p.recorded_by.clone(),
+            by_silence: p.by_silence,
         }
     }
 }
@@ -1055,6 +1166,11 @@ fn resolution(value: Option<pb::Resolution>) -> Result<Resolution, FieldError> {
     value.ok_or_else(|| FieldError::new("resolution", "is required"))?.try_into()
 }
 
+/// The required clock of a clock event; errors name `field.<clock field>`.
+fn clock_snapshot(field: &str, value: Option<pb::ClockSnapshot>) -> Result<ClockSnapshot, FieldError> {
+    value.ok_or_else(|| FieldError::new(field, "is required"))?.try_into().map_err(within(field))
+}
+
 /// Puts `prefix.` in front of the field an error names.
 fn within(prefix: &str) -> impl Fn(FieldError) -> FieldError + '_ {
     move |error| FieldError { field: format!("{prefix}.{}", error.field), reason: error.reason }
@@ -1103,6 +1219,30 @@ mod tests {
             branch_involved: "Main Street".into(),
             tags: vec!["fees".into()],
             received_at_ms: 1_700_000_000_000,
+            jurisdiction: "cn".into(),
+            reply_due: Some(ReplyDue { at_ms: 1_701_400_000_000, local: "2023-12-01T00:00:00+08:00".into(), provisional: false }),
+        }
+    }
+
+    fn clock() -> ClockSnapshot {
+        ClockSnapshot {
+            kind: crate::ClockKind::Investigation,
+            round: 1,
+            state: crate::ClockState::Breached,
+            jurisdiction: "cn".into(),
+            calendar: "cn".into(),
+            period: "3 working days".into(),
+            started_at_ms: 1_700_000_000_000,
+            due_at_ms: 1_700_300_000_000,
+            due_local: "2023-11-18T00:00:00+08:00".into(),
+            warning_at_ms: Some(1_700_200_000_000),
+            provisional: true,
+            owner: Some(staff("CARD-9")),
+            ended_at_ms: None,
+            warned_at_ms: Some(1_700_200_000_001),
+            breached_at_ms: Some(1_700_300_000_002),
+            extensions: 1,
+            basis: "SPEC §4".into(),
         }
     }
 
@@ -1123,6 +1263,7 @@ mod tests {
                 grade: Grade::Yellow,
                 category: "fees".into(),
                 recused_staff: vec![staff("BR-001")],
+                jurisdiction: "cn".into(),
             }),
             LifecycleEvent::InvestigationOpened(InvestigationOpened { handler: staff("CARD-9"), department: "cards".into() }),
             LifecycleEvent::EvidenceRegistered(EvidenceRegistered {
@@ -1157,6 +1298,7 @@ mod tests {
                 response: CustomerResponse::Objected,
                 comment: "too little".into(),
                 recorded_by: "channel:app".into(),
+                by_silence: false,
             }),
             LifecycleEvent::RemedyExecuted(RemedyExecuted {
                 executed_by: staff("CARD-9"),
@@ -1169,6 +1311,9 @@ mod tests {
                 recorded_by: "HL-007".into(),
             }),
             LifecycleEvent::Closed(ComplaintClosed { reason: "resolved".into() }),
+            LifecycleEvent::ClocksChanged(ClocksChanged { clocks: vec![clock(), ClockSnapshot { owner: None, warning_at_ms: None, ..clock() }] }),
+            LifecycleEvent::ClockWarning(ClockWarning { clock: clock(), notify: vec![staff("CARD-9")] }),
+            LifecycleEvent::ClockBreached(ClockBreached { clock: clock(), escalated_to: vec![staff("RO-HEAD")] }),
         ]
     }
 
@@ -1180,7 +1325,7 @@ mod tests {
                 complaint_number: ComplaintNumber::parse("complaint_number", "CMP-20261124-000042")
                     .expect("valid number"),
                 occurred_at_ms: 1_700_000_000_123,
-                producer: event.kind().catalogued_producer().into(),
+                producer: event.kind().catalogued_producers()[0].into(),
                 schema_version: 1,
                 traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".into(),
                 tracestate: "vendor=1".into(),
@@ -1232,6 +1377,9 @@ mod tests {
                 "remedy_executed",
                 "follow_up_recorded",
                 "closed",
+                "clocks_changed",
+                "clock_warning",
+                "clock_breached",
             ]
         );
         for kind in EventKind::ALL {
@@ -1243,7 +1391,7 @@ mod tests {
 
     #[test]
     fn catalogued_producers() {
-        let producers: Vec<&str> = EventKind::ALL.iter().map(|kind| kind.catalogued_producer()).collect();
+        let producers: Vec<String> = EventKind::ALL.iter().map(|kind| kind.catalogued_producers().join("|")).collect();
         assert_eq!(
             producers,
             [
@@ -1260,6 +1408,9 @@ mod tests {
                 "investigation",
                 "intake",
                 "intake",
+                "intake|investigation|approval",
+                "intake|investigation|approval",
+                "intake|investigation|approval",
             ]
         );
     }

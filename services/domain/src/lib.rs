@@ -4,6 +4,7 @@
 //! Pure: no I/O but reading the org directory file.
 
 pub mod approval;
+pub mod clocks;
 pub mod events;
 pub mod ids;
 pub mod lifecycle;
@@ -14,6 +15,7 @@ pub mod types;
 pub mod validation;
 
 pub use approval::ApprovalLevel;
+pub use clocks::{ClockKind, ClockSnapshot, ClockState};
 pub use events::{Envelope, EventKind, EventMeta, LifecycleEvent};
 pub use lifecycle::{Stage, Step};
 pub use ids::{ComplaintId, ComplaintKey, ComplaintNumber, EventId, ProposalId, StaffId};

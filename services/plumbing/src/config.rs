@@ -32,9 +32,66 @@ pub struct CommonConfig {
     pub auth: AuthConfig,
     /// TOML file with departments and staff: who may act, in which role, and recusal.
     pub org_directory: PathBuf,
+    /// `production` (default) or `test`; only a test deployment accepts test-only settings
+    /// such as `clocks.test_time_file`.
+    pub deployment: String,
+    /// Calendars, rule packs and the clock scheduler.
+    pub clocks: ClockConfig,
+}
+
+/// Where the clocks' rules come from and how the scheduler runs (`CMS_CLOCKS__…`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClockConfig {
+    /// Directory of calendar files (`<id>.toml`); reloaded when a file changes.
+    pub calendars_dir: PathBuf,
+    /// Directory of rule packs (`<jurisdiction>.toml`, plus institution overrides).
+    pub rule_packs_dir: PathBuf,
+    /// The institution whose rule-pack overrides apply; none uses the packs as shipped.
+    pub institution: Option<String>,
+    /// How often the scheduler looks for due clocks when nothing woke it, in milliseconds.
+    pub poll_ms: u64,
+    /// Clocks fired per transaction.
+    pub batch: usize,
+    /// How often calendar and rule files are checked for changes, in seconds.
+    pub reload_seconds: u64,
+    /// Operators are warned this many days before a calendar's data ends.
+    pub coverage_warning_days: i64,
+    /// Test deployments only: a file holding milliseconds added to the scheduler's clock.
+    pub test_time_file: Option<PathBuf>,
+}
+
+impl Default for ClockConfig {
+    fn default() -> Self {
+        Self {
+            calendars_dir: PathBuf::from("deploy/calendars"),
+            rule_packs_dir: PathBuf::from("deploy/rule-packs"),
+            institution: None,
+            poll_ms: 1_000,
+            batch: 500,
+            reload_seconds: 30,
+            coverage_warning_days: 90,
+            test_time_file: None,
+        }
+    }
 }
 
 impl CommonConfig {
+    /// The scheduler's time source: the system clock, or shifted by the test time file, which
+    /// only a test deployment accepts.
+    pub fn time_source(&self) -> anyhow::Result<crate::time::TimeSource> {
+        match &self.clocks.test_time_file {
+            None => Ok(crate::time::TimeSource::system()),
+            Some(path) if self.deployment == "test" => {
+                tracing::warn!(path = %path.display(), "TEST DEPLOYMENT: the clock scheduler's time is shifted by the offset in this file");
+                Ok(crate::time::TimeSource::shifted_by_file(path.clone()))
+            }
+            Some(_) => anyhow::bail!(
+                "clocks.test_time_file is set but deployment is {:?}: only deployment = \"test\" accepts it",
+                self.deployment
+            ),
+        }
+    }
+
     /// Defaults for `service`: SQLite under `.data/`, local NATS, the service's standard port.
     pub fn defaults_for(service: &str) -> Self {
         Self {
@@ -48,6 +105,8 @@ impl CommonConfig {
             max_deliver: 10,
             auth: AuthConfig::default(),
             org_directory: PathBuf::from("deploy/org-directory.toml"),
+            deployment: "production".into(),
+            clocks: ClockConfig::default(),
         }
     }
 }

@@ -32,9 +32,23 @@ pub mod headers {
     pub const STREAM_SEQUENCE: &str = "Cms-Stream-Sequence";
 }
 
-/// The subject events of `kind` are published on, e.g. `cms.complaint.received`.
-pub fn subject(kind: EventKind) -> String {
-    format!("{EVENT_SUBJECT_PREFIX}{}", kind.as_str())
+/// The subject `producer` publishes events of `kind` on: `cms.complaint.received`, and for a
+/// kind several services produce, with the producer last: `cms.complaint.clock_breached.intake`.
+pub fn subject(kind: EventKind, producer: &str) -> String {
+    if kind.has_several_producers() {
+        format!("{EVENT_SUBJECT_PREFIX}{}.{producer}", kind.as_str())
+    } else {
+        format!("{EVENT_SUBJECT_PREFIX}{}", kind.as_str())
+    }
+}
+
+/// The consumer filter taking every event of `kind`, from whichever catalogued producer.
+pub fn filter_subject(kind: EventKind) -> String {
+    if kind.has_several_producers() {
+        format!("{EVENT_SUBJECT_PREFIX}{}.*", kind.as_str())
+    } else {
+        format!("{EVENT_SUBJECT_PREFIX}{}", kind.as_str())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,7 +60,7 @@ pub enum DecodeError {
     #[error("invalid event: {0}")]
     Invalid(#[from] complaints_domain::FieldError),
     #[error("{kind} events come from {catalogued}, not {producer}")]
-    WrongProducer { kind: &'static str, catalogued: &'static str, producer: String },
+    WrongProducer { kind: &'static str, catalogued: String, producer: String },
 }
 
 /// Decodes and checks a message: a known schema, every field valid (converted once, here, into
@@ -58,10 +72,10 @@ pub fn decode(bytes: &[u8]) -> Result<Envelope, DecodeError> {
     }
     let envelope = Envelope::try_from(envelope)?;
     let kind = envelope.event.kind();
-    if envelope.meta.producer != kind.catalogued_producer() {
+    if !kind.catalogued_producers().contains(&envelope.meta.producer.as_str()) {
         return Err(DecodeError::WrongProducer {
             kind: kind.as_str(),
-            catalogued: kind.catalogued_producer(),
+            catalogued: kind.catalogued_producers().join(" or "),
             producer: envelope.meta.producer.clone(),
         });
     }

@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod clocks;
 pub mod config;
 pub mod consumer;
 pub mod dlq;
@@ -17,10 +18,12 @@ pub mod grpc;
 pub mod inbox;
 pub mod nats;
 pub mod outbox;
+pub mod scheduler;
 pub mod service;
 pub mod shutdown;
 pub mod store;
 pub mod telemetry;
+pub mod time;
 #[cfg(feature = "test-support")]
 pub mod testing;
 

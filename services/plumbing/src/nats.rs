@@ -61,7 +61,7 @@ pub async fn ensure_consumer(
     kinds: &[EventKind],
 ) -> anyhow::Result<jetstream::consumer::Consumer<pull::Config>> {
     let stream = js.get_stream(EVENTS_STREAM).await?;
-    let mut filter_subjects: Vec<String> = kinds.iter().map(|kind| crate::events::subject(*kind)).collect();
+    let mut filter_subjects: Vec<String> = kinds.iter().map(|kind| crate::events::filter_subject(*kind)).collect();
     filter_subjects.push(format!("{REPLAY_SUBJECT_PREFIX}{name}.>"));
     let consumer = stream
         .create_consumer(pull::Config {

@@ -53,7 +53,7 @@ pub async fn enqueue(tx: &mut Tx, producer: &str, complaint: Subject<'_>, event:
         None => telemetry::current_trace_context(),
     };
     let now = crate::now_ms();
-    let subject = events::subject(event.kind());
+    let subject = events::subject(event.kind(), producer);
     let envelope = Envelope {
         meta: EventMeta {
             event_id: event_id.clone(),

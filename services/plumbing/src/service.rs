@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
@@ -14,11 +15,14 @@ use tokio_util::sync::CancellationToken;
 
 use crate::access::Access;
 use crate::auth::Verifier;
+use crate::clocks::ClockBook;
 use crate::config::CommonConfig;
 use crate::consumer::{Consumes, ConsumerRunner, EventHandler};
 use crate::grpc::Readiness;
 use crate::outbox::{Relay, RelayHandle};
+use crate::scheduler::{DueAction, Scheduler};
 use crate::store::EmbeddedMigration;
+use crate::time::TimeSource;
 
 /// The connections a running service holds.
 #[derive(Clone)]
@@ -31,18 +35,21 @@ pub struct Plumbing {
     pub relay: RelayHandle,
     /// Verifies the bearer token of every call.
     pub verifier: Verifier,
+    /// The clock scheduler's time (the system clock outside test deployments).
+    pub time: TimeSource,
 }
 
 impl Plumbing {
     /// Opens the store (with migrations) and NATS, and ensures the streams exist.
     pub async fn connect(service: &'static str, config: &CommonConfig, migrations: &[EmbeddedMigration]) -> anyhow::Result<Self> {
         let verifier = Verifier::from_config(&config.auth).await?;
+        let time = config.time_source()?;
         let pool = crate::store::connect(&config.database_url, migrations).await?;
         let nats = crate::nats::connect(&config.nats_url, service).await?;
         let jetstream = jetstream::new(nats.clone());
         crate::nats::ensure_streams(&jetstream, config.stream_max_age_days).await?;
         tracing::info!(service, "store and broker ready");
-        Ok(Self { service, config: config.clone(), pool, nats, jetstream, relay: RelayHandle::default(), verifier })
+        Ok(Self { service, config: config.clone(), pool, nats, jetstream, relay: RelayHandle::default(), verifier, time })
     }
 
     /// The durable consumer named after the service, filtered to the kinds `handler` consumes.
@@ -100,6 +107,23 @@ impl Service {
 
     pub fn token(&self) -> CancellationToken {
         self.tasks.token()
+    }
+
+    /// Loads the calendars and rule packs and runs the clock scheduler of this service, with
+    /// `action` for its windows. Returns the book the service starts its clocks from.
+    pub fn clocks<A: DueAction>(&mut self, action: A) -> anyhow::Result<Arc<ClockBook>> {
+        let book = ClockBook::load(&self.plumbing.config.clocks)?;
+        let scheduler = Scheduler {
+            producer: self.plumbing.service,
+            pool: self.plumbing.pool.clone(),
+            book: book.clone(),
+            time: self.plumbing.time.clone(),
+            access: self.access.clone(),
+            relay: self.plumbing.relay.clone(),
+            action,
+        };
+        self.tasks.spawn(scheduler.run(self.tasks.token()));
+        Ok(book)
     }
 
     /// Runs `task` beside the others until the token is cancelled.

@@ -21,7 +21,10 @@ pub type Tx = sqlx::Transaction<'static, Any>;
 pub type EmbeddedMigration = (i64, &'static str, &'static str);
 
 /// Migrations of the plumbing tables (outbox, inbox); versions below 100 are reserved for them.
-const PLUMBING: &[EmbeddedMigration] = &[(1, "outbox inbox", include_str!("../migrations/0001_outbox_inbox.sql"))];
+const PLUMBING: &[EmbeddedMigration] = &[
+    (1, "outbox inbox", include_str!("../migrations/0001_outbox_inbox.sql")),
+    (2, "clocks", include_str!("../migrations/0002_clocks.sql")),
+];
 
 /// Migrations embedded with `include_str!` (sqlx's `migrate!` would need its `macros`
 /// feature, which rebuilds both database drivers inside the proc-macro graph).
@@ -55,6 +58,10 @@ pub enum StoreError {
     Corrupt { table: &'static str, column: &'static str, detail: String },
     #[error("store: {0}")]
     Database(sqlx::Error),
+    /// A clock could not be computed: no rule for it in the rule pack, or a calendar missing.
+    /// A configuration fault: retried, then dead-lettered until an operator fixes the files.
+    #[error("clock: {0}")]
+    Clock(String),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -70,7 +77,7 @@ impl ServiceError for StoreError {
     fn code(&self) -> ErrorCode {
         match self {
             Self::Conflict => ErrorCode::Conflict,
-            Self::Corrupt { .. } => ErrorCode::Internal,
+            Self::Corrupt { .. } | Self::Clock(_) => ErrorCode::Internal,
             Self::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed) => ErrorCode::Unavailable,
             Self::Database(_) => ErrorCode::Internal,
         }

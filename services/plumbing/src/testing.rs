@@ -288,14 +288,14 @@ pub async fn publish_event(
             complaint_id: complaint_id.clone(),
             complaint_number: complaint_number.clone(),
             occurred_at_ms: crate::now_ms(),
-            producer: event.kind().catalogued_producer().to_owned(),
+            producer: event.kind().catalogued_producers()[0].to_owned(),
             schema_version: crate::events::SCHEMA_VERSION,
             traceparent: String::new(),
             tracestate: String::new(),
         },
         event,
     };
-    let subject = crate::events::subject(envelope.event.kind());
+    let subject = crate::events::subject(envelope.event.kind(), &envelope.meta.producer);
     let mut headers = async_nats::HeaderMap::new();
     headers.insert(crate::events::headers::MSG_ID, event_id.as_str());
     jetstream

@@ -166,7 +166,7 @@ impl Rig {
         let mut message_headers = async_nats::HeaderMap::new();
         message_headers.insert(headers::MSG_ID, message_id);
         self.js
-            .publish_with_headers(events::subject(envelope.event.kind()), message_headers, events::encode(envelope).into())
+            .publish_with_headers(events::subject(envelope.event.kind(), &envelope.meta.producer), message_headers, events::encode(envelope).into())
             .await
             .expect("publish")
             .await
@@ -220,7 +220,7 @@ fn envelope_from(producer: &str, event: LifecycleEvent) -> Envelope {
 
 /// An event as its catalogued producer sends it.
 fn envelope(event: LifecycleEvent) -> Envelope {
-    let producer = event.kind().catalogued_producer();
+    let producer = event.kind().catalogued_producers()[0];
     envelope_from(producer, event)
 }
 
