@@ -25,8 +25,13 @@ use super::model::{weekday_name, Calendar, DayClass};
 use super::period::Period;
 use super::time::{nanos_between, normalise_pauses, Interval};
 
-/// Share of a counting day, in units per whole day (nanodays).
-const DAY_UNITS: i128 = 1_000_000_000;
+/// Share of a counting day, in units per whole day. A day's contribution is
+/// `unpaused_ns × DAY_UNITS / day_length_ns`; with DAY_UNITS a multiple of every day length that
+/// occurs (24 h, DST days of 23 and 25 h, and of 23.5 and 24.5 h), in nanoseconds, that
+/// division is exact, so the shares of a day split by a pause add up to exactly one day. (With
+/// a round number of units they were truncated separately and a split day fell one unit short,
+/// moving the end a whole day later.) LCM(86 400, 82 800, 90 000, 84 600, 88 200) s × 10⁹.
+const DAY_UNITS: i128 = 114_413_040_000 * 1_000_000_000;
 const NANOS_PER_HOUR: i64 = 3_600_000_000_000;
 
 /// A computed deadline and why it falls where it does.

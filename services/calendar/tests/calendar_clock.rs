@@ -330,3 +330,16 @@ fn calendars_ending_soon_are_reported() {
     assert_eq!(ending, [("cn", chrono::NaiveDate::from_ymd_opt(2026, 12, 31).expect("date"))]);
     assert!(calendars().ending_within(today, 30).is_empty());
 }
+
+#[test]
+fn a_pause_over_working_days_counts_the_unpaused_shares() {
+    // 2 working days from Mon 2 Mar 2026 10:00 (CN): Tue 3 and Wed 4 → 24:00 Wed 4 Mar.
+    // Paused Tue 3 Mar 10:00 – Thu 5 Mar 10:00: Tue contributes 10/24, Wed nothing, Thu 14/24
+    // (one day in all by the end of Thu), Fri the second → 24:00 Fri 6 Mar.
+    let cn = calendars().get("cn").expect("cn");
+    let mut clock = Clock::start(cn, Period::WorkingDays(2), at("2026-03-02T10:00:00+08:00"));
+    clock.pause(at("2026-03-03T10:00:00+08:00")).expect("pause");
+    clock.resume(at("2026-03-05T10:00:00+08:00")).expect("resume");
+    let status = clock.status(cn, at("2026-03-05T10:00:00+08:00")).expect("status");
+    assert_eq!(status.deadline.at, at("2026-03-07T00:00:00+08:00"));
+}

@@ -10,6 +10,8 @@ CREATE TABLE clocks (
     kind             TEXT NOT NULL,
     round            BIGINT NOT NULL,
     jurisdiction     TEXT NOT NULL,
+    -- the grade whose rule the clock follows (its extensions)
+    grade            TEXT NOT NULL,
     calendar         TEXT NOT NULL,
     -- staff member who must act; NULL when the clock runs on the customer or a department
     owner_id         TEXT,

@@ -183,6 +183,7 @@ pub struct StoredClock {
     pub kind: ClockKind,
     pub round: u32,
     pub jurisdiction: String,
+    pub grade: Grade,
     pub owner: Option<StaffId>,
     pub department: Option<String>,
     pub basis: String,
@@ -200,7 +201,7 @@ pub struct StoredClock {
     pub traceparent: String,
 }
 
-pub(crate) const COLUMNS: &str = "clock_id, complaint_id, complaint_number, kind, round, jurisdiction, owner_id, department, basis, clock, \
+pub(crate) const COLUMNS: &str = "clock_id, complaint_id, complaint_number, kind, round, jurisdiction, grade, owner_id, department, basis, clock, \
      state, due_at_ms, due_local, warning_at_ms, provisional, warned_at_ms, breached_at_ms, ended_at_ms, next_fire_at_ms, version, traceparent";
 
 fn corrupt(column: &'static str, detail: impl Into<String>) -> StoreError {
@@ -213,6 +214,7 @@ impl StoredClock {
         let kind = text("kind")?;
         let state = text("state")?;
         let owner: Option<String> = row.try_get("owner_id")?;
+        let grade = text("grade")?;
         Ok(Self {
             clock_id: text("clock_id")?,
             complaint_id: ComplaintId::parse("complaint_id", &text("complaint_id")?).map_err(|e| corrupt("complaint_id", e.to_string()))?,
@@ -221,6 +223,7 @@ impl StoredClock {
             kind: ClockKind::parse(&kind).ok_or_else(|| corrupt("kind", kind.clone()))?,
             round: u32::try_from(row.try_get::<i64, _>("round")?).map_err(|e| corrupt("round", e.to_string()))?,
             jurisdiction: text("jurisdiction")?,
+            grade: Grade::parse(&grade).ok_or_else(|| corrupt("grade", grade.clone()))?,
             owner: owner.map(|id| StaffId::parse("owner_id", &id).map_err(|e| corrupt("owner_id", e.to_string()))).transpose()?,
             department: row.try_get("department")?,
             basis: text("basis")?,
@@ -306,8 +309,8 @@ async fn insert(tx: &mut Tx, clock: &StoredClock) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO clocks (clock_id, complaint_id, complaint_number, kind, round, jurisdiction, calendar, owner_id, department, basis, \
          clock, state, due_at_ms, due_local, warning_at_ms, provisional, warned_at_ms, breached_at_ms, ended_at_ms, next_fire_at_ms, \
-         version, traceparent, updated_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
+         version, traceparent, updated_at_ms, grade) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
     )
     .bind(&clock.clock_id)
     .bind(clock.complaint_id.as_str())
@@ -332,6 +335,7 @@ async fn insert(tx: &mut Tx, clock: &StoredClock) -> Result<(), StoreError> {
     .bind(clock.version)
     .bind(&clock.traceparent)
     .bind(crate::now_ms())
+    .bind(clock.grade.as_str())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -403,6 +407,7 @@ pub async fn start(tx: &mut Tx, book: &ClockBook, spec: StartClock<'_>) -> Resul
         kind: spec.kind,
         round,
         jurisdiction: spec.jurisdiction.to_owned(),
+        grade: spec.grade,
         owner: spec.owner.cloned(),
         department: spec.department.map(str::to_owned),
         basis: rule.basis.clone().unwrap_or_default(),
@@ -506,7 +511,7 @@ pub async fn extend(
             let rule = book
                 .rules()
                 .book
-                .rule(&clock.jurisdiction, book.config.institution.as_deref(), Grade::Green, kind)
+                .rule(&clock.jurisdiction, book.config.institution.as_deref(), clock.grade, kind)
                 .map_err(clock_error)?;
             *rule
                 .extensions

@@ -214,8 +214,32 @@ impl TestEnv {
         common.grpc_addr = "127.0.0.1:0".into();
         common.auth = self.auth.config();
         common.org_directory = org_directory();
+        common.clocks = test_clock_config(&self.stores);
+        common.deployment = "test".into();
         common
     }
+
+    /// Moves every scheduler of this environment `offset_ms` ahead of the system clock.
+    pub fn shift_time(&self, offset_ms: i64) {
+        shift_time(&self.stores, offset_ms);
+    }
+}
+
+/// The repository's calendars and rule packs, and a test time file in the stores' directory.
+pub fn test_clock_config(stores: &TestStores) -> crate::config::ClockConfig {
+    let deploy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy");
+    crate::config::ClockConfig {
+        calendars_dir: deploy.join("calendars"),
+        rule_packs_dir: deploy.join("rule-packs"),
+        poll_ms: 100,
+        test_time_file: Some(stores.path("test-time-offset-ms")),
+        ..crate::config::ClockConfig::default()
+    }
+}
+
+/// Writes the test time offset that [`test_clock_config`] points the schedulers at.
+pub fn shift_time(stores: &TestStores, offset_ms: i64) {
+    std::fs::write(stores.path("test-time-offset-ms"), offset_ms.to_string()).expect("write the test time offset");
 }
 
 /// A service started in-process; cancelled when dropped.
