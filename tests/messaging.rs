@@ -81,7 +81,7 @@ async fn poison_messages_are_dead_lettered_and_can_be_replayed(backend: Backend)
     let platform = Platform::start(backend).await;
     let js = jetstream_of(&platform).await;
     // Garbage on a subject four consumers read: routing, approval, notification, analytics.
-    js.publish(events::subject(EventKind::Received), vec![0xff, 0x00, 0x13, 0x37].into())
+    js.publish(events::subject(EventKind::Received, "intake"), vec![0xff, 0x00, 0x13, 0x37].into())
         .await
         .expect("publish")
         .await

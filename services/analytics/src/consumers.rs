@@ -3,7 +3,7 @@
 //! follows is retried, so the status never runs ahead of or behind the events).
 
 use complaints_domain::events::{
-    ComplaintAssigned, ComplaintClosed, ComplaintReceived, ComplaintTriaged, CustomerNotified, CustomerResponded, EventMeta,
+    ClockBreached, ClockWarning, ClocksChanged, ComplaintAssigned, ComplaintClosed, ComplaintReceived, ComplaintTriaged, CustomerNotified, CustomerResponded, EventMeta,
     EvidenceRegistered, FollowUpRecorded, InvestigationOpened, LifecycleEvent, RemedyExecuted, ResolutionApproved,
     ResolutionProposed, ResolutionReturned,
 };
@@ -31,6 +31,9 @@ complaints_plumbing::consumes! {
         RemedyExecuted(RemedyExecuted),
         FollowUpRecorded(FollowUpRecorded),
         Closed(ComplaintClosed),
+        ClocksChanged(ClocksChanged),
+        ClockWarning(ClockWarning),
+        ClockBreached(ClockBreached),
     }
 }
 
@@ -51,8 +54,16 @@ impl EventHandler for Handler {
             producer: &meta.producer,
             trace_id: trace_id_of(&meta.traceparent),
         };
-        store::record(tx, &recorded, &entry).await?;
+        store::record(tx, &recorded, entry.as_ref()).await?;
         match &event {
+            LifecycleEvent::ClocksChanged(changed) => {
+                for clock in &changed.clocks {
+                    store::upsert_clock(tx, &recorded, clock).await?;
+                }
+            }
+            LifecycleEvent::ClockWarning(ClockWarning { clock, .. }) | LifecycleEvent::ClockBreached(ClockBreached { clock, .. }) => {
+                store::upsert_clock(tx, &recorded, clock).await?;
+            }
             LifecycleEvent::Received(received) => store::set_attribute(tx, complaint_id, Attribute::Channel, received.channel.as_str()).await?,
             LifecycleEvent::Triaged(triaged) => store::set_attribute(tx, complaint_id, Attribute::Grade, triaged.grade.as_str()).await?,
             _ => {}

@@ -2,7 +2,7 @@
 //! the one lifecycle applied to the events as they arrive (see `consumers`).
 
 use complaints_domain::events::{CustomerResponse, LifecycleEvent, NotificationKind};
-use complaints_domain::Money;
+use complaints_domain::{ClockSnapshot, Money};
 
 /// One timeline line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,10 +16,16 @@ fn money(amount: Option<&Money>) -> String {
     amount.map(ToString::to_string).unwrap_or_else(|| "no amount".into())
 }
 
-/// Reads an event for the timeline.
-pub fn interpret(event: &LifecycleEvent, producer: &str) -> Entry {
+fn clock_detail(clock: &ClockSnapshot) -> String {
+    let provisional = if clock.provisional { " (provisional: past the published calendar)" } else { "" };
+    format!("{} clock ({}, {}) due {}{provisional}", clock.kind, clock.period, clock.jurisdiction, clock.due_local)
+}
+
+/// Reads an event for the timeline; `None` for bookkeeping events that have no line of their
+/// own (clock starts and ends, which the clock view shows).
+pub fn interpret(event: &LifecycleEvent, producer: &str) -> Option<Entry> {
     let entry = |stage: &str, actor: &str, detail: String| Entry { stage: stage.to_owned(), actor: actor.to_owned(), detail };
-    match event {
+    Some(match event {
         LifecycleEvent::Received(p) => {
             let actor = p.receiving_staff.as_ref().map(|s| s.as_str()).unwrap_or("customer");
             entry("received", actor, format!("via {}: {}", p.channel.as_str(), p.summary))
@@ -53,5 +59,14 @@ pub fn interpret(event: &LifecycleEvent, producer: &str) -> Entry {
         }
         LifecycleEvent::FollowUpRecorded(p) => entry("followed_up", &p.recorded_by, p.satisfaction.as_str().to_owned()),
         LifecycleEvent::Closed(p) => entry("closed", producer, p.reason.clone()),
-    }
+        LifecycleEvent::ClocksChanged(_) => return None,
+        LifecycleEvent::ClockWarning(p) => {
+            let told: Vec<&str> = p.notify.iter().map(|s| s.as_str()).collect();
+            entry("clock_warning", producer, format!("{}; told {}", clock_detail(&p.clock), told.join(", ")))
+        }
+        LifecycleEvent::ClockBreached(p) => {
+            let to: Vec<&str> = p.escalated_to.iter().map(|s| s.as_str()).collect();
+            entry("clock_breached", producer, format!("{}; escalated to {}", clock_detail(&p.clock), to.join(", ")))
+        }
+    })
 }

@@ -21,6 +21,7 @@ pub const SERVICE: &str = "analytics";
 const MIGRATIONS: &[EmbeddedMigration] = &[
     (100, "analytics", include_str!("../migrations/0100_analytics.sql")),
     (101, "lifecycle stages", include_str!("../migrations/0101_lifecycle_stages.sql")),
+    (102, "clock view", include_str!("../migrations/0102_clock_view.sql")),
 ];
 
 pub struct Application;

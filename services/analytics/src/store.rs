@@ -1,6 +1,6 @@
 //! Analytics' store: complaint summaries and the timeline.
 
-use complaints_domain::Stage;
+use complaints_domain::{ClockKind, ClockSnapshot, ClockState, Stage, StaffId};
 use complaints_plumbing::store::{expect_one_row, parsed_column, StoreError, Tx};
 use sqlx::{AnyPool, Row};
 
@@ -26,9 +26,26 @@ pub struct Recorded<'a> {
     pub trace_id: &'a str,
 }
 
-/// Appends the event's timeline line (once: the event id is the key) and makes sure the
-/// complaint has a summary row.
-pub async fn record(tx: &mut Tx, event: &Recorded<'_>, entry: &Entry) -> Result<(), StoreError> {
+/// Appends the event's timeline line, if it has one (once: the event id is the key), and makes
+/// sure the complaint has a summary row.
+pub async fn record(tx: &mut Tx, event: &Recorded<'_>, entry: Option<&Entry>) -> Result<(), StoreError> {
+    if let Some(entry) = entry {
+        timeline_line(tx, event, entry).await?;
+    }
+    sqlx::query(
+        "INSERT INTO complaint_summaries (complaint_id, complaint_number, status, status_rank, status_at_ms, grade, channel) \
+         VALUES ($1, $2, $3, $4, 0, '', '') ON CONFLICT (complaint_id) DO NOTHING",
+    )
+    .bind(event.complaint_id)
+    .bind(event.complaint_number)
+    .bind(Stage::Received.as_str())
+    .bind(i64::from(Stage::Received.progress()))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn timeline_line(tx: &mut Tx, event: &Recorded<'_>, entry: &Entry) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO timeline (event_id, complaint_id, stage, occurred_at_ms, actor, detail, producer, trace_id) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (event_id) DO NOTHING",
@@ -43,17 +60,132 @@ pub async fn record(tx: &mut Tx, event: &Recorded<'_>, entry: &Entry) -> Result<
     .bind(event.trace_id)
     .execute(&mut **tx)
     .await?;
+    Ok(())
+}
+
+/// Keeps the latest state of one clock: an event older than the one applied (by event id,
+/// time-ordered per producer) changes nothing.
+pub async fn upsert_clock(tx: &mut Tx, event: &Recorded<'_>, clock: &ClockSnapshot) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO complaint_summaries (complaint_id, complaint_number, status, status_rank, status_at_ms, grade, channel) \
-         VALUES ($1, $2, $3, $4, 0, '', '') ON CONFLICT (complaint_id) DO NOTHING",
+        "INSERT INTO clock_view (complaint_id, complaint_number, kind, round, producer, state, jurisdiction, calendar, period, \
+         started_at_ms, due_at_ms, due_local, warning_at_ms, provisional, owner_id, ended_at_ms, warned_at_ms, breached_at_ms, \
+         extensions, basis, last_event_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
+         ON CONFLICT (complaint_id, kind, round) DO UPDATE SET state = excluded.state, period = excluded.period, \
+         due_at_ms = excluded.due_at_ms, due_local = excluded.due_local, warning_at_ms = excluded.warning_at_ms, \
+         provisional = excluded.provisional, owner_id = excluded.owner_id, ended_at_ms = excluded.ended_at_ms, \
+         warned_at_ms = excluded.warned_at_ms, breached_at_ms = excluded.breached_at_ms, extensions = excluded.extensions, \
+         last_event_id = excluded.last_event_id \
+         WHERE clock_view.last_event_id < excluded.last_event_id",
     )
     .bind(event.complaint_id)
     .bind(event.complaint_number)
-    .bind(Stage::Received.as_str())
-    .bind(i64::from(Stage::Received.progress()))
+    .bind(clock.kind.as_str())
+    .bind(i64::from(clock.round))
+    .bind(event.producer)
+    .bind(clock.state.as_str())
+    .bind(&clock.jurisdiction)
+    .bind(&clock.calendar)
+    .bind(&clock.period)
+    .bind(clock.started_at_ms)
+    .bind(clock.due_at_ms)
+    .bind(&clock.due_local)
+    .bind(clock.warning_at_ms)
+    .bind(i64::from(clock.provisional))
+    .bind(clock.owner.as_ref().map(|owner| owner.as_str().to_owned()).unwrap_or_default())
+    .bind(clock.ended_at_ms)
+    .bind(clock.warned_at_ms)
+    .bind(clock.breached_at_ms)
+    .bind(i64::from(clock.extensions))
+    .bind(&clock.basis)
+    .bind(event.event_id)
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// A clock as the read side holds it.
+#[derive(Debug, Clone)]
+pub struct ClockRow {
+    pub complaint_id: String,
+    pub complaint_number: String,
+    pub producer: String,
+    pub clock: ClockSnapshot,
+}
+
+const CLOCK_COLUMNS: &str = "complaint_id, complaint_number, kind, round, producer, state, jurisdiction, calendar, period, started_at_ms, \
+    due_at_ms, due_local, warning_at_ms, provisional, owner_id, ended_at_ms, warned_at_ms, breached_at_ms, extensions, basis";
+
+fn clock_row(row: &sqlx::any::AnyRow) -> Result<ClockRow, StoreError> {
+    let owner: String = row.try_get("owner_id")?;
+    Ok(ClockRow {
+        complaint_id: row.try_get("complaint_id")?,
+        complaint_number: row.try_get("complaint_number")?,
+        producer: row.try_get("producer")?,
+        clock: ClockSnapshot {
+            kind: parsed_column(row, "clock_view", "kind", ClockKind::parse)?,
+            round: u32::try_from(row.try_get::<i64, _>("round")?).unwrap_or(u32::MAX),
+            state: parsed_column(row, "clock_view", "state", ClockState::parse)?,
+            jurisdiction: row.try_get("jurisdiction")?,
+            calendar: row.try_get("calendar")?,
+            period: row.try_get("period")?,
+            started_at_ms: row.try_get("started_at_ms")?,
+            due_at_ms: row.try_get("due_at_ms")?,
+            due_local: row.try_get("due_local")?,
+            warning_at_ms: row.try_get("warning_at_ms")?,
+            provisional: row.try_get::<i64, _>("provisional")? != 0,
+            owner: (!owner.is_empty()).then(|| StaffId::parse("owner_id", &owner)).transpose().map_err(|e| StoreError::Corrupt {
+                table: "clock_view",
+                column: "owner_id",
+                detail: e.to_string(),
+            })?,
+            ended_at_ms: row.try_get("ended_at_ms")?,
+            warned_at_ms: row.try_get("warned_at_ms")?,
+            breached_at_ms: row.try_get("breached_at_ms")?,
+            extensions: u32::try_from(row.try_get::<i64, _>("extensions")?).unwrap_or(u32::MAX),
+            basis: row.try_get("basis")?,
+        },
+    })
+}
+
+/// Every clock of a complaint, in start order.
+pub async fn clocks_of(pool: &AnyPool, complaint_id: &str) -> Result<Vec<ClockRow>, StoreError> {
+    let rows = sqlx::query(&format!("SELECT {CLOCK_COLUMNS} FROM clock_view WHERE complaint_id = $1 ORDER BY started_at_ms, kind, round"))
+        .bind(complaint_id)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(clock_row).collect()
+}
+
+/// Open clocks in `states`, earliest due first, after the (due, complaint, kind, round) cursor.
+pub async fn overdue(pool: &AnyPool, states: &[ClockState], after: Option<(i64, String, String, i64)>, limit: i64) -> Result<Vec<ClockRow>, StoreError> {
+    let placeholders: Vec<String> = (0..states.len()).map(|i| format!("${}", i + 1)).collect();
+    let n = states.len();
+    let cursor = if after.is_some() {
+        format!(
+            " AND (due_at_ms > ${a} OR (due_at_ms = ${a} AND (complaint_id > ${b} OR (complaint_id = ${b} AND (kind > ${c} OR (kind = ${c} AND round > ${d}))))))",
+            a = n + 1,
+            b = n + 2,
+            c = n + 3,
+            d = n + 4
+        )
+    } else {
+        String::new()
+    };
+    let sql = format!(
+        "SELECT {CLOCK_COLUMNS} FROM clock_view WHERE ended_at_ms IS NULL AND state IN ({}){cursor} \
+         ORDER BY due_at_ms, complaint_id, kind, round LIMIT {limit}",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for state in states {
+        query = query.bind(state.as_str());
+    }
+    if let Some((due, complaint, kind, round)) = after {
+        query = query.bind(due).bind(complaint).bind(kind).bind(round);
+    }
+    let rows = query.fetch_all(pool).await?;
+    rows.iter().map(clock_row).collect()
 }
 
 /// The complaint's stage on the read side.

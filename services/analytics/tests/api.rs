@@ -49,6 +49,8 @@ fn received(channel: Channel) -> LifecycleEvent {
         branch_involved: String::new(),
         tags: vec![],
         received_at_ms: complaints_plumbing::now_ms(),
+        jurisdiction: "cn".into(),
+        reply_due: None,
     })
 }
 
@@ -78,6 +80,7 @@ fn lifecycle_out_of_order() -> Vec<(LifecycleEvent, &'static str)> {
                 grade: Grade::Yellow,
                 category: "fees".into(),
                 recused_staff: vec![],
+                jurisdiction: "cn".into(),
             }),
             "assigned",
         ),
@@ -115,6 +118,7 @@ fn lifecycle_out_of_order() -> Vec<(LifecycleEvent, &'static str)> {
                 response: CustomerResponse::Accepted,
                 comment: String::new(),
                 recorded_by: "channel:app".into(),
+                by_silence: false,
             }),
             "customer_accepted",
         ),

@@ -4,11 +4,17 @@
 
 use complaints_domain::approval::ApprovalBands;
 use complaints_domain::events::{ComplaintReceived, EventMeta, ResolutionProposed};
+use std::sync::Arc;
+
+use complaints_domain::{ClockKind, Grade};
+use complaints_plumbing::clocks::{self, ClockBook, StartClock};
 use complaints_plumbing::consumer::{EventHandler, HandlerError};
+use complaints_plumbing::outbox::Subject;
 use complaints_plumbing::store::Tx;
 
 use crate::domain::ProposalStatus;
 use crate::store::{self, Approval};
+use crate::SERVICE;
 
 complaints_plumbing::consumes! {
     pub enum Consumed {
@@ -19,6 +25,7 @@ complaints_plumbing::consumes! {
 
 pub struct Handler {
     pub bands: ApprovalBands,
+    pub book: Arc<ClockBook>,
 }
 
 impl EventHandler for Handler {
@@ -27,7 +34,8 @@ impl EventHandler for Handler {
     async fn handle(&self, tx: &mut Tx, meta: &EventMeta, event: Consumed) -> Result<(), HandlerError> {
         match event {
             Consumed::Received(received) => {
-                store::save_involvement(tx, &meta.complaint_id, &received.staff_involved, &received.branch_involved).await?;
+                store::save_involvement(tx, &meta.complaint_id, &received.staff_involved, &received.branch_involved, &received.jurisdiction)
+                    .await?;
             }
             Consumed::ResolutionProposed(proposed) => {
                 let level = self.bands.level_for(proposed.resolution.amount.as_ref());
@@ -43,7 +51,26 @@ impl EventHandler for Handler {
                     signed_by: Vec::new(),
                     traceparent: meta.traceparent.clone(),
                 };
-                store::insert(tx, &approval).await?;
+                let jurisdiction = store::involved(tx, &meta.complaint_id)
+                    .await?
+                    .ok_or_else(|| HandlerError::Retry(anyhow::anyhow!("received not seen yet for {}", meta.complaint_id)))?
+                    .jurisdiction;
+                if store::insert(tx, &approval).await? {
+                    let clock = StartClock {
+                        complaint_id: &meta.complaint_id,
+                        complaint_number: &meta.complaint_number,
+                        kind: ClockKind::Approval,
+                        jurisdiction: &jurisdiction,
+                        grade: Grade::Green,
+                        owner: None,
+                        department: Some(&approval.department),
+                        at_ms: meta.occurred_at_ms,
+                        traceparent: &meta.traceparent,
+                    };
+                    let changed = clocks::start(tx, &self.book, clock).await?;
+                    let subject = Subject::new(&meta.complaint_id, &meta.complaint_number).in_trace(&meta.traceparent);
+                    clocks::announce(tx, SERVICE, subject, changed).await?;
+                }
                 tracing::info!(level = level.as_str(), proposal_id = %proposed.proposal_id, "approval opened");
             }
         }

@@ -3,7 +3,10 @@
 
 use complaints_domain::events::{LifecycleEvent, ResolutionApproved, ResolutionReturned};
 use complaints_domain::org::Involvement;
-use complaints_domain::{at_most, required, StaffId};
+use std::sync::Arc;
+
+use complaints_domain::{at_most, required, ClockKind, StaffId};
+use complaints_plumbing::clocks::{self, ClockBook, Ending};
 use complaints_plumbing::access::Access;
 use complaints_plumbing::auth::{actor, Actor};
 use complaints_plumbing::outbox::{self, Subject};
@@ -20,6 +23,18 @@ use crate::{Error, SERVICE};
 pub struct ApprovalApi {
     pub plumbing: Plumbing,
     pub access: Access,
+    pub book: Arc<ClockBook>,
+}
+
+impl ApprovalApi {
+    /// The approval clock is met by the decision (approved or returned).
+    async fn decided(&self, tx: &mut Tx, approval: &Approval) -> Result<(), Error> {
+        let at = complaints_plumbing::now_ms();
+        let changed: Vec<_> = clocks::end(tx, &self.book, &approval.complaint_id, ClockKind::Approval, at, Ending::Completed).await?.into_iter().collect();
+        let subject = Subject::new(&approval.complaint_id, &approval.complaint_number).in_trace(&approval.traceparent);
+        clocks::announce(tx, SERVICE, subject, changed).await?;
+        Ok(())
+    }
 }
 
 /// Longest text accepted in any field.
@@ -109,6 +124,7 @@ impl ApprovalRpc for ApprovalApi {
             });
             let subject = Subject::new(&approval.complaint_id, &approval.complaint_number).in_trace(&approval.traceparent);
             outbox::enqueue(&mut tx, SERVICE, subject, event).await.map_err(Error::from)?;
+            self.decided(&mut tx, &approval).await?;
             tracing::info!(level = approval.level.as_str(), "resolution approved");
         } else {
             tracing::info!(role, "approval signature recorded; more required");
@@ -131,6 +147,7 @@ impl ApprovalRpc for ApprovalApi {
         });
         let subject = Subject::new(&approval.complaint_id, &approval.complaint_number).in_trace(&approval.traceparent);
         outbox::enqueue(&mut tx, SERVICE, subject, event).await.map_err(Error::from)?;
+        self.decided(&mut tx, &approval).await?;
         tracing::info!("proposal returned for rework");
         Ok(self.finish(tx, &approval).await?)
     }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod grpc;
 pub mod store;
 
+use complaints_plumbing::scheduler::NoWindows;
 use complaints_plumbing::service::{Running, Service};
 use complaints_plumbing::store::EmbeddedMigration;
 use complaints_proto::v1::approval_server::ApprovalServer;
@@ -22,6 +23,7 @@ pub const SERVICE: &str = "approval";
 const MIGRATIONS: &[EmbeddedMigration] = &[
     (100, "approval", include_str!("../migrations/0100_approval.sql")),
     (101, "proposal department", include_str!("../migrations/0101_case_department.sql")),
+    (102, "clocks", include_str!("../migrations/0102_clocks.sql")),
 ];
 
 pub struct Application;
@@ -30,9 +32,10 @@ impl Application {
     pub async fn start(config: Config, token: CancellationToken) -> anyhow::Result<Running> {
         let mut service = Service::start(SERVICE, &config.common, MIGRATIONS, token).await?;
         let plumbing = service.plumbing.clone();
-        let consumer = plumbing.consumer(consumers::Handler { bands: config.approval_bands.clone() }).await?;
+        let book = service.clocks(NoWindows)?;
+        let consumer = plumbing.consumer(consumers::Handler { bands: config.approval_bands.clone(), book: book.clone() }).await?;
         service.spawn(consumer.run(service.token()));
         let access = service.access.clone();
-        Ok(service.run(ApprovalServer::new(grpc::ApprovalApi { plumbing, access })))
+        Ok(service.run(ApprovalServer::new(grpc::ApprovalApi { plumbing, access, book })))
     }
 }

@@ -27,6 +27,8 @@ pub struct Approval {
 pub struct Involved {
     pub staff: Vec<StaffId>,
     pub branch: String,
+    /// The rule pack of the complaint's clocks.
+    pub jurisdiction: String,
 }
 
 const APPROVALS: &str = "approvals";
@@ -116,14 +118,15 @@ pub async fn decide(tx: &mut Tx, proposal_id: &ProposalId, status: ProposalStatu
     expect_one_row(&result)
 }
 
-pub async fn save_involvement(tx: &mut Tx, complaint_id: &ComplaintId, staff: &[StaffId], branch: &str) -> Result<(), StoreError> {
+pub async fn save_involvement(tx: &mut Tx, complaint_id: &ComplaintId, staff: &[StaffId], branch: &str, jurisdiction: &str) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO involvements (complaint_id, staff_involved, branch_involved) VALUES ($1, $2, $3) \
+        "INSERT INTO involvements (complaint_id, staff_involved, branch_involved, jurisdiction) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (complaint_id) DO NOTHING",
     )
     .bind(complaint_id.as_str())
     .bind(to_json(&staff)?)
     .bind(branch)
+    .bind(jurisdiction)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -131,7 +134,7 @@ pub async fn save_involvement(tx: &mut Tx, complaint_id: &ComplaintId, staff: &[
 
 /// Who and which branch a complaint names; `None` until approval has seen its `received` event.
 pub async fn involved(tx: &mut Tx, complaint_id: &ComplaintId) -> Result<Option<Involved>, StoreError> {
-    let row = sqlx::query("SELECT staff_involved, branch_involved FROM involvements WHERE complaint_id = $1")
+    let row = sqlx::query("SELECT staff_involved, branch_involved, jurisdiction FROM involvements WHERE complaint_id = $1")
         .bind(complaint_id.as_str())
         .fetch_optional(&mut **tx)
         .await?;
@@ -139,6 +142,7 @@ pub async fn involved(tx: &mut Tx, complaint_id: &ComplaintId) -> Result<Option<
         Some(row) => Ok(Some(Involved {
             staff: json_column(&row, "involvements", "staff_involved")?,
             branch: row.try_get("branch_involved")?,
+            jurisdiction: row.try_get("jurisdiction")?,
         })),
         None => Ok(None),
     }

@@ -84,6 +84,8 @@ impl TestApproval {
             branch_involved: String::new(),
             tags: vec![],
             received_at_ms: complaints_plumbing::now_ms(),
+            jurisdiction: "cn".into(),
+            reply_due: None,
         };
         publish_event(&self.js, &id, &number, LifecycleEvent::Received(received)).await;
         let handler = staff("RO-001");
@@ -93,6 +95,7 @@ impl TestApproval {
             grade: Grade::Yellow,
             category: "service".into(),
             recused_staff: vec![],
+            jurisdiction: "cn".into(),
         };
         publish_event(&self.js, &id, &number, LifecycleEvent::Assigned(assigned)).await;
         let proposal_id = ProposalId::generate();
@@ -193,7 +196,9 @@ async fn nobody_signs_outside_their_authority() {
         assert_eq!(view.proposal_id, proposed.proposal_id.to_string());
     }
     assert_eq!(approval.count("SELECT COUNT(*) FROM signatures").await, 0);
-    assert_eq!(approval.count("SELECT COUNT(*) FROM outbox").await, 0);
+    assert_eq!(approval.count("SELECT COUNT(*) FROM outbox WHERE subject NOT LIKE 'cms.complaint.clock%'").await, 0);
+    // Each proposal started its approval clock (1 working day), still running.
+    assert_eq!(approval.count("SELECT COUNT(*) FROM clocks WHERE kind = 'approval' AND state = 'running'").await, 4);
 }
 
 #[tokio::test]
@@ -225,7 +230,9 @@ async fn the_department_head_and_the_vice_president_in_charge_approve_their_leve
     assert_eq!(announced.len(), 1);
     assert_eq!(announced[0].approval_level, ApprovalLevel::BranchVicePresident);
     assert_eq!(announced[0].approvers, [staff("BVP-BJ")]);
-    assert_eq!(approval.count("SELECT COUNT(*) FROM outbox").await, 2);
+    assert_eq!(approval.count("SELECT COUNT(*) FROM outbox WHERE subject NOT LIKE 'cms.complaint.clock%'").await, 2);
+    // Both decisions met their approval clocks.
+    assert_eq!(approval.count("SELECT COUNT(*) FROM clocks WHERE kind = 'approval' AND state = 'met'").await, 2);
 }
 
 #[tokio::test]

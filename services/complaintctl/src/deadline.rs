@@ -142,7 +142,7 @@ mod tests {
         let error = run(&args("mars", "2026-02-13T16:30:00+08:00", "1 day", &[]))
             .expect_err("unknown calendar");
         assert!(
-            error.to_string().contains("available: cn, gb-eaw, us"),
+            error.to_string().contains("available: cn, eu-target, gb-eaw, us"),
             "{error}"
         );
         let error = run(&args("cn", "13/02/2026", "1 day", &[])).expect_err("bad start");

@@ -73,10 +73,12 @@ impl ClockKind {
         Self::ALL.into_iter().find(|kind| kind.as_str() == name)
     }
 
-    /// Windows run on the customer, not on the bank: they have no warning point, and running
-    /// out is their normal end ([`ClockState::Expired`]), not a breach.
+    /// Windows have no warning point, and running out is one of their normal ends
+    /// ([`ClockState::Expired`]), not a breach: the customer's objection and review windows, and
+    /// the UK's summary-resolution window (a complaint not resolved by then simply continues
+    /// under the eight-week rule).
     pub fn is_window(self) -> bool {
-        matches!(self, Self::ObjectionWindow | Self::ReviewWindow)
+        matches!(self, Self::ObjectionWindow | Self::ReviewWindow | Self::SummaryResolution)
     }
 
     /// The statutory (regulator-facing) limits: the customer is told these dates.

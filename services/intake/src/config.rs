@@ -1,6 +1,8 @@
 //! Intake configuration.
 
 use complaints_plumbing::config::CommonConfig;
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -11,15 +13,46 @@ pub struct Config {
     pub number_prefix: String,
     /// How far in the future a channel's `received_at` may lie (clock skew), in seconds.
     pub max_clock_skew_seconds: i64,
+    /// Which rule pack a complaint's clocks follow.
+    pub jurisdiction: JurisdictionConfig,
+    /// Department whose heads are told about first-contact and follow-up clocks that have no
+    /// named owner.
+    pub first_contact_department: String,
+}
+
+/// The rule pack per complaint: the most specific match wins (product, then branch, then
+/// channel, then the institution's default). Keys of `by_product` and
+/// `payment_services_products` are words matched in the product hint, case-insensitively.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct JurisdictionConfig {
+    pub default: String,
+    pub by_channel: BTreeMap<String, String>,
+    pub by_branch: BTreeMap<String, String>,
+    pub by_product: BTreeMap<String, String>,
+    /// Products under the payment services rules (UK DISP 1.6.2A, EU PSD2: 15 / 35 business days).
+    pub payment_services_products: Vec<String>,
 }
 
 impl Config {
     pub fn load() -> anyhow::Result<Self> {
-        let defaults = Self {
-            common: CommonConfig::defaults_for(super::SERVICE),
+        let defaults = Self::with_common(CommonConfig::defaults_for(super::SERVICE));
+        Ok(complaints_plumbing::config::load(defaults, complaints_plumbing::config::config_path_from_args().as_deref())?)
+    }
+
+    /// Intake's defaults around `common`.
+    pub fn with_common(common: CommonConfig) -> Self {
+        Self {
+            common,
             number_prefix: "CMP".into(),
             max_clock_skew_seconds: 300,
-        };
-        Ok(complaints_plumbing::config::load(defaults, complaints_plumbing::config::config_path_from_args().as_deref())?)
+            jurisdiction: JurisdictionConfig {
+                default: "cn".into(),
+                payment_services_products: ["payment", "transfer", "remittance", "e-money", "debit card"]
+                    .map(str::to_owned)
+                    .to_vec(),
+                ..JurisdictionConfig::default()
+            },
+            first_contact_department: "customer_service".into(),
+        }
     }
 }

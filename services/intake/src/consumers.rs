@@ -8,11 +8,14 @@ use complaints_domain::events::{
     ResolutionProposed, ResolutionReturned,
 };
 use complaints_domain::lifecycle::{self, Verdict};
-use complaints_domain::LifecycleEvent;
+use std::sync::Arc;
+
+use complaints_domain::{ComplaintKey, LifecycleEvent};
+use complaints_plumbing::clocks::ClockBook;
 use complaints_plumbing::consumer::{EventHandler, HandlerError};
 use complaints_plumbing::store::Tx;
 
-use crate::store;
+use crate::{clocks, store, Config};
 
 complaints_plumbing::consumes! {
     /// The other services' events that move a complaint's stage.
@@ -28,7 +31,29 @@ complaints_plumbing::consumes! {
     }
 }
 
-pub struct Handler;
+pub struct Handler {
+    pub book: Arc<ClockBook>,
+    pub config: Config,
+}
+
+/// Whether applying `event` moves one of intake's clocks.
+fn moves_clocks(event: &LifecycleEvent) -> bool {
+    matches!(event, LifecycleEvent::Assigned(_) | LifecycleEvent::CustomerNotified(_) | LifecycleEvent::RemedyExecuted(_))
+}
+
+impl Handler {
+    async fn move_clocks(&self, tx: &mut Tx, meta: &EventMeta, event: &LifecycleEvent) -> Result<(), HandlerError> {
+        if !moves_clocks(event) {
+            return Ok(());
+        }
+        let complaint = store::find(&mut **tx, &ComplaintKey::Id(meta.complaint_id.clone()))
+            .await?
+            .ok_or_else(|| HandlerError::Poison(format!("unknown complaint {}", meta.complaint_id)))?;
+        let changed = clocks::on_event(tx, &self.book, &self.config, &complaint, event, meta.occurred_at_ms).await?;
+        store::announce_clocks(tx, &complaint, changed).await?;
+        Ok(())
+    }
+}
 
 impl EventHandler for Handler {
     type Event = Consumed;
@@ -39,16 +64,17 @@ impl EventHandler for Handler {
     }
 
     async fn handle(&self, tx: &mut Tx, meta: &EventMeta, event: Consumed) -> Result<(), HandlerError> {
-        let Some(step) = LifecycleEvent::from(event).step() else { return Ok(()) };
+        let event = LifecycleEvent::from(event);
+        let Some(step) = event.step() else { return Ok(()) };
         let current = store::stage(tx, &meta.complaint_id)
             .await?
             .ok_or_else(|| HandlerError::Poison(format!("unknown complaint {}", meta.complaint_id)))?;
         match lifecycle::classify(current, &step) {
-            Verdict::To(stage) if stage == current => Ok(()),
+            Verdict::To(stage) if stage == current => self.move_clocks(tx, meta, &event).await,
             Verdict::To(stage) => {
                 store::move_stage(tx, &meta.complaint_id, current, stage).await?;
                 tracing::info!(complaint_id = %meta.complaint_id, from = current.as_str(), to = stage.as_str(), "stage moved");
-                Ok(())
+                self.move_clocks(tx, meta, &event).await
             }
             Verdict::Stale => {
                 tracing::debug!(stage = current.as_str(), step = step.name(), "step already passed; stage unchanged");

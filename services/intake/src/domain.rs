@@ -307,3 +307,48 @@ mod tests {
         assert!(validate_id_number(IdType::IdCard, "110105194912310021").is_err());
     }
 }
+
+/// The rule pack a complaint follows, and whether its product is a payment service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RulePackChoice {
+    pub jurisdiction: String,
+    pub payment_services: bool,
+}
+
+/// Chooses the rule pack: the product hint's words first, then the branch involved, then the
+/// channel, then the default.
+pub fn choose_jurisdiction(config: &crate::config::JurisdictionConfig, channel: Channel, branch: &str, product_hint: &str) -> RulePackChoice {
+    let hint = product_hint.to_lowercase();
+    let by_product = config.by_product.iter().find(|(word, _)| !word.is_empty() && hint.contains(&word.to_lowercase()));
+    let jurisdiction = by_product
+        .map(|(_, jurisdiction)| jurisdiction)
+        .or_else(|| config.by_branch.get(branch))
+        .or_else(|| config.by_channel.get(channel.as_str()))
+        .unwrap_or(&config.default)
+        .clone();
+    let payment_services = config.payment_services_products.iter().any(|word| !word.is_empty() && hint.contains(&word.to_lowercase()));
+    RulePackChoice { jurisdiction, payment_services }
+}
+
+#[cfg(test)]
+mod jurisdiction_tests {
+    use super::*;
+    use crate::config::JurisdictionConfig;
+
+    #[test]
+    fn the_most_specific_mapping_wins() {
+        let config = JurisdictionConfig {
+            default: "cn".into(),
+            by_channel: [("web".to_owned(), "gb".to_owned())].into(),
+            by_branch: [("LONDON-1".to_owned(), "gb".to_owned()), ("NY-1".to_owned(), "us".to_owned())].into(),
+            by_product: [("euro account".to_owned(), "eu".to_owned())].into(),
+            payment_services_products: vec!["transfer".into()],
+        };
+        let choose = |channel, branch, hint| choose_jurisdiction(&config, channel, branch, hint);
+        assert_eq!(choose(Channel::App, "", "credit card").jurisdiction, "cn");
+        assert_eq!(choose(Channel::Web, "", "credit card").jurisdiction, "gb");
+        assert_eq!(choose(Channel::Web, "NY-1", "credit card").jurisdiction, "us");
+        assert_eq!(choose(Channel::Web, "NY-1", "My Euro Account transfer"), RulePackChoice { jurisdiction: "eu".into(), payment_services: true });
+        assert!(!choose(Channel::App, "", "mortgage").payment_services);
+    }
+}

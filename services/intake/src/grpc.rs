@@ -5,17 +5,21 @@
 
 use complaints_domain::events::{CustomerResponse, Satisfaction};
 use complaints_domain::lifecycle::{self, Stage};
-use complaints_domain::{at_most, masking, Channel, ComplaintKey, FieldError, Step};
+use std::sync::Arc;
+
+use complaints_domain::{at_most, masking, required, Channel, ClockKind, ComplaintKey, FieldError, Step};
+use complaints_plumbing::clocks::ClockBook;
 use complaints_plumbing::access::{Access, Denied};
 use complaints_plumbing::auth::{actor, Actor, ActorKind};
 use complaints_plumbing::service::Plumbing;
-use complaints_plumbing::store::Tx;
+use complaints_plumbing::store::{StoreError, Tx};
 use complaints_proto::v1 as pb;
 use complaints_proto::v1::intake_server::Intake;
 use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 
-use crate::domain::{CustomerInput, Evidence, IdType, NewComplaint, Submission};
+use crate::clocks;
+use crate::domain::{choose_jurisdiction, CustomerInput, Evidence, IdType, NewComplaint, Submission};
 use crate::store::{self, Registered, StoredComplaint};
 use crate::{Config, Error};
 
@@ -23,11 +27,12 @@ pub struct IntakeApi {
     plumbing: Plumbing,
     access: Access,
     config: Config,
+    book: Arc<ClockBook>,
 }
 
 impl IntakeApi {
-    pub fn new(plumbing: Plumbing, access: Access, config: Config) -> Self {
-        Self { plumbing, access, config }
+    pub fn new(plumbing: Plumbing, access: Access, config: Config, book: Arc<ClockBook>) -> Self {
+        Self { plumbing, access, config, book }
     }
 
     async fn load(&self, key: &ComplaintKey) -> Result<StoredComplaint, Error> {
@@ -164,6 +169,7 @@ fn view(complaint: &StoredComplaint) -> pb::ComplaintView {
         summary: complaint.summary.clone(),
         amount_involved: complaint.amount_involved.as_ref().map(pb::Money::from),
         received_at: complaints_plumbing::format_ms(complaint.received_at_ms),
+        jurisdiction: complaint.jurisdiction.clone(),
     }
 }
 
@@ -184,7 +190,9 @@ impl Intake for IntakeApi {
         )
         .map_err(Error::from)?;
         self.may_submit(&actor, &mut complaint)?;
-        let (stored, duplicate) = match store::register(&self.plumbing.pool, &self.config.number_prefix, &complaint).await.map_err(Error::from)? {
+        let rules = choose_jurisdiction(&self.config.jurisdiction, complaint.channel, &complaint.branch_involved, &complaint.product_hint);
+        let registered = store::register(&self.plumbing.pool, &self.config, &self.book, &complaint, &rules).await.map_err(Error::from)?;
+        let (stored, duplicate) = match registered {
             Registered::New(stored) => {
                 self.plumbing.relay.notify();
                 (stored, false)
@@ -230,7 +238,9 @@ impl Intake for IntakeApi {
         let (mut tx, current, to) =
             self.begin(&request.complaint_number, &step, "a response is taken only after the result was sent").await?;
         self.may_answer_for(&actor, &current).map_err(Error::from)?;
-        store::record_response(&mut tx, &current, to, response, request.comment.trim(), &actor.id).await.map_err(Error::from)?;
+        store::record_response(&mut tx, &current, to, response, request.comment.trim(), &actor.id, false).await.map_err(Error::from)?;
+        let changed = clocks::on_response(&mut tx, &self.book, &current, complaints_plumbing::now_ms()).await.map_err(Error::from)?;
+        store::announce_clocks(&mut tx, &current, changed).await.map_err(Error::from)?;
         Ok(self.finish(tx, &current).await?)
     }
 
@@ -245,6 +255,31 @@ impl Intake for IntakeApi {
             .await?;
         self.may_answer_for(&actor, &current).map_err(Error::from)?;
         store::record_follow_up(&mut tx, &current, to, satisfaction, request.accepts_outcome, &actor.id).await.map_err(Error::from)?;
+        let changed = clocks::on_closed(&mut tx, &self.book, &current, complaints_plumbing::now_ms()).await.map_err(Error::from)?;
+        store::announce_clocks(&mut tx, &current, changed).await.map_err(Error::from)?;
+        Ok(self.finish(tx, &current).await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]
+    async fn record_contact(&self, request: Request<pb::RecordContactRequest>) -> Result<Response<pb::ComplaintView>, Status> {
+        let actor = actor(&request)?.clone();
+        let request = request.into_inner();
+        let kind = match pb::ContactKind::try_from(request.kind) {
+            Ok(pb::ContactKind::FirstContact) => ClockKind::FirstContact,
+            Ok(pb::ContactKind::Handover) => ClockKind::Handover,
+            _ => return Err(Error::from(FieldError::new("kind", "must be first_contact or handover")).into()),
+        };
+        let note = required("note", &request.note, 2000).map_err(Error::from)?;
+        self.access.any_staff(&actor).map_err(Error::from)?;
+        let key = ComplaintKey::parse("", &request.complaint_number, "complaint_number").map_err(Error::from)?;
+        let mut tx = self.plumbing.pool.begin().await.map_err(|error| Error::from(StoreError::from(error)))?;
+        let current = store::find(&mut *tx, &key).await.map_err(Error::from)?.ok_or_else(|| Error::NotFound(key.to_string()))?;
+        if current.stage.is_terminal() {
+            return Err(Error::WrongStage { number: current.complaint_number, stage: current.stage, rule: "contacts are recorded on open complaints" }.into());
+        }
+        store::record_contact(&mut tx, &current, kind, note, &actor.id).await.map_err(Error::from)?;
+        let changed = clocks::on_contact(&mut tx, &self.book, &current, kind, complaints_plumbing::now_ms()).await.map_err(Error::from)?;
+        store::announce_clocks(&mut tx, &current, changed).await.map_err(Error::from)?;
         Ok(self.finish(tx, &current).await?)
     }
 }

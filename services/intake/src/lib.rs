@@ -3,6 +3,7 @@
 //! the complaint's authoritative lifecycle stage: it applies every stage-changing event of the
 //! other services through the one lifecycle.
 
+pub mod clocks;
 pub mod config;
 pub mod consumers;
 pub mod domain;
@@ -23,6 +24,7 @@ pub const SERVICE: &str = "intake";
 const MIGRATIONS: &[EmbeddedMigration] = &[
     (100, "intake", include_str!("../migrations/0100_intake.sql")),
     (101, "lifecycle stages", include_str!("../migrations/0101_lifecycle_stages.sql")),
+    (102, "clocks", include_str!("../migrations/0102_clocks.sql")),
 ];
 
 /// Builds the service: store, broker, consumer and gRPC API.
@@ -32,9 +34,11 @@ impl Application {
     pub async fn start(config: Config, token: CancellationToken) -> anyhow::Result<Running> {
         let mut service = Service::start(SERVICE, &config.common, MIGRATIONS, token).await?;
         let plumbing = service.plumbing.clone();
-        let consumer = plumbing.consumer(consumers::Handler).await?;
+        let book = service.clocks(clocks::Silence)?;
+        clocks::check_rule_packs(&book, &config)?;
+        let consumer = plumbing.consumer(consumers::Handler { book: book.clone(), config: config.clone() }).await?;
         service.spawn(consumer.run(service.token()));
-        let api = grpc::IntakeApi::new(plumbing, service.access.clone(), config);
+        let api = grpc::IntakeApi::new(plumbing, service.access.clone(), config, book);
         Ok(service.run(IntakeServer::new(api)))
     }
 }

@@ -6,14 +6,15 @@
 use complaints_domain::events::{
     ComplaintClosed, ComplaintReceived, Contact, CustomerResponded, CustomerResponse, FollowUpRecorded, LifecycleEvent, Satisfaction,
 };
-use complaints_domain::{Channel, ComplaintId, ComplaintKey, ComplaintNumber, Money, Stage};
+use complaints_domain::{Channel, ClockKind, ComplaintId, ComplaintKey, ComplaintNumber, Money, Stage, StaffId};
+use complaints_plumbing::clocks::{self as clock_store, ClockBook};
 use complaints_plumbing::outbox::{self, Subject};
 use complaints_plumbing::store::{expect_one_row, parsed_column, to_json, StoreError, Tx};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
-use crate::domain::NewComplaint;
-use crate::SERVICE;
+use crate::domain::{NewComplaint, RulePackChoice};
+use crate::{Config, SERVICE};
 
 /// A stored complaint as intake needs it back. No `Debug`: it holds personal data in clear.
 #[derive(Clone)]
@@ -32,6 +33,9 @@ pub struct StoredComplaint {
     pub received_at_ms: i64,
     pub request_hash: String,
     pub traceparent: String,
+    pub jurisdiction: String,
+    pub payment_services: bool,
+    pub receiving_staff: Option<StaffId>,
 }
 
 impl StoredComplaint {
@@ -48,7 +52,8 @@ pub enum Registered {
 }
 
 const SELECT: &str = "SELECT complaint_id, complaint_number, status, channel, preferred_channel, customer_name, id_number, \
-    phone, account_number, summary, amount_minor, currency, received_at_ms, request_hash, traceparent FROM complaints";
+    phone, account_number, summary, amount_minor, currency, received_at_ms, request_hash, traceparent, jurisdiction, \
+    payment_services, receiving_staff FROM complaints";
 
 const TABLE: &str = "complaints";
 
@@ -78,6 +83,12 @@ fn from_row(row: &AnyRow) -> Result<StoredComplaint, StoreError> {
         received_at_ms: row.try_get("received_at_ms")?,
         request_hash: row.try_get("request_hash")?,
         traceparent: row.try_get("traceparent")?,
+        jurisdiction: row.try_get("jurisdiction")?,
+        payment_services: row.try_get::<i64, _>("payment_services")? != 0,
+        receiving_staff: parsed_column(row, TABLE, "receiving_staff", |v| match v {
+            "" => Some(None),
+            id => StaffId::parse("receiving_staff", id).ok().map(Some),
+        })?,
     })
 }
 
@@ -126,7 +137,14 @@ async fn next_number(tx: &mut Tx, prefix: &str, received_at_ms: i64) -> Result<C
 
 /// Stores a new complaint and its `received` event, or returns the one registered earlier under
 /// the same channel request key.
-pub async fn register(pool: &AnyPool, prefix: &str, complaint: &NewComplaint) -> Result<Registered, StoreError> {
+pub async fn register(
+    pool: &AnyPool,
+    config: &Config,
+    book: &ClockBook,
+    complaint: &NewComplaint,
+    rules: &RulePackChoice,
+) -> Result<Registered, StoreError> {
+    let prefix = config.number_prefix.as_str();
     let channel = complaint.channel;
     if let Some(existing) = find_by_request_key(pool, channel, &complaint.request_key).await? {
         return Ok(Registered::Existing(existing));
@@ -140,9 +158,9 @@ pub async fn register(pool: &AnyPool, prefix: &str, complaint: &NewComplaint) ->
         "INSERT INTO complaints (complaint_id, complaint_number, channel, request_key, request_hash, status, \
          customer_name, id_type, id_number, phone, email, address, account_number, preferred_channel, summary, \
          description, demand, amount_minor, currency, product_hint, receiving_staff, staff_involved, branch_involved, \
-         tags, evidence, received_at_ms, traceparent, created_at_ms, updated_at_ms) \
+         tags, evidence, received_at_ms, traceparent, created_at_ms, updated_at_ms, jurisdiction, payment_services) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, \
-         $23, $24, $25, $26, $27, $28, $28) ON CONFLICT (channel, request_key) DO NOTHING",
+         $23, $24, $25, $26, $27, $28, $28, $29, $30) ON CONFLICT (channel, request_key) DO NOTHING",
     )
     .bind(complaint_id.as_str())
     .bind(number.as_str())
@@ -172,6 +190,8 @@ pub async fn register(pool: &AnyPool, prefix: &str, complaint: &NewComplaint) ->
     .bind(complaint.received_at_ms)
     .bind(complaints_plumbing::telemetry::current_trace_context().0)
     .bind(now)
+    .bind(&rules.jurisdiction)
+    .bind(i64::from(rules.payment_services))
     .execute(&mut *tx)
     .await?;
     if inserted.rows_affected() == 0 {
@@ -182,6 +202,8 @@ pub async fn register(pool: &AnyPool, prefix: &str, complaint: &NewComplaint) ->
             .map(Registered::Existing)
             .ok_or(StoreError::Conflict);
     }
+    let stored = find(&mut *tx, &ComplaintKey::Id(complaint_id.clone())).await?.ok_or(StoreError::Conflict)?;
+    let (clocks, reply_due) = crate::clocks::on_registered(&mut tx, book, config, &stored).await?;
     let received = LifecycleEvent::Received(ComplaintReceived {
         channel,
         summary: complaint.summary.clone(),
@@ -200,9 +222,11 @@ pub async fn register(pool: &AnyPool, prefix: &str, complaint: &NewComplaint) ->
         branch_involved: complaint.branch_involved.clone(),
         tags: complaint.tags.clone(),
         received_at_ms: complaint.received_at_ms,
+        jurisdiction: rules.jurisdiction.clone(),
+        reply_due,
     });
     outbox::enqueue(&mut tx, SERVICE, Subject::new(&complaint_id, &number), received).await?;
-    let stored = find(&mut *tx, &ComplaintKey::Id(complaint_id)).await?.ok_or(StoreError::Conflict)?;
+    clock_store::announce(&mut tx, SERVICE, Subject::new(&complaint_id, &number), clocks).await?;
     tx.commit().await?;
     Ok(Registered::New(stored))
 }
@@ -238,6 +262,7 @@ pub async fn record_response(
     response: CustomerResponse,
     comment: &str,
     recorded_by: &str,
+    by_silence: bool,
 ) -> Result<(), StoreError> {
     move_stage(tx, &complaint.complaint_id, complaint.stage, to).await?;
     sqlx::query(
@@ -256,6 +281,7 @@ pub async fn record_response(
         response,
         comment: comment.to_owned(),
         recorded_by: recorded_by.to_owned(),
+        by_silence,
     });
     outbox::enqueue(tx, SERVICE, complaint.subject(), event).await?;
     Ok(())
@@ -291,4 +317,26 @@ pub async fn record_follow_up(
     let closed = LifecycleEvent::Closed(ComplaintClosed { reason: "follow-up recorded".into() });
     outbox::enqueue(tx, SERVICE, complaint.subject(), closed).await?;
     Ok(())
+}
+
+/// Records a contact with the customer (or the hand-over record of first-contact
+/// responsibility).
+pub async fn record_contact(tx: &mut Tx, complaint: &StoredComplaint, kind: ClockKind, note: &str, recorded_by: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO contacts (contact_id, complaint_id, kind, note, recorded_by, recorded_at_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(complaint.complaint_id.as_str())
+    .bind(kind.as_str())
+    .bind(note)
+    .bind(recorded_by)
+    .bind(complaints_plumbing::now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Writes a `clocks_changed` event for the complaint's clocks that changed.
+pub async fn announce_clocks(tx: &mut Tx, complaint: &StoredComplaint, changed: Vec<complaints_domain::ClockSnapshot>) -> Result<(), StoreError> {
+    clock_store::announce(tx, SERVICE, complaint.subject(), changed).await
 }

@@ -150,7 +150,7 @@ struct TestIntake {
 impl TestIntake {
     async fn start() -> Self {
         let env = TestEnv::new(Backend::Sqlite);
-        let config = intake::Config { common: env.common(intake::SERVICE), number_prefix: "T".into(), max_clock_skew_seconds: 300 };
+        let config = intake::Config { number_prefix: "T".into(), ..intake::Config::with_common(env.common(intake::SERVICE)) };
         let app = SpawnedApp::spawn(|token| intake::Application::start(config, token)).await;
         Self { app, env }
     }
@@ -301,6 +301,7 @@ async fn bring_to_customer_informed(intake: &TestIntake, id: &ComplaintId, numbe
             grade: Grade::Green,
             category: "service".into(),
             recused_staff: vec![],
+            jurisdiction: "cn".into(),
         }),
         LifecycleEvent::InvestigationOpened(InvestigationOpened { handler: handler.clone(), department: "retail_operations".into() }),
         LifecycleEvent::ResolutionProposed(ResolutionProposed { proposal_id: proposal_id.clone(), resolution: resolution.clone(), proposed_by: handler, department: "retail_operations".into() }),

@@ -7,10 +7,16 @@ use complaints_domain::events::{
     LifecycleEvent, NotificationKind, ResolutionApproved, ResolutionReturned,
 };
 use complaints_domain::lifecycle::{self, Stage, Step, Verdict};
+use std::sync::Arc;
+
+use complaints_domain::events::CustomerResponse;
+use complaints_domain::ClockKind;
+use complaints_plumbing::clocks::{self, ClockBook};
 use complaints_plumbing::consumer::{EventHandler, HandlerError};
 use complaints_plumbing::outbox::{self, Subject};
 use complaints_plumbing::store::Tx;
 
+use crate::clocks::CaseClock;
 use crate::domain::decision;
 use crate::store::{self, NewCase};
 use crate::SERVICE;
@@ -27,7 +33,9 @@ complaints_plumbing::consumes! {
     }
 }
 
-pub struct Handler;
+pub struct Handler {
+    pub book: Arc<ClockBook>,
+}
 
 impl Handler {
     /// Opens the case (stage `investigating`) and announces it; a redelivery changes nothing.
@@ -40,8 +48,21 @@ impl Handler {
             department: &assigned.department,
             grade: assigned.grade,
             traceparent: &meta.traceparent,
+            jurisdiction: &assigned.jurisdiction,
         };
         if store::open_case(tx, &case, stage).await? {
+            let clock = CaseClock {
+                complaint_id: &meta.complaint_id,
+                complaint_number: &meta.complaint_number,
+                jurisdiction: &assigned.jurisdiction,
+                grade: assigned.grade,
+                handler: &assigned.handler,
+                department: &assigned.department,
+                traceparent: &meta.traceparent,
+            };
+            let mut changed = clock.start(tx, &self.book, ClockKind::InvestigationStart, meta.occurred_at_ms).await?;
+            changed.extend(clock.start(tx, &self.book, ClockKind::Investigation, meta.occurred_at_ms).await?);
+            clock.announce(tx, changed).await?;
             let opened = LifecycleEvent::InvestigationOpened(InvestigationOpened {
                 handler: assigned.handler.clone(),
                 department: assigned.department.clone(),
@@ -69,6 +90,13 @@ impl EventHandler for Handler {
         let case = store::case(&mut **tx, meta.complaint_id.as_str())
             .await?
             .ok_or_else(|| HandlerError::Retry(anyhow::anyhow!("no case for complaint {} yet", meta.complaint_id)))?;
+        let clock_effect = match &event {
+            Consumed::CustomerResponded(responded) if responded.response == CustomerResponse::Accepted => Some(ClockKind::Execution),
+            Consumed::CustomerResponded(_) => Some(ClockKind::Investigation),
+            Consumed::Closed(_) => None,
+            _ => None,
+        };
+        let closes = matches!(event, Consumed::Closed(_));
         let verdict = match event {
             Consumed::Assigned(_) => return Ok(()),
             Consumed::ResolutionApproved(approved) => {
@@ -87,6 +115,15 @@ impl EventHandler for Handler {
             Verdict::To(stage) => {
                 store::move_stage(tx, &case.complaint_id, case.stage, stage).await?;
                 tracing::info!(from = case.stage.as_str(), to = stage.as_str(), "case stage moved");
+                let clock = CaseClock::of(&case);
+                let mut changed = Vec::new();
+                if let Some(kind) = clock_effect {
+                    changed.extend(clock.start(tx, &self.book, kind, meta.occurred_at_ms).await?);
+                }
+                if closes {
+                    changed.extend(clocks::cancel_all(tx, &self.book, &case.complaint_id, meta.occurred_at_ms, &[]).await?);
+                }
+                clock.announce(tx, changed).await?;
                 Ok(())
             }
             Verdict::Stale => Ok(()),

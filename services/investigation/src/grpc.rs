@@ -4,7 +4,10 @@
 
 use complaints_domain::events::{EvidenceRegistered, LifecycleEvent, RemedyExecuted, Resolution, ResolutionProposed};
 use complaints_domain::lifecycle::{self, Stage, Step};
-use complaints_domain::{at_most, required, ComplaintNumber, FieldError, ProposalId, StaffId};
+use std::sync::Arc;
+
+use complaints_domain::{at_most, required, ClockKind, ComplaintNumber, FieldError, ProposalId, StaffId};
+use complaints_plumbing::clocks::ClockBook;
 use complaints_plumbing::access::Access;
 use complaints_plumbing::auth::{actor, Actor};
 use complaints_plumbing::outbox::{self, Subject};
@@ -15,6 +18,7 @@ use complaints_proto::v1::investigation_server::Investigation;
 use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 
+use crate::clocks::CaseClock;
 use crate::domain::{EVIDENCE_STAGES, FINDING_STAGES};
 use crate::store::{self, Case, Evidence};
 use crate::{Config, Error, SERVICE};
@@ -23,6 +27,7 @@ pub struct InvestigationApi {
     pub plumbing: Plumbing,
     pub access: Access,
     pub config: Config,
+    pub book: Arc<ClockBook>,
 }
 
 /// Longest free text accepted in any field (events must stay well below the broker's limit).
@@ -84,6 +89,14 @@ impl InvestigationApi {
         })
     }
 
+    /// Meets the case's open clocks of `kinds` now and announces the change.
+    async fn complete(&self, tx: &mut Tx, case: &Case, kinds: &[ClockKind]) -> Result<(), Error> {
+        let clock = CaseClock::of(case);
+        let changed = clock.complete(tx, &self.book, kinds, complaints_plumbing::now_ms()).await?;
+        clock.announce(tx, changed).await?;
+        Ok(())
+    }
+
     async fn commit(&self, tx: Tx) -> Result<(), Error> {
         tx.commit().await.map_err(StoreError::from)?;
         self.plumbing.relay.notify();
@@ -124,6 +137,7 @@ impl Investigation for InvestigationApi {
             registered_by: staff,
         });
         outbox::enqueue(&mut tx, SERVICE, subject(&case), event).await.map_err(Error::from)?;
+        self.complete(&mut tx, &case, &[ClockKind::InvestigationStart]).await?;
         self.commit(tx).await?;
         tracing::info!(evidence_number = evidence.evidence_number, "evidence registered");
         Ok(Response::new(evidence_view(&evidence)))
@@ -135,6 +149,7 @@ impl Investigation for InvestigationApi {
         let finding = required("finding", &request.finding, MAX_TEXT_CHARS).map_err(Error::from)?;
         let (mut tx, case, staff) = self.begin(&actor, &request.complaint_number, &FINDING_STAGES, "record a finding").await?;
         store::add_finding(&mut tx, &case.complaint_id, finding, &staff).await.map_err(Error::from)?;
+        self.complete(&mut tx, &case, &[ClockKind::InvestigationStart]).await?;
         self.commit(tx).await?;
         Ok(Response::new(self.view(case.complaint_id.as_str()).await?))
     }
@@ -159,6 +174,7 @@ impl Investigation for InvestigationApi {
             department: case.department.clone(),
         });
         outbox::enqueue(&mut tx, SERVICE, subject(&case), event).await.map_err(Error::from)?;
+        self.complete(&mut tx, &case, &[ClockKind::InvestigationStart, ClockKind::Investigation]).await?;
         self.commit(tx).await?;
         tracing::info!(%proposal_id, "resolution proposed");
         Ok(Response::new(self.view(case.complaint_id.as_str()).await?))
@@ -178,6 +194,7 @@ impl Investigation for InvestigationApi {
             amount: case.resolution.as_ref().and_then(|r| r.amount.clone()),
         });
         outbox::enqueue(&mut tx, SERVICE, subject(&case), event).await.map_err(Error::from)?;
+        self.complete(&mut tx, &case, &[ClockKind::Execution]).await?;
         self.commit(tx).await?;
         tracing::info!("remedy executed");
         Ok(Response::new(self.view(case.complaint_id.as_str()).await?))

@@ -2,6 +2,7 @@
 //! findings, the proposed resolution, and the execution of the accepted remedy. A case's stage
 //! is a projection of the one lifecycle.
 
+pub mod clocks;
 pub mod config;
 pub mod consumers;
 pub mod domain;
@@ -9,6 +10,7 @@ pub mod error;
 pub mod grpc;
 pub mod store;
 
+use complaints_plumbing::scheduler::NoWindows;
 use complaints_plumbing::service::{Running, Service};
 use complaints_plumbing::store::EmbeddedMigration;
 use complaints_proto::v1::investigation_server::InvestigationServer;
@@ -22,6 +24,7 @@ pub const SERVICE: &str = "investigation";
 const MIGRATIONS: &[EmbeddedMigration] = &[
     (100, "investigation", include_str!("../migrations/0100_investigation.sql")),
     (101, "lifecycle stages", include_str!("../migrations/0101_lifecycle_stages.sql")),
+    (102, "clocks", include_str!("../migrations/0102_clocks.sql")),
 ];
 
 pub struct Application;
@@ -30,9 +33,10 @@ impl Application {
     pub async fn start(config: Config, token: CancellationToken) -> anyhow::Result<Running> {
         let mut service = Service::start(SERVICE, &config.common, MIGRATIONS, token).await?;
         let plumbing = service.plumbing.clone();
-        let consumer = plumbing.consumer(consumers::Handler).await?;
+        let book = service.clocks(NoWindows)?;
+        let consumer = plumbing.consumer(consumers::Handler { book: book.clone() }).await?;
         service.spawn(consumer.run(service.token()));
         let access = service.access.clone();
-        Ok(service.run(InvestigationServer::new(grpc::InvestigationApi { plumbing, access, config })))
+        Ok(service.run(InvestigationServer::new(grpc::InvestigationApi { plumbing, access, config, book })))
     }
 }

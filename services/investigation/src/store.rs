@@ -20,6 +20,8 @@ pub struct Case {
     pub resolution: Option<Resolution>,
     pub proposed_by: Option<StaffId>,
     pub traceparent: String,
+    pub grade: Grade,
+    pub jurisdiction: String,
 }
 
 #[derive(Debug, Clone)]
@@ -40,6 +42,7 @@ pub struct NewCase<'a> {
     pub department: &'a str,
     pub grade: Grade,
     pub traceparent: &'a str,
+    pub jurisdiction: &'a str,
 }
 
 const CASES: &str = "cases";
@@ -69,11 +72,13 @@ fn case_from_row(row: &AnyRow) -> Result<Case, StoreError> {
         },
         proposed_by: optional(row, "proposed_by", |v| StaffId::parse("proposed_by", v).ok())?,
         traceparent: row.try_get("traceparent")?,
+        grade: parsed_column(row, CASES, "grade", Grade::parse)?,
+        jurisdiction: row.try_get("jurisdiction")?,
     })
 }
 
 const SELECT_CASE: &str = "SELECT complaint_id, complaint_number, status, handler_id, department, proposal_id, \
-    resolution, proposed_by, traceparent FROM cases";
+    resolution, proposed_by, traceparent, grade, jurisdiction FROM cases";
 
 /// A case by complaint id or number, through the pool or inside a transaction.
 pub async fn case<'e>(executor: impl sqlx::Executor<'e, Database = sqlx::Any>, key: &str) -> Result<Option<Case>, StoreError> {
@@ -88,8 +93,8 @@ pub async fn case<'e>(executor: impl sqlx::Executor<'e, Database = sqlx::Any>, k
 pub async fn open_case(tx: &mut Tx, case: &NewCase<'_>, stage: Stage) -> Result<bool, StoreError> {
     let now = complaints_plumbing::now_ms();
     let result = sqlx::query(
-        "INSERT INTO cases (complaint_id, complaint_number, status, handler_id, department, grade, traceparent, opened_at_ms, updated_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT (complaint_id) DO NOTHING",
+        "INSERT INTO cases (complaint_id, complaint_number, status, handler_id, department, grade, traceparent, opened_at_ms, updated_at_ms, \
+         jurisdiction) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) ON CONFLICT (complaint_id) DO NOTHING",
     )
     .bind(case.complaint_id.as_str())
     .bind(case.complaint_number.as_str())
@@ -99,6 +104,7 @@ pub async fn open_case(tx: &mut Tx, case: &NewCase<'_>, stage: Stage) -> Result<
     .bind(case.grade.as_str())
     .bind(case.traceparent)
     .bind(now)
+    .bind(case.jurisdiction)
     .execute(&mut **tx)
     .await?;
     Ok(result.rows_affected() == 1)

@@ -65,6 +65,7 @@ impl TestInvestigation {
                 grade: Grade::Yellow,
                 category: "fees".into(),
                 recused_staff: vec![],
+                jurisdiction: "cn".into(),
             }))
             .await;
         investigation.status_becomes("investigating").await;
@@ -240,6 +241,7 @@ async fn a_resolution_needs_a_finding_and_follows_the_approval_decisions_to_exec
             response: CustomerResponse::Accepted,
             comment: String::new(),
             recorded_by: "channel:app".into(),
+            by_silence: false,
         }))
         .await;
     investigation.status_becomes("accepted").await;

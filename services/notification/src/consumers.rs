@@ -1,29 +1,78 @@
 //! Notification queues a delivery for each event the customer must hear about: `received`
-//! (acknowledgement), `resolution_approved` (result), `remedy_executed` (execution notice).
-//! The delivery id is the event id, so a redelivered event never queues a second message.
+//! (acknowledgement, with the reply date the clocks promise), `resolution_approved` (result),
+//! `remedy_executed` (execution notice); and an alert for each member of staff who must hear
+//! about a clock (`clock_warning`: the owner; `clock_breached`: whom it escalates to) or a Red
+//! complaint (`triaged` Red: the task group, staff with the `red_task_group` role). The delivery
+//! id is the event id (with the staff id for alerts), so a redelivered event never queues a
+//! second message.
 
 use std::sync::Arc;
 
-use complaints_domain::events::{ComplaintReceived, EventMeta, NotificationKind, RemedyExecuted, ResolutionApproved};
-use complaints_domain::Channel;
+use complaints_domain::events::{
+    ClockBreached, ClockWarning, ComplaintReceived, ComplaintTriaged, EventMeta, NotificationKind, RemedyExecuted, ResolutionApproved,
+};
+use complaints_domain::{Channel, Grade, StaffId};
+use complaints_plumbing::access::Access;
 use complaints_plumbing::consumer::{EventHandler, HandlerError};
 use complaints_plumbing::store::Tx;
 use tokio::sync::Notify;
 
-use crate::domain;
-use crate::store::{self, Contact, Delivery};
+use crate::domain::{self, Message};
+use crate::store::{self, Alert, Contact, Delivery, DeliveryKind, STAFF_CHANNEL};
 
 complaints_plumbing::consumes! {
     pub enum Consumed {
         Received(ComplaintReceived),
+        Triaged(ComplaintTriaged),
         ResolutionApproved(ResolutionApproved),
         RemedyExecuted(RemedyExecuted),
+        ClockWarning(ClockWarning),
+        ClockBreached(ClockBreached),
     }
 }
 
 pub struct Handler {
     pub institution: String,
     pub wake_worker: Arc<Notify>,
+    pub access: Access,
+}
+
+/// The org directory role of the special task group told at once of a Red complaint.
+pub const RED_TASK_GROUP_ROLE: &str = "red_task_group";
+
+impl Handler {
+    /// Queues one alert per member of staff.
+    async fn alert(&self, tx: &mut Tx, meta: &EventMeta, alert: Alert, to: &[StaffId], message: Message) -> Result<(), HandlerError> {
+        for staff in to {
+            let delivery = Delivery {
+                delivery_id: format!("{}:{}", meta.event_id, staff),
+                complaint_id: meta.complaint_id.to_string(),
+                complaint_number: meta.complaint_number.to_string(),
+                kind: DeliveryKind::Staff(alert),
+                channel: STAFF_CHANNEL.to_owned(),
+                recipient: staff.to_string(),
+                message: message.clone(),
+                status: "pending".into(),
+                attempts: 0,
+                delivered_at_ms: None,
+                traceparent: meta.traceparent.clone(),
+            };
+            store::queue(tx, &delivery).await?;
+        }
+        tracing::info!(alert = DeliveryKind::Staff(alert).as_str(), recipients = to.len(), "staff alerted");
+        Ok(())
+    }
+
+    /// The Red task group from the org directory.
+    fn task_group(&self) -> Vec<StaffId> {
+        self.access
+            .org()
+            .staff
+            .iter()
+            .filter(|staff| staff.has_role(RED_TASK_GROUP_ROLE))
+            .filter_map(|staff| StaffId::parse("staff", &staff.id).ok())
+            .collect()
+    }
 }
 
 /// The address a message on `channel` goes to.
@@ -39,9 +88,26 @@ pub fn recipient(contact: &Contact, channel: &str) -> String {
 impl EventHandler for Handler {
     type Event = Consumed;
 
+    /// Only Red complaints call the task group.
+    fn ignores(&self, event: &Consumed) -> bool {
+        matches!(event, Consumed::Triaged(triaged) if triaged.grade != Grade::Red)
+    }
+
     async fn handle(&self, tx: &mut Tx, meta: &EventMeta, event: Consumed) -> Result<(), HandlerError> {
         let number = meta.complaint_number.as_str();
         let (kind, message) = match event {
+            Consumed::Triaged(triaged) => {
+                let message = domain::red_alert(number, &triaged);
+                return self.alert(tx, meta, Alert::RedTaskGroup, &self.task_group(), message).await;
+            }
+            Consumed::ClockWarning(warning) => {
+                let message = domain::clock_warning(number, &warning.clock);
+                return self.alert(tx, meta, Alert::ClockWarning, &warning.notify, message).await;
+            }
+            Consumed::ClockBreached(breached) => {
+                let message = domain::clock_breached(number, &breached.clock);
+                return self.alert(tx, meta, Alert::ClockBreached, &breached.escalated_to, message).await;
+            }
             Consumed::Received(received) => {
                 let contact = Contact {
                     name: received.contact.name.clone(),
@@ -51,7 +117,7 @@ impl EventHandler for Handler {
                 };
                 store::save_contact(tx, meta.complaint_id.as_str(), number, &contact).await?;
                 let received_at = complaints_plumbing::format_ms(received.received_at_ms);
-                (NotificationKind::Acknowledgement, domain::acknowledgement(&self.institution, number, &received_at))
+                (NotificationKind::Acknowledgement, domain::acknowledgement(&self.institution, number, &received_at, received.reply_due.as_ref()))
             }
             Consumed::ResolutionApproved(approved) => (NotificationKind::Result, domain::result(&self.institution, number, &approved)),
             Consumed::RemedyExecuted(executed) => (NotificationKind::Execution, domain::execution(&self.institution, number, &executed)),
@@ -63,7 +129,7 @@ impl EventHandler for Handler {
             delivery_id: meta.event_id.to_string(),
             complaint_id: meta.complaint_id.to_string(),
             complaint_number: number.to_owned(),
-            kind,
+            kind: DeliveryKind::Customer(kind),
             recipient: recipient(&contact, &contact.channel),
             channel: contact.channel,
             message,

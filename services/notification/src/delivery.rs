@@ -16,7 +16,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::store::{self, Delivery};
+use crate::store::{self, Delivery, DeliveryKind};
 use crate::SERVICE;
 
 /// Where messages go.
@@ -127,10 +127,14 @@ impl Worker {
             match self.gateway.send(delivery).await {
                 Ok(()) => {
                     let mut tx = pool.begin().await?;
-                    if store::mark_delivered(&mut tx, &delivery.delivery_id).await? {
+                    let customer_notice = match delivery.kind {
+                        DeliveryKind::Customer(kind) => Some(kind),
+                        DeliveryKind::Staff(_) => None,
+                    };
+                    if let (true, Some(kind)) = (store::mark_delivered(&mut tx, &delivery.delivery_id).await?, customer_notice) {
                         let event = LifecycleEvent::CustomerNotified(CustomerNotified {
                             delivery_id: delivery.delivery_id.clone(),
-                            kind: delivery.kind,
+                            kind,
                             channel: Channel::parse(&delivery.channel)
                                 .ok_or_else(|| anyhow::anyhow!("delivery {} has unknown channel {}", delivery.delivery_id, delivery.channel))?,
                         });
@@ -140,7 +144,7 @@ impl Worker {
                     }
                     tx.commit().await?;
                     self.plumbing.relay.notify();
-                    tracing::info!("customer notified");
+                    tracing::info!(kind = delivery.kind.as_str(), "delivered");
                     Ok(true)
                 }
                 Err(error) => {

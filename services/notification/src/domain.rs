@@ -1,8 +1,8 @@
 //! The messages sent to customers: acknowledgement, result (conclusion, basis, amount,
 //! execution method, rights) and execution notice.
 
-use complaints_domain::events::{RemedyExecuted, ResolutionApproved};
-use complaints_domain::Money;
+use complaints_domain::events::{ComplaintTriaged, RemedyExecuted, ReplyDue, ResolutionApproved};
+use complaints_domain::{ClockSnapshot, Money};
 use serde::Serialize;
 
 /// What is sent to the gateway.
@@ -19,13 +19,54 @@ fn amount_text(amount: Option<&Money>) -> String {
     }
 }
 
-pub fn acknowledgement(institution: &str, number: &str, received_at: &str) -> Message {
+/// The acknowledgement states the reply date the complaint's clocks give (the statutory limit
+/// of its rule pack), never a fixed promise.
+pub fn acknowledgement(institution: &str, number: &str, received_at: &str, reply_due: Option<&ReplyDue>) -> Message {
+    let reply = match reply_due {
+        Some(due) if due.provisional => format!(
+            " You will have our answer by {} at the latest (provisional: the holiday calendar for that date is not yet \
+             published; we will confirm the date).",
+            due.local
+        ),
+        Some(due) => format!(" You will have our answer by {} at the latest.", due.local),
+        None => String::new(),
+    };
     Message {
         subject: format!("Complaint {number} received"),
         text: format!(
             "{institution} registered your complaint {number} on {received_at}. A member of staff will contact you \
-             within 24 hours to confirm the details, the process and the expected handling time. Quote {number} in \
-             any contact with us."
+             to confirm the details and the process.{reply} Quote {number} in any contact with us."
+        ),
+    }
+}
+
+fn clock_line(clock: &ClockSnapshot) -> String {
+    let provisional = if clock.provisional { " (provisional)" } else { "" };
+    format!("the {} clock ({}, {} rules) is due {}{provisional}", clock.kind, clock.period, clock.jurisdiction, clock.due_local)
+}
+
+pub fn clock_warning(number: &str, clock: &ClockSnapshot) -> Message {
+    Message {
+        subject: format!("Complaint {number}: {} clock at risk", clock.kind),
+        text: format!("Complaint {number}: {}. It has passed its warning point; act before it is due.", clock_line(clock)),
+    }
+}
+
+pub fn clock_breached(number: &str, clock: &ClockSnapshot) -> Message {
+    let owner = clock.owner.as_ref().map(|owner| format!(" Owner: {owner}.")).unwrap_or_default();
+    Message {
+        subject: format!("Complaint {number}: {} clock breached", clock.kind),
+        text: format!("Complaint {number}: {} and was not met. It is escalated to you.{owner}", clock_line(clock)),
+    }
+}
+
+pub fn red_alert(number: &str, triaged: &ComplaintTriaged) -> Message {
+    Message {
+        subject: format!("Red complaint {number}: task group"),
+        text: format!(
+            "Complaint {number} is graded Red ({}: {}). The special task group responds immediately.",
+            triaged.category,
+            triaged.reasons.join("; ")
         ),
     }
 }

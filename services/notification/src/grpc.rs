@@ -8,6 +8,7 @@ use complaints_proto::v1 as pb;
 use complaints_proto::v1::notification_server::Notification;
 use tonic::{Request, Response, Status};
 
+use crate::store::DeliveryKind;
 use crate::{store, Error};
 
 pub struct NotificationApi {
@@ -25,9 +26,21 @@ impl Notification for NotificationApi {
         let deliveries = deliveries
             .into_iter()
             .map(|d| pb::Delivery {
-                recipient_masked: if d.recipient.contains('@') { masking::email(&d.recipient) } else { masking::phone(&d.recipient) },
+                recipient_masked: match d.kind {
+                    // A staff id is not personal data of the customer.
+                    DeliveryKind::Staff(_) => d.recipient.clone(),
+                    DeliveryKind::Customer(_) if d.recipient.contains('@') => masking::email(&d.recipient),
+                    DeliveryKind::Customer(_) => masking::phone(&d.recipient),
+                },
                 delivery_id: d.delivery_id,
-                kind: d.kind.to_proto() as i32,
+                kind: match d.kind {
+                    DeliveryKind::Customer(kind) => kind.to_proto() as i32,
+                    DeliveryKind::Staff(_) => 0,
+                },
+                alert: match d.kind {
+                    DeliveryKind::Staff(_) => d.kind.as_str().to_owned(),
+                    DeliveryKind::Customer(_) => String::new(),
+                },
                 channel: Channel::parse(&d.channel).map(|c| c.to_proto() as i32).unwrap_or_default(),
                 status: d.status,
                 attempts: u32::try_from(d.attempts).unwrap_or(u32::MAX),

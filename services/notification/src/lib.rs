@@ -32,7 +32,7 @@ impl Application {
         let mut service = Service::start(SERVICE, &config.common, MIGRATIONS, token).await?;
         let plumbing = service.plumbing.clone();
         let wake = Arc::new(Notify::new());
-        let handler = consumers::Handler { institution: config.institution.clone(), wake_worker: wake.clone() };
+        let handler = consumers::Handler { institution: config.institution.clone(), wake_worker: wake.clone(), access: service.access.clone() };
         let consumer = plumbing.consumer(handler).await?;
         let worker = delivery::Worker { plumbing: plumbing.clone(), gateway, wake, retry_base_seconds: config.retry_base_seconds };
         service.spawn(consumer.run(service.token()));

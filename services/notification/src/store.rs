@@ -15,13 +15,52 @@ pub struct Contact {
     pub channel: String,
 }
 
+/// What a delivery is: a notice to the customer, or an alert to a member of staff (clock
+/// warnings, breaches and their escalation, the Red-grade task group). Only customer notices
+/// are announced as `customer_notified`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryKind {
+    Customer(NotificationKind),
+    Staff(Alert),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alert {
+    ClockWarning,
+    ClockBreached,
+    RedTaskGroup,
+}
+
+impl DeliveryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Customer(kind) => kind.as_str(),
+            Self::Staff(Alert::ClockWarning) => "clock_warning",
+            Self::Staff(Alert::ClockBreached) => "clock_breached",
+            Self::Staff(Alert::RedTaskGroup) => "red_task_group",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "clock_warning" => Self::Staff(Alert::ClockWarning),
+            "clock_breached" => Self::Staff(Alert::ClockBreached),
+            "red_task_group" => Self::Staff(Alert::RedTaskGroup),
+            other => Self::Customer(NotificationKind::parse(other)?),
+        })
+    }
+}
+
+/// The channel staff alerts go through (the bank's internal messaging behind the gateway).
+pub const STAFF_CHANNEL: &str = "staff";
+
 /// No `Debug`: the recipient is personal data.
 #[derive(Clone)]
 pub struct Delivery {
     pub delivery_id: String,
     pub complaint_id: String,
     pub complaint_number: String,
-    pub kind: NotificationKind,
+    pub kind: DeliveryKind,
     pub channel: String,
     pub recipient: String,
     pub message: Message,
@@ -94,7 +133,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Delivery, StoreError> {
         delivery_id: row.try_get("delivery_id")?,
         complaint_id: row.try_get("complaint_id")?,
         complaint_number: row.try_get("complaint_number")?,
-        kind: parsed_column(row, "deliveries", "kind", NotificationKind::parse)?,
+        kind: parsed_column(row, "deliveries", "kind", DeliveryKind::parse)?,
         channel: row.try_get("channel")?,
         recipient: row.try_get("recipient")?,
         message: json_column(row, "deliveries", "body")?,

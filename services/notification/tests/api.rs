@@ -93,6 +93,8 @@ fn received() -> ComplaintReceived {
         branch_involved: String::new(),
         tags: vec![],
         received_at_ms: complaints_plumbing::now_ms(),
+        jurisdiction: "cn".into(),
+        reply_due: None,
     }
 }
 

@@ -462,14 +462,49 @@ pub async fn end(
     Ok(Some(clock.snapshot()))
 }
 
-/// Cancels every open clock of a complaint (closed, withdrawn).
-pub async fn cancel_all(tx: &mut Tx, book: &ClockBook, complaint_id: &ComplaintId, at_ms: i64) -> Result<Vec<ClockSnapshot>, StoreError> {
+/// Names the staff member and department now responsible for the open clocks of `kinds`.
+pub async fn reassign(
+    tx: &mut Tx,
+    complaint_id: &ComplaintId,
+    kinds: &[ClockKind],
+    owner: &StaffId,
+    department: &str,
+) -> Result<Vec<ClockSnapshot>, StoreError> {
+    let mut changed = Vec::new();
+    for kind in kinds {
+        let Some(mut clock) = open_clock(tx, complaint_id, *kind).await? else { continue };
+        let result = sqlx::query(
+            "UPDATE clocks SET owner_id = $1, department = $2, version = version + 1, updated_at_ms = $3 WHERE clock_id = $4 AND version = $5",
+        )
+        .bind(owner.as_str())
+        .bind(department)
+        .bind(crate::now_ms())
+        .bind(&clock.clock_id)
+        .bind(clock.version)
+        .execute(&mut **tx)
+        .await?;
+        crate::store::expect_one_row(&result)?;
+        clock.owner = Some(owner.clone());
+        clock.department = Some(department.to_owned());
+        changed.push(clock.snapshot());
+    }
+    Ok(changed)
+}
+
+/// Cancels every open clock of a complaint (closed, withdrawn) but those of `keep`.
+pub async fn cancel_all(
+    tx: &mut Tx,
+    book: &ClockBook,
+    complaint_id: &ComplaintId,
+    at_ms: i64,
+    keep: &[ClockKind],
+) -> Result<Vec<ClockSnapshot>, StoreError> {
     let kinds: Vec<String> = sqlx::query_scalar("SELECT kind FROM clocks WHERE complaint_id = $1 AND ended_at_ms IS NULL")
         .bind(complaint_id.as_str())
         .fetch_all(&mut **tx)
         .await?;
     let mut changed = Vec::new();
-    for kind in kinds.iter().filter_map(|kind| ClockKind::parse(kind)) {
+    for kind in kinds.iter().filter_map(|kind| ClockKind::parse(kind)).filter(|kind| !keep.contains(kind)) {
         changed.extend(end(tx, book, complaint_id, kind, at_ms, Ending::Cancelled).await?);
     }
     Ok(changed)

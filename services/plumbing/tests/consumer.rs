@@ -194,6 +194,8 @@ fn received() -> LifecycleEvent {
         branch_involved: String::new(),
         tags: vec![],
         received_at_ms: complaints_plumbing::now_ms(),
+        jurisdiction: "cn".into(),
+        reply_due: None,
     })
 }
 

@@ -84,6 +84,7 @@ impl EventHandler for Handler {
             grade: triage.grade,
             category: triage.category.clone(),
             recused_staff: choice.recused.clone(),
+            jurisdiction: received.jurisdiction.clone(),
         });
         outbox::enqueue(tx, SERVICE, subject, assigned).await?;
         tracing::info!(

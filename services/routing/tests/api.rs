@@ -95,6 +95,8 @@ fn fees_complaint() -> ComplaintReceived {
         branch_involved: String::new(),
         tags: vec![],
         received_at_ms: complaints_plumbing::now_ms(),
+        jurisdiction: "cn".into(),
+        reply_due: None,
     }
 }
 

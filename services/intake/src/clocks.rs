@@ -1,0 +1,189 @@
+//! Intake's clocks: the customer-facing ones (SPEC §4–5), started, met and cancelled in the
+//! transactions that register the complaint, apply the other services' events and record the
+//! customer's answers.
+//!
+//! | clock | starts | ends |
+//! |---|---|---|
+//! | acknowledge (1 working hour) | receipt | acknowledgement delivered |
+//! | first_contact (24 hours) | receipt | contact recorded (`RecordContact`) |
+//! | handover (24 hours, staffed channels) | receipt | hand-over record written |
+//! | statutory: regulator_decision, or payment_services_decision for payment products; summary_resolution (UK window) | receipt | result delivered |
+//! | response (by grade) | receipt, once assigned | result delivered |
+//! | objection_window (3 working days) | result delivered | answer recorded; **silence: accepted** |
+//! | review_window (CN 复核, 30 days) | result delivered | runs out (informational) |
+//! | follow_up (1 week) | remedy executed | follow-up recorded |
+//!
+//! Closing the complaint cancels what is still open except the review window.
+
+use complaints_domain::events::{CustomerResponse, LifecycleEvent, NotificationKind, ReplyDue};
+use complaints_domain::lifecycle::{self, Step};
+use complaints_domain::{ClockKind, ClockSnapshot, ComplaintKey, Grade};
+use complaints_plumbing::clocks::{self, ClockBook, Ending, StartClock, StoredClock};
+use complaints_plumbing::scheduler::DueAction;
+use complaints_plumbing::store::{StoreError, Tx};
+
+use crate::store::{self, StoredComplaint};
+use crate::Config;
+
+/// The statutory clocks of a complaint's rule pack.
+pub fn statutory(book: &ClockBook, jurisdiction: &str, payment_services: bool) -> Vec<ClockKind> {
+    let mut kinds = Vec::new();
+    if payment_services && book.has_rule(jurisdiction, ClockKind::PaymentServicesDecision) {
+        kinds.push(ClockKind::PaymentServicesDecision);
+    } else if book.has_rule(jurisdiction, ClockKind::RegulatorDecision) {
+        kinds.push(ClockKind::RegulatorDecision);
+    }
+    if book.has_rule(jurisdiction, ClockKind::SummaryResolution) {
+        kinds.push(ClockKind::SummaryResolution);
+    }
+    kinds
+}
+
+/// Fails start-up when the configuration names a jurisdiction without a rule pack.
+pub fn check_rule_packs(book: &ClockBook, config: &Config) -> anyhow::Result<()> {
+    let named = &config.jurisdiction;
+    for jurisdiction in std::iter::once(&named.default)
+        .chain(named.by_channel.values())
+        .chain(named.by_branch.values())
+        .chain(named.by_product.values())
+    {
+        if !book.knows(jurisdiction) {
+            anyhow::bail!("jurisdiction {jurisdiction:?} in intake's configuration has no rule pack in {}", book.config().rule_packs_dir.display());
+        }
+    }
+    Ok(())
+}
+
+fn start<'a>(complaint: &'a StoredComplaint, kind: ClockKind, at_ms: i64, department: Option<&'a str>) -> StartClock<'a> {
+    StartClock {
+        complaint_id: &complaint.complaint_id,
+        complaint_number: &complaint.complaint_number,
+        kind,
+        jurisdiction: &complaint.jurisdiction,
+        grade: Grade::Green,
+        owner: complaint.receiving_staff.as_ref(),
+        department,
+        at_ms,
+        traceparent: &complaint.traceparent,
+    }
+}
+
+/// Starts the clocks of a new complaint; returns them and the reply date promised to the
+/// customer (the statutory limit).
+pub async fn on_registered(
+    tx: &mut Tx,
+    book: &ClockBook,
+    config: &Config,
+    complaint: &StoredComplaint,
+) -> Result<(Vec<ClockSnapshot>, Option<ReplyDue>), StoreError> {
+    let department = Some(config.first_contact_department.as_str());
+    let received = complaint.received_at_ms;
+    let mut changed = Vec::new();
+    let mut kinds = vec![ClockKind::Acknowledge, ClockKind::FirstContact];
+    if complaint.receiving_staff.is_some() {
+        kinds.push(ClockKind::Handover);
+    }
+    for kind in kinds {
+        changed.extend(clocks::start(tx, book, start(complaint, kind, received, department)).await?);
+    }
+    let mut reply_due = None;
+    for kind in statutory(book, &complaint.jurisdiction, complaint.payment_services) {
+        let started = clocks::start(tx, book, StartClock { owner: None, ..start(complaint, kind, received, department) }).await?;
+        if !kind.is_window() {
+            if let Some(clock) = started.last() {
+                reply_due = Some(ReplyDue { at_ms: clock.due_at_ms, local: clock.due_local.clone(), provisional: clock.provisional });
+            }
+        }
+        changed.extend(started);
+    }
+    Ok((changed, reply_due))
+}
+
+/// Moves intake's clocks for another service's event that intake applied.
+pub async fn on_event(
+    tx: &mut Tx,
+    book: &ClockBook,
+    config: &Config,
+    complaint: &StoredComplaint,
+    event: &LifecycleEvent,
+    at_ms: i64,
+) -> Result<Vec<ClockSnapshot>, StoreError> {
+    let id = &complaint.complaint_id;
+    let mut changed = Vec::new();
+    match event {
+        LifecycleEvent::Assigned(assigned) => {
+            let mut response = start(complaint, ClockKind::Response, complaint.received_at_ms, Some(&assigned.department));
+            response.grade = assigned.grade;
+            response.owner = Some(&assigned.handler);
+            changed.extend(clocks::start(tx, book, response).await?);
+            let statutory = statutory(book, &complaint.jurisdiction, complaint.payment_services);
+            changed.extend(clocks::reassign(tx, id, &statutory, &assigned.handler, &assigned.department).await?);
+        }
+        LifecycleEvent::CustomerNotified(notified) if notified.kind == NotificationKind::Acknowledgement => {
+            changed.extend(clocks::end(tx, book, id, ClockKind::Acknowledge, at_ms, Ending::Completed).await?);
+        }
+        LifecycleEvent::CustomerNotified(notified) if notified.kind == NotificationKind::Result => {
+            for kind in statutory(book, &complaint.jurisdiction, complaint.payment_services).into_iter().chain([ClockKind::Response]) {
+                changed.extend(clocks::end(tx, book, id, kind, at_ms, Ending::Completed).await?);
+            }
+            let mut windows = vec![ClockKind::ObjectionWindow];
+            if book.has_rule(&complaint.jurisdiction, ClockKind::ReviewWindow) {
+                windows.push(ClockKind::ReviewWindow);
+            }
+            for kind in windows {
+                changed.extend(clocks::start(tx, book, StartClock { owner: None, ..start(complaint, kind, at_ms, None) }).await?);
+            }
+        }
+        LifecycleEvent::RemedyExecuted(_) => {
+            let follow_up = start(complaint, ClockKind::FollowUp, at_ms, Some(&config.first_contact_department));
+            changed.extend(clocks::start(tx, book, StartClock { owner: None, ..follow_up }).await?);
+        }
+        _ => {}
+    }
+    Ok(changed)
+}
+
+/// The customer answered inside the objection window.
+pub async fn on_response(tx: &mut Tx, book: &ClockBook, complaint: &StoredComplaint, at_ms: i64) -> Result<Vec<ClockSnapshot>, StoreError> {
+    Ok(clocks::end(tx, book, &complaint.complaint_id, ClockKind::ObjectionWindow, at_ms, Ending::Completed).await?.into_iter().collect())
+}
+
+/// The follow-up was recorded and the complaint closed: the follow-up clock is met and what is
+/// still open ends, but the customer's review window, which outlives the complaint.
+pub async fn on_closed(tx: &mut Tx, book: &ClockBook, complaint: &StoredComplaint, at_ms: i64) -> Result<Vec<ClockSnapshot>, StoreError> {
+    let mut changed: Vec<ClockSnapshot> =
+        clocks::end(tx, book, &complaint.complaint_id, ClockKind::FollowUp, at_ms, Ending::Completed).await?.into_iter().collect();
+    changed.extend(clocks::cancel_all(tx, book, &complaint.complaint_id, at_ms, &[ClockKind::ReviewWindow]).await?);
+    Ok(changed)
+}
+
+/// A contact with the customer or the hand-over record was written.
+pub async fn on_contact(tx: &mut Tx, book: &ClockBook, complaint: &StoredComplaint, kind: ClockKind, at_ms: i64) -> Result<Vec<ClockSnapshot>, StoreError> {
+    Ok(clocks::end(tx, book, &complaint.complaint_id, kind, at_ms, Ending::Completed).await?.into_iter().collect())
+}
+
+/// What intake does when one of its windows runs out: the objection window's end without an
+/// answer is the customer's acceptance (SPEC §3: silence = accepted after the window).
+pub struct Silence;
+
+/// Who records an acceptance by silence.
+pub const SILENCE_ACTOR: &str = "system:intake";
+
+impl DueAction for Silence {
+    async fn expired<'a>(&'a self, tx: &'a mut Tx, clock: &'a StoredClock) -> Result<(), StoreError> {
+        if clock.kind != ClockKind::ObjectionWindow {
+            return Ok(());
+        }
+        let Some(complaint) = store::find(&mut **tx, &ComplaintKey::Id(clock.complaint_id.clone())).await? else {
+            return Ok(());
+        };
+        let Ok(to) = lifecycle::next(complaint.stage, &Step::CustomerAccepted { by_silence: true }) else {
+            // Answered (or withdrawn) in the meantime: nothing to deem.
+            return Ok(());
+        };
+        store::record_response(tx, &complaint, to, CustomerResponse::Accepted, "no objection within the objection window", SILENCE_ACTOR, true)
+            .await?;
+        tracing::info!(complaint_number = %complaint.complaint_number, "objection window ended without an answer: accepted by silence");
+        Ok(())
+    }
+}
