@@ -220,10 +220,20 @@ impl Platform {
                 ("CMS_AUTH__ISSUER".to_owned(), auth_config.issuer.clone()),
                 ("CMS_AUTH__AUDIENCE".to_owned(), auth_config.audience.clone()),
                 ("CMS_AUTH__JWKS_FILE".to_owned(), jwks.display().to_string()),
+                // A test deployment: the clock schedulers follow the test's time offset.
+                ("CMS_DEPLOYMENT".to_owned(), "test".to_owned()),
+                ("CMS_CLOCKS__TEST_TIME_FILE".to_owned(), stores.path("test-time-offset-ms").display().to_string()),
+                ("CMS_CLOCKS__POLL_MS".to_owned(), "100".to_owned()),
             ];
             services.push(ServiceProcess::spawn(name, env, stores.directory()));
         }
         Self { nats, stores, sink, services, auth }
+    }
+
+    /// Moves every service's clock scheduler `offset_ms` ahead of the system clock (absolute:
+    /// a later call replaces the offset).
+    pub fn shift_time(&self, offset_ms: i64) {
+        complaints_plumbing::testing::shift_time(&self.stores, offset_ms);
     }
 
     pub fn service(&mut self, name: &str) -> &mut ServiceProcess {

@@ -55,8 +55,25 @@ enum Command {
     },
     /// Register a complaint from flags or a JSON file.
     Submit(SubmitArgs),
-    /// Show a complaint: record (masked), timeline, deliveries.
+    /// Show a complaint: record (masked), clocks, timeline, deliveries.
     Show { number: String },
+    /// Breached clocks across the platform (and at-risk ones with --at-risk), earliest due first.
+    Overdue {
+        /// Also list clocks past their warning point.
+        #[arg(long)]
+        at_risk: bool,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Record the first contact with the customer, or the written hand-over (--handover).
+    Contact {
+        number: String,
+        #[arg(long)]
+        note: String,
+        #[arg(long)]
+        handover: bool,
+    },
     /// Register a file as evidence (numbered, SHA-256 fixed).
     Evidence {
         number: String,
@@ -395,6 +412,15 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Show { number } => show(host, &number, &token()?).await,
+        Command::Overdue { at_risk, limit } => overdue(host, at_risk, limit, &token()?).await,
+        Command::Contact { number, note, handover } => {
+            let kind = if handover { pb::ContactKind::Handover } else { pb::ContactKind::FirstContact };
+            let mut intake = IntakeClient::connect(endpoint(host, "intake")).await?;
+            let request = pb::RecordContactRequest { complaint_number: number, kind: kind as i32, note };
+            let view = rpc(intake.record_contact(call(request, &token()?)).await)?;
+            println!("{}: {} recorded", view.complaint_number, if handover { "hand-over" } else { "first contact" });
+            Ok(())
+        }
         Command::Evidence { number, file, kind, description } => {
             let content = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let mut client = InvestigationClient::connect(endpoint(host, "investigation")).await?;
@@ -477,6 +503,50 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
+/// One clock as a line: kind, state, due instant in the jurisdiction's local time, owner.
+fn clock_line(row: &pb::ClockRow) -> String {
+    let Some(clock) = &row.clock else { return format!("{}: no clock", row.complaint_number) };
+    let state = pb::ClockState::try_from(clock.state)
+        .map(|state| state.as_str_name().trim_start_matches("CLOCK_STATE_").to_lowercase())
+        .unwrap_or_else(|_| "?".into());
+    let provisional = if clock.provisional { " provisional" } else { "" };
+    let round = if clock.round > 1 { format!(" (round {})", clock.round) } else { String::new() };
+    let owner = if clock.owner_id.is_empty() { String::new() } else { format!("  owner {}", clock.owner_id) };
+    let extended = if clock.extensions > 0 { format!("  {} extension(s)", clock.extensions) } else { String::new() };
+    format!(
+        "{:<26} {:<9}{provisional} due {}  [{} · {} · {}]{owner}{extended}",
+        format!("{}{round}", clock.kind),
+        state,
+        clock.due_local,
+        clock.period,
+        clock.jurisdiction,
+        row.owner_service
+    )
+}
+
+async fn overdue(host: &str, at_risk: bool, limit: u32, token: &str) -> anyhow::Result<()> {
+    let mut analytics = AnalyticsClient::connect(endpoint(host, "analytics")).await?;
+    let mut page_token = String::new();
+    let mut shown = 0;
+    loop {
+        let page_size = (limit - shown).min(1000);
+        let request = pb::ListOverdueRequest { include_at_risk: at_risk, page_size, page_token };
+        let page = rpc(analytics.list_overdue(call(request, token)).await)?;
+        for row in &page.clocks {
+            println!("{}  {}", row.complaint_number, clock_line(row));
+        }
+        shown += u32::try_from(page.clocks.len()).unwrap_or(u32::MAX);
+        if page.next_page_token.is_empty() || shown >= limit {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    if shown == 0 {
+        println!("no {}clocks", if at_risk { "breached or at-risk " } else { "breached " });
+    }
+    Ok(())
+}
+
 async fn show(host: &str, number: &str, token: &str) -> anyhow::Result<()> {
     let mut intake = IntakeClient::connect(endpoint(host, "intake")).await?;
     let request = pb::GetComplaintRequest { complaint_number: number.to_owned(), ..Default::default() };
@@ -484,6 +554,16 @@ async fn show(host: &str, number: &str, token: &str) -> anyhow::Result<()> {
     println!("{}  status {}  customer {}  phone {}  id {}", view.complaint_number, view.status, view.customer_name_masked, view.phone_masked, view.id_number_masked);
     println!("summary: {}", view.summary);
     let mut analytics = AnalyticsClient::connect(endpoint(host, "analytics")).await?;
+    let request = pb::ListClocksRequest { complaint_number: number.to_owned(), ..Default::default() };
+    match analytics.list_clocks(call(request, token)).await {
+        Ok(clocks) => {
+            println!("clocks ({} rules):", view.jurisdiction);
+            for row in clocks.into_inner().clocks {
+                println!("  {}", clock_line(&row));
+            }
+        }
+        Err(status) => println!("clocks: {}", status.message()),
+    }
     let request = pb::GetTimelineRequest { complaint_number: number.to_owned(), ..Default::default() };
     match analytics.get_timeline(call(request, token)).await {
         Ok(timeline) => {
@@ -498,7 +578,11 @@ async fn show(host: &str, number: &str, token: &str) -> anyhow::Result<()> {
     let mut notification = NotificationClient::connect(endpoint(host, "notification")).await?;
     let deliveries = rpc(notification.list_deliveries(call(pb::ListDeliveriesRequest { complaint_id: view.complaint_id }, token)).await)?;
     for delivery in deliveries.deliveries {
-        let kind = pb::NotificationKind::try_from(delivery.kind).map(|k| k.as_str_name()).unwrap_or("?");
+        let kind = if delivery.alert.is_empty() {
+            pb::NotificationKind::try_from(delivery.kind).map(|k| k.as_str_name()).unwrap_or("?")
+        } else {
+            delivery.alert.as_str()
+        };
         println!("  delivery {kind} to {} {} {}", delivery.recipient_masked, delivery.status, delivery.delivered_at);
     }
     Ok(())

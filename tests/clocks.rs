@@ -1,0 +1,239 @@
+//! The clocks in the running processes, on SQLite and PostgreSQL. Time is moved by the test
+//! deployment's offset file (every scheduler reads it; recorded instants stay on the system
+//! clock), and every assertion polls for the state it expects — no sleeps stand in for a result.
+//!
+//! One complaint, registered now: the statutory reply date is in the acknowledgement; the
+//! recorded first contact meets its clock; a day later the investigation-start clock breaches
+//! and escalates to the department's heads (alert at the delivery sink, line on the timeline);
+//! after the result, intake is killed with SIGKILL, the objection window passes while it is
+//! down, and on restart the silence is applied as acceptance exactly once; the execution clock
+//! then runs in investigation and breaches too. A second complaint objects inside its window
+//! and its investigation clock starts a second round (re-review).
+
+use std::time::Duration;
+
+use complaints_plumbing::store::Backend;
+use complaints_proto::v1 as pb;
+use system_tests::{sample_complaint, wait_for, Platform};
+
+const WAIT: Duration = Duration::from_secs(60);
+const HOUR_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 24 * HOUR_MS;
+
+fn state(clock: &pb::ClockSnapshot) -> pb::ClockState {
+    pb::ClockState::try_from(clock.state).unwrap_or(pb::ClockState::Unspecified)
+}
+
+/// Waits until the complaint's clock `kind` (latest round) is in `expected` on the read side.
+async fn clock_in(platform: &Platform, number: &str, kind: &str, expected: pb::ClockState) -> pb::ClockSnapshot {
+    let analytics = platform.analytics().await;
+    wait_for(&format!("{kind} clock {expected:?}"), WAIT, || {
+        let mut analytics = analytics.clone();
+        let number = number.to_owned();
+        async move {
+            let clocks = analytics.list_clocks(pb::ListClocksRequest { complaint_number: number, ..Default::default() }).await.ok()?;
+            clocks
+                .into_inner()
+                .clocks
+                .into_iter()
+                .filter_map(|row| row.clock)
+                .filter(|clock| clock.kind == kind)
+                .max_by_key(|clock| clock.round)
+                .filter(|clock| state(clock) == expected)
+        }
+    })
+    .await
+}
+
+async fn stage(platform: &Platform, number: &str) -> String {
+    let mut intake = platform.intake().await;
+    let request = pb::GetComplaintRequest { complaint_number: number.to_owned(), ..Default::default() };
+    intake.get_complaint(request).await.expect("complaint").into_inner().status
+}
+
+async fn wait_stage(platform: &Platform, number: &str, expected: &str) {
+    let (platform, number) = (&*platform, number);
+    wait_for(&format!("stage {expected}"), WAIT, || async move { (stage(platform, number).await == expected).then_some(()) }).await;
+}
+
+/// Works the case as its handler up to the result reaching the customer.
+async fn resolve(platform: &Platform, number: &str) -> String {
+    let complaint_id = platform
+        .intake()
+        .await
+        .get_complaint(pb::GetComplaintRequest { complaint_number: number.to_owned(), ..Default::default() })
+        .await
+        .expect("complaint")
+        .into_inner()
+        .complaint_id;
+    let routing = platform.routing().await;
+    let handler = wait_for("assignment", WAIT, || {
+        let mut routing = routing.clone();
+        let complaint_id = complaint_id.clone();
+        async move { Some(routing.get_assignment(pb::GetAssignmentRequest { complaint_id }).await.ok()?.into_inner().handler_id) }
+    })
+    .await;
+    let mut investigation = platform.investigation_as(&handler).await;
+    wait_for("case opened", WAIT, || {
+        let mut investigation = investigation.clone();
+        let number = number.to_owned();
+        async move { investigation.get_case(pb::GetCaseRequest { complaint_number: number }).await.ok() }
+    })
+    .await;
+    investigation
+        .record_finding(pb::RecordFindingRequest { complaint_number: number.to_owned(), finding: "fee charged after closure".into() })
+        .await
+        .expect("finding");
+    let resolution = pb::Resolution {
+        resolution_type: pb::ResolutionType::FeeWaiver as i32,
+        amount: Some(pb::Money { minor_units: 50_000, currency: "CNY".into() }),
+        conclusion: "The fee is refunded".into(),
+        basis: "Card agreement 4.2".into(),
+        execution_method: "Credit to the card".into(),
+    };
+    investigation
+        .propose_resolution(pb::ProposeResolutionRequest { complaint_number: number.to_owned(), resolution: Some(resolution) })
+        .await
+        .expect("proposal");
+    let mut approval = platform.approval_as("RO-HEAD").await;
+    wait_for("approval opened", WAIT, || {
+        let mut approval = approval.clone();
+        let number = number.to_owned();
+        async move { approval.get_approval(pb::GetApprovalRequest { complaint_number: number }).await.ok() }
+    })
+    .await;
+    approval.approve(pb::DecideRequest { complaint_number: number.to_owned(), comment: String::new() }).await.expect("approve");
+    wait_stage(platform, number, "customer_informed").await;
+    handler
+}
+
+async fn clocks_in_the_running_services(backend: Backend) {
+    let mut platform = Platform::start(backend).await;
+    let mut intake = platform.intake().await;
+    let number = intake.submit_complaint(sample_complaint("clocks-1")).await.expect("submit").into_inner().complaint_number;
+
+    // Registration starts intake's clocks on the default (CN) rule pack; the acknowledgement,
+    // once delivered, meets its clock and promises the statutory date.
+    let statutory = clock_in(&platform, &number, "regulator_decision", pb::ClockState::Running).await;
+    assert_eq!(statutory.jurisdiction, "cn");
+    assert_eq!(statutory.period, "15 days");
+    assert!(statutory.due_local.ends_with("T00:00:00+08:00"), "CN periods end at local midnight: {}", statutory.due_local);
+    clock_in(&platform, &number, "acknowledge", pb::ClockState::Met).await;
+    let acknowledgement = wait_for("acknowledgement at the sink", WAIT, || {
+        let sink = platform.sink.all();
+        async move { sink.into_iter().find(|m| m.body["kind"] == "acknowledgement") }
+    })
+    .await;
+    let text = acknowledgement.body["text"].as_str().unwrap_or_default().to_owned();
+    assert!(text.contains(&format!("You will have our answer by {}", statutory.due_local)), "{text}");
+    assert!(!text.contains("24 hours"), "no hard-coded promise: {text}");
+
+    // The first contact is recorded by a member of staff: its 24-hour clock is met.
+    clock_in(&platform, &number, "first_contact", pb::ClockState::Running).await;
+    let mut staff_intake = platform.intake_as("CS-001").await;
+    staff_intake
+        .record_contact(pb::RecordContactRequest {
+            complaint_number: number.clone(),
+            kind: pb::ContactKind::FirstContact as i32,
+            note: "confirmed receipt and process by phone".into(),
+        })
+        .await
+        .expect("contact");
+    clock_in(&platform, &number, "first_contact", pb::ClockState::Met).await;
+    let refused = staff_intake
+        .record_contact(pb::RecordContactRequest { complaint_number: number.clone(), kind: 0, note: "x".into() })
+        .await
+        .expect_err("kind is required");
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert!(refused.message().contains("kind"), "{}", refused.message());
+
+    // Nobody starts the investigation: 25 hours later its 24-hour start clock breaches and is
+    // escalated to the handling department's heads.
+    let started = clock_in(&platform, &number, "investigation_start", pb::ClockState::Running).await;
+    assert!(!started.owner_id.is_empty(), "the handler owns it");
+    platform.shift_time(25 * HOUR_MS);
+    let breached = clock_in(&platform, &number, "investigation_start", pb::ClockState::Breached).await;
+    assert_eq!(breached.breached_at_ms, breached.due_at_ms, "recorded at the due instant");
+    let escalation = wait_for("breach alert at the sink", WAIT, || {
+        let sink = platform.sink.all();
+        async move { sink.into_iter().find(|m| m.body["kind"] == "clock_breached") }
+    })
+    .await;
+    assert_eq!(escalation.body["channel"], "staff");
+    assert_eq!(escalation.body["recipient"], "RO-HEAD", "the head of retail operations: {:?}", escalation.body);
+    let mut analytics = platform.analytics().await;
+    let timeline = analytics
+        .get_timeline(pb::GetTimelineRequest { complaint_number: number.clone(), ..Default::default() })
+        .await
+        .expect("timeline")
+        .into_inner();
+    assert!(
+        timeline.entries.iter().any(|e| e.stage == "clock_breached" && e.detail.contains("investigation_start") && e.detail.contains("RO-HEAD")),
+        "{:?}",
+        timeline.entries
+    );
+    let overdue = analytics
+        .list_overdue(pb::ListOverdueRequest { include_at_risk: false, page_size: 0, page_token: String::new() })
+        .await
+        .expect("overdue")
+        .into_inner();
+    assert!(overdue.clocks.iter().any(|row| row.complaint_number == number), "{overdue:?}");
+
+    // The result reaches the customer: the statutory and response clocks are met and the
+    // objection window (3 working days) opens.
+    resolve(&platform, &number).await;
+    clock_in(&platform, &number, "regulator_decision", pb::ClockState::Met).await;
+    clock_in(&platform, &number, "objection_window", pb::ClockState::Running).await;
+    clock_in(&platform, &number, "review_window", pb::ClockState::Running).await;
+
+    // Intake dies before the window ends and comes back after it: the silence is applied once.
+    platform.service("intake").kill9();
+    platform.shift_time(25 * HOUR_MS + 8 * DAY_MS);
+    platform.service("intake").restart();
+    wait_stage(&platform, &number, "accepted").await;
+    clock_in(&platform, &number, "objection_window", pb::ClockState::Expired).await;
+    let accepted = platform
+        .count("intake", "SELECT COUNT(*) FROM customer_responses WHERE recorded_by = 'system:intake' AND response = 'accepted'")
+        .await;
+    assert_eq!(accepted, 1, "accepted by silence exactly once");
+    let timeline = platform
+        .analytics()
+        .await
+        .get_timeline(pb::GetTimelineRequest { complaint_number: number.clone(), ..Default::default() })
+        .await
+        .expect("timeline")
+        .into_inner();
+    assert!(timeline.entries.iter().any(|e| e.stage == "customer_accepted" && e.actor == "system:intake"), "{:?}", timeline.entries);
+
+    // Acceptance starts investigation's execution clock (3 working days from the acceptance,
+    // recorded on the system clock); with the schedulers nine days ahead it breaches at once.
+    let execution = clock_in(&platform, &number, "execution", pb::ClockState::Breached).await;
+    assert_eq!(execution.period, "3 working days");
+    assert!(execution.due_at_ms - execution.started_at_ms >= 3 * DAY_MS, "{execution:?}");
+
+    // Another complaint, back on today's time, objects inside its window: the re-review starts
+    // a second investigation round.
+    platform.shift_time(0);
+    let second = platform.intake().await.submit_complaint(sample_complaint("clocks-2")).await.expect("submit").into_inner().complaint_number;
+    resolve(&platform, &second).await;
+    clock_in(&platform, &second, "objection_window", pb::ClockState::Running).await;
+    platform
+        .intake()
+        .await
+        .respond_to_resolution(pb::RespondToResolutionRequest { complaint_number: second.clone(), accept: false, comment: "too little".into() })
+        .await
+        .expect("objection");
+    clock_in(&platform, &second, "objection_window", pb::ClockState::Met).await;
+    let rereview = clock_in(&platform, &second, "investigation", pb::ClockState::Running).await;
+    assert_eq!(rereview.round, 2, "the re-review is the second investigation round");
+}
+
+#[tokio::test]
+async fn clocks_in_the_running_services_on_sqlite() {
+    clocks_in_the_running_services(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn clocks_in_the_running_services_on_postgres() {
+    clocks_in_the_running_services(Backend::Postgres).await;
+}
