@@ -231,3 +231,54 @@ async fn a_window_expires_once_and_stop_clock_and_extension_move_the_due_instant
     assert_eq!(extended.due_local, "2026-03-10T00:00:00+08:00", "one more working day: Mon 9 Mar");
     assert!(matches!(refused, Err(StoreError::Clock(_))), "no second extension in the Yellow rule: {refused:?}");
 }
+
+/// Copies the shipped calendars and rule packs into a directory the test may change.
+fn copy_rules(stores: &TestStores) -> complaints_plumbing::config::ClockConfig {
+    let shipped = test_clock_config(stores);
+    let mut config = shipped.clone();
+    for (from, name) in [(&shipped.calendars_dir, "calendars"), (&shipped.rule_packs_dir, "rule-packs")] {
+        let to = stores.path(name);
+        std::fs::create_dir_all(&to).expect("directory");
+        for entry in std::fs::read_dir(from).expect("read shipped files") {
+            let entry = entry.expect("entry");
+            std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
+        }
+    }
+    config.calendars_dir = stores.path("calendars");
+    config.rule_packs_dir = stores.path("rule-packs");
+    config
+}
+
+#[tokio::test]
+async fn a_clock_past_the_calendar_is_provisional_until_the_year_is_added_then_recomputed() {
+    let stores = TestStores::new(Backend::Sqlite);
+    let config = copy_rules(&stores);
+    let book = ClockBook::load(&config).expect("rules");
+    let pool = open(&stores).await;
+
+    // CN regulator decision, 15 days from Fri 18 Dec 2026: Sat 2 Jan 2027, which no published
+    // calendar covers. On the weekly pattern alone it is a rest day → 24:00 Mon 4 Jan, provisional.
+    let (id, number) = complaint(1);
+    start(&pool, &book, &id, &number, ClockKind::RegulatorDecision, Grade::Green, "2026-12-18T10:00:00+08:00").await;
+    let clock = &clocks::of_complaint(&pool, &id).await.expect("clocks")[0];
+    assert!(clock.provisional);
+    assert_eq!(clock.due_local, "2027-01-05T00:00:00+08:00");
+
+    // The operator adds China's 2027 calendar (here, for the test, with 1 and 4 Jan as
+    // holidays). Without a restart the book reloads and the open clock is recomputed.
+    let cn = std::fs::read_to_string(stores.path("calendars/cn.toml")).expect("cn");
+    let cn = cn.replace("last_year = 2026", "last_year = 2027").replace(
+        "holidays = [",
+        "holidays = [\n  { date = 2027-01-01, name = \"New Year's Day\" },\n  { date = 2027-01-04, name = \"test holiday\" },",
+    );
+    std::fs::write(stores.path("calendars/cn.toml"), cn).expect("write");
+    assert!(book.reload_if_changed(), "the changed file is picked up");
+    let moved = clocks::recompute_open(&pool, &book, "intake", 100).await.expect("recompute");
+    assert_eq!(moved, 1);
+    let clock = &clocks::of_complaint(&pool, &id).await.expect("clocks")[0];
+    assert!(!clock.provisional, "2027 is data now");
+    // Sat 2 Jan is a rest day, Mon 4 Jan the (test) holiday → 24:00 Tue 5 Jan.
+    assert_eq!(clock.due_local, "2027-01-06T00:00:00+08:00");
+    assert_eq!(outbox_count(&pool, "cms.complaint.clocks_changed.intake").await, 1, "the recomputation is announced");
+    assert!(!book.reload_if_changed(), "nothing changed since");
+}
