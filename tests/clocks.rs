@@ -8,7 +8,8 @@
 //! after the result, intake is killed with SIGKILL, the objection window passes while it is
 //! down, and on restart the silence is applied as acceptance exactly once; the execution clock
 //! then runs in investigation and breaches too. A second complaint objects inside its window
-//! and its investigation clock starts a second round (re-review).
+//! and its investigation clock starts a second round (re-review). A third stays unresolved and
+//! gets a progress update with its decision date at the statutory clock's warning point.
 
 use std::time::Duration;
 
@@ -226,6 +227,23 @@ async fn clocks_in_the_running_services(backend: Backend) {
     clock_in(&platform, &second, "objection_window", pb::ClockState::Met).await;
     let rereview = clock_in(&platform, &second, "investigation", pb::ClockState::Running).await;
     assert_eq!(rereview.round, 2, "the re-review is the second investigation round");
+
+    // A third complaint stays unresolved: at the statutory clock's warning point (75 % of 15
+    // days of counting time after the day of receipt: 13 days on covers it from any hour) the
+    // customer gets a progress update with the decision date.
+    let third = platform.intake().await.submit_complaint(sample_complaint("clocks-3")).await.expect("submit").into_inner();
+    let statutory = clock_in(&platform, &third.complaint_number, "regulator_decision", pb::ClockState::Running).await;
+    platform.shift_time(13 * DAY_MS);
+    clock_in(&platform, &third.complaint_number, "regulator_decision", pb::ClockState::Warned).await;
+    let progress = wait_for("progress update at the sink", WAIT, || {
+        let sink = platform.sink.all();
+        let id = third.complaint_id.clone();
+        async move { sink.into_iter().find(|m| m.body["kind"] == "progress" && m.body["complaint_id"] == id.as_str()) }
+    })
+    .await;
+    let text = progress.body["text"].as_str().unwrap_or_default();
+    assert!(text.contains(&format!("decision by {}", statutory.due_local)), "{text}");
+    assert_eq!(progress.body["channel"], "sms", "through the customer's channel");
 }
 
 #[tokio::test]

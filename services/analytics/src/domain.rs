@@ -35,6 +35,7 @@ pub fn interpret(event: &LifecycleEvent, producer: &str) -> Option<Entry> {
                 NotificationKind::Acknowledgement => "acknowledged",
                 NotificationKind::Result => "customer_informed",
                 NotificationKind::Execution => "customer_notified",
+                NotificationKind::Progress => "customer_updated",
             };
             entry(stage, producer, format!("{} notice delivered via {}", p.kind.as_str(), p.channel.as_str()))
         }

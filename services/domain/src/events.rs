@@ -206,16 +206,19 @@ pub enum NotificationKind {
     Acknowledgement,
     Result,
     Execution,
+    /// A progress update or holding response before the statutory limit runs out; moves no stage.
+    Progress,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 3] = [Self::Acknowledgement, Self::Result, Self::Execution];
+    pub const ALL: [NotificationKind; 4] = [Self::Acknowledgement, Self::Result, Self::Execution, Self::Progress];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Acknowledgement => "acknowledgement",
             Self::Result => "result",
             Self::Execution => "execution",
+            Self::Progress => "progress",
         }
     }
 
@@ -230,6 +233,7 @@ impl NotificationKind {
             pb::NotificationKind::Acknowledgement => Some(Self::Acknowledgement),
             pb::NotificationKind::Result => Some(Self::Result),
             pb::NotificationKind::Execution => Some(Self::Execution),
+            pb::NotificationKind::Progress => Some(Self::Progress),
         }
     }
 
@@ -238,6 +242,7 @@ impl NotificationKind {
             Self::Acknowledgement => pb::NotificationKind::Acknowledgement,
             Self::Result => pb::NotificationKind::Result,
             Self::Execution => pb::NotificationKind::Execution,
+            Self::Progress => pb::NotificationKind::Progress,
         }
     }
 }
@@ -643,7 +648,7 @@ impl LifecycleEvent {
             Self::CustomerNotified(notified) => match notified.kind {
                 NotificationKind::Acknowledgement => Step::AcknowledgementSent,
                 NotificationKind::Result => Step::ResultDelivered,
-                NotificationKind::Execution => return None,
+                NotificationKind::Execution | NotificationKind::Progress => return None,
             },
             Self::CustomerResponded(responded) => match responded.response {
                 CustomerResponse::Accepted => Step::CustomerAccepted { by_silence: responded.by_silence },

@@ -58,9 +58,9 @@ impl Handler {
 impl EventHandler for Handler {
     type Event = Consumed;
 
-    /// The execution notice moves no stage (the execution itself did).
+    /// The execution notice and progress updates move no stage (the execution itself did).
     fn ignores(&self, event: &Consumed) -> bool {
-        matches!(event, Consumed::CustomerNotified(notified) if notified.kind == NotificationKind::Execution)
+        matches!(event, Consumed::CustomerNotified(notified) if matches!(notified.kind, NotificationKind::Execution | NotificationKind::Progress))
     }
 
     async fn handle(&self, tx: &mut Tx, meta: &EventMeta, event: Consumed) -> Result<(), HandlerError> {

@@ -1,6 +1,7 @@
 //! Notification queues a delivery for each event the customer must hear about: `received`
 //! (acknowledgement, with the reply date the clocks promise), `resolution_approved` (result),
-//! `remedy_executed` (execution notice); and an alert for each member of staff who must hear
+//! `remedy_executed` (execution notice), a statutory clock's warning (progress update or holding
+//! response before the limit runs out); and an alert for each member of staff who must hear
 //! about a clock (`clock_warning`: the owner; `clock_breached`: whom it escalates to) or a Red
 //! complaint (`triaged` Red: the task group, staff with the `red_task_group` role). The delivery
 //! id is the event id (with the staff id for alerts), so a redelivered event never queues a
@@ -102,7 +103,13 @@ impl EventHandler for Handler {
             }
             Consumed::ClockWarning(warning) => {
                 let message = domain::clock_warning(number, &warning.clock);
-                return self.alert(tx, meta, Alert::ClockWarning, &warning.notify, message).await;
+                self.alert(tx, meta, Alert::ClockWarning, &warning.notify, message).await?;
+                if !warning.clock.kind.is_statutory() || warning.clock.kind.is_window() {
+                    return Ok(());
+                }
+                // The statutory limit is near and the complaint unresolved: the customer hears
+                // how it stands (FCA holding response with the ombudsman's rights, and so on).
+                (NotificationKind::Progress, domain::holding_response(&self.institution, number, &warning.clock))
             }
             Consumed::ClockBreached(breached) => {
                 let message = domain::clock_breached(number, &breached.clock);

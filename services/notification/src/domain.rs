@@ -99,3 +99,24 @@ pub fn execution(institution: &str, number: &str, executed: &RemedyExecuted) -> 
         ),
     }
 }
+
+/// A progress update or holding response, sent when a statutory limit is near (its warning
+/// point) and the complaint is unresolved; the wording follows the rule pack's jurisdiction.
+pub fn holding_response(institution: &str, number: &str, clock: &ClockSnapshot) -> Message {
+    let due = &clock.due_local;
+    let provisional = if clock.provisional { " (provisional: the holiday calendar for that date is not yet published)" } else { "" };
+    let rights = match clock.jurisdiction.as_str() {
+        "gb" => " If you do not have our final response by then, or you are unhappy with it, you may refer your complaint \
+                  to the Financial Ombudsman Service free of charge; you must do so within six months of our final response."
+            .to_owned(),
+        "us" => " You can follow the complaint's status on the CFPB portal.".to_owned(),
+        "eu" => " If you are not satisfied, you may turn to the competent authority or an out-of-court redress body.".to_owned(),
+        _ => " If the case needs longer, we will tell you the new date and the reason before then.".to_owned(),
+    };
+    Message {
+        subject: format!("Complaint {number}: still in progress"),
+        text: format!(
+            "{institution} is still handling your complaint {number}. We will send you our decision by {due}{provisional}.{rights}"
+        ),
+    }
+}
