@@ -57,8 +57,8 @@ async fn wait_stage(platform: &Platform, number: &str, expected: &str) {
     wait_for(&format!("stage {expected}"), WAIT, || async move { (stage(platform, number).await == expected).then_some(()) }).await;
 }
 
-/// Works the case as its handler up to the result reaching the customer.
-async fn resolve(platform: &Platform, number: &str) -> String {
+/// The handler routing assigned, once the case is open.
+async fn handler_of(platform: &Platform, number: &str) -> String {
     let complaint_id = platform
         .intake()
         .await
@@ -74,13 +74,20 @@ async fn resolve(platform: &Platform, number: &str) -> String {
         async move { Some(routing.get_assignment(pb::GetAssignmentRequest { complaint_id }).await.ok()?.into_inner().handler_id) }
     })
     .await;
-    let mut investigation = platform.investigation_as(&handler).await;
+    let investigation = platform.investigation_as(&handler).await;
     wait_for("case opened", WAIT, || {
         let mut investigation = investigation.clone();
         let number = number.to_owned();
         async move { investigation.get_case(pb::GetCaseRequest { complaint_number: number }).await.ok() }
     })
     .await;
+    handler
+}
+
+/// Works the case as its handler up to the result reaching the customer.
+async fn resolve(platform: &Platform, number: &str) -> String {
+    let handler = handler_of(platform, number).await;
+    let mut investigation = platform.investigation_as(&handler).await;
     investigation
         .record_finding(pb::RecordFindingRequest { complaint_number: number.to_owned(), finding: "fee charged after closure".into() })
         .await
@@ -233,12 +240,61 @@ async fn clocks_in_the_running_services(backend: Backend) {
     // customer gets a progress update with the decision date.
     let third = platform.intake().await.submit_complaint(sample_complaint("clocks-3")).await.expect("submit").into_inner();
     let statutory = clock_in(&platform, &third.complaint_number, "regulator_decision", pb::ClockState::Running).await;
+
+    // Stop-clock for an external appraisal: the investigation limit (investigation), the
+    // statutory limit and the response clock (intake) pause, and the customer is told why.
+    let handler = handler_of(&platform, &third.complaint_number).await;
+    let mut investigation = platform.investigation_as(&handler).await;
+    investigation
+        .stop_clock(pb::StopClockRequest {
+            complaint_number: third.complaint_number.clone(),
+            reason: pb::StopReason::ExternalAppraisal as i32,
+            note: "signature appraisal by the forensic lab".into(),
+        })
+        .await
+        .expect("stop the clock");
+    clock_in(&platform, &third.complaint_number, "investigation", pb::ClockState::Paused).await;
+    clock_in(&platform, &third.complaint_number, "regulator_decision", pb::ClockState::Paused).await;
+    clock_in(&platform, &third.complaint_number, "response", pb::ClockState::Paused).await;
+    let paused_notice = wait_for("stop-clock notice at the sink", WAIT, || {
+        let sink = platform.sink.all();
+        let id = third.complaint_id.clone();
+        async move {
+            sink.into_iter().find(|m| m.body["kind"] == "progress" && m.body["complaint_id"] == id.as_str() && m.body["subject"].as_str().is_some_and(|s| s.contains("paused")))
+        }
+    })
+    .await;
+    assert!(paused_notice.body["text"].as_str().unwrap_or_default().contains("signature appraisal"), "{:?}", paused_notice.body);
+    let again = investigation
+        .stop_clock(pb::StopClockRequest {
+            complaint_number: third.complaint_number.clone(),
+            reason: pb::StopReason::ExternalAppraisal as i32,
+            note: "again".into(),
+        })
+        .await
+        .expect_err("already stopped");
+    assert_eq!(again.code(), tonic::Code::FailedPrecondition, "{again:?}");
+    investigation
+        .restart_clock(pb::RestartClockRequest { complaint_number: third.complaint_number.clone(), note: "report received".into() })
+        .await
+        .expect("restart the clock");
+    let resumed = clock_in(&platform, &third.complaint_number, "regulator_decision", pb::ClockState::Running).await;
+    // Paused within the day of receipt, which does not count: the limit is where it was.
+    assert_eq!(resumed.due_at_ms, statutory.due_at_ms);
+    clock_in(&platform, &third.complaint_number, "investigation", pb::ClockState::Running).await;
+
     platform.shift_time(13 * DAY_MS);
     clock_in(&platform, &third.complaint_number, "regulator_decision", pb::ClockState::Warned).await;
     let progress = wait_for("progress update at the sink", WAIT, || {
         let sink = platform.sink.all();
         let id = third.complaint_id.clone();
-        async move { sink.into_iter().find(|m| m.body["kind"] == "progress" && m.body["complaint_id"] == id.as_str()) }
+        async move {
+            sink.into_iter().find(|m| {
+                m.body["kind"] == "progress"
+                    && m.body["complaint_id"] == id.as_str()
+                    && m.body["subject"].as_str().is_some_and(|s| s.contains("still in progress"))
+            })
+        }
     })
     .await;
     let text = progress.body["text"].as_str().unwrap_or_default();

@@ -3,7 +3,7 @@
 //! follows is retried, so the status never runs ahead of or behind the events).
 
 use complaints_domain::events::{
-    ClockBreached, ClockWarning, ClocksChanged, ComplaintAssigned, ComplaintClosed, ComplaintReceived, ComplaintTriaged, CustomerNotified, CustomerResponded, EventMeta,
+    ClockBreached, ClockRestarted, ClockStopped, ClockWarning, ClocksChanged, ComplaintAssigned, ComplaintClosed, ComplaintReceived, ComplaintTriaged, CustomerNotified, CustomerResponded, EventMeta,
     EvidenceRegistered, FollowUpRecorded, InvestigationOpened, LifecycleEvent, RemedyExecuted, ResolutionApproved,
     ResolutionProposed, ResolutionReturned,
 };
@@ -34,6 +34,8 @@ complaints_plumbing::consumes! {
         ClocksChanged(ClocksChanged),
         ClockWarning(ClockWarning),
         ClockBreached(ClockBreached),
+        ClockStopped(ClockStopped),
+        ClockRestarted(ClockRestarted),
     }
 }
 

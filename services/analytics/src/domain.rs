@@ -61,6 +61,8 @@ pub fn interpret(event: &LifecycleEvent, producer: &str) -> Option<Entry> {
         LifecycleEvent::FollowUpRecorded(p) => entry("followed_up", &p.recorded_by, p.satisfaction.as_str().to_owned()),
         LifecycleEvent::Closed(p) => entry("closed", producer, p.reason.clone()),
         LifecycleEvent::ClocksChanged(_) => return None,
+        LifecycleEvent::ClockStopped(p) => entry("clock_stopped", p.stopped_by.as_str(), format!("{}: {}", p.reason.as_str(), p.note)),
+        LifecycleEvent::ClockRestarted(p) => entry("clock_restarted", p.restarted_by.as_str(), p.note.clone()),
         LifecycleEvent::ClockWarning(p) => {
             let told: Vec<&str> = p.notify.iter().map(|s| s.as_str()).collect();
             entry("clock_warning", producer, format!("{}; told {}", clock_detail(&p.clock), told.join(", ")))

@@ -42,11 +42,13 @@ pub enum EventKind {
     ClocksChanged,
     ClockWarning,
     ClockBreached,
+    ClockStopped,
+    ClockRestarted,
 }
 
 impl EventKind {
     /// Every kind, in lifecycle order (the clock events last).
-    pub const ALL: [EventKind; 16] = [
+    pub const ALL: [EventKind; 18] = [
         Self::Received,
         Self::Triaged,
         Self::Assigned,
@@ -63,6 +65,8 @@ impl EventKind {
         Self::ClocksChanged,
         Self::ClockWarning,
         Self::ClockBreached,
+        Self::ClockStopped,
+        Self::ClockRestarted,
     ];
 
     /// The short name, which is also the last token of the subject `cms.complaint.<name>`.
@@ -85,6 +89,8 @@ impl EventKind {
             Self::ClocksChanged => "clocks_changed",
             Self::ClockWarning => "clock_warning",
             Self::ClockBreached => "clock_breached",
+            Self::ClockStopped => "clock_stopped",
+            Self::ClockRestarted => "clock_restarted",
         }
     }
 
@@ -100,9 +106,12 @@ impl EventKind {
         match self {
             Self::Received | Self::CustomerResponded | Self::FollowUpRecorded | Self::Closed => &["intake"],
             Self::Triaged | Self::Assigned => &["routing"],
-            Self::InvestigationOpened | Self::EvidenceRegistered | Self::ResolutionProposed | Self::RemedyExecuted => {
-                &["investigation"]
-            }
+            Self::InvestigationOpened
+            | Self::EvidenceRegistered
+            | Self::ResolutionProposed
+            | Self::RemedyExecuted
+            | Self::ClockStopped
+            | Self::ClockRestarted => &["investigation"],
             Self::ResolutionApproved | Self::ResolutionReturned => &["approval"],
             Self::CustomerNotified => &["notification"],
             Self::ClocksChanged | Self::ClockWarning | Self::ClockBreached => CLOCK_OWNERS,
@@ -563,6 +572,54 @@ pub struct ComplaintClosed {
     pub reason: String,
 }
 
+/// Why a complaint's clocks were stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StopReason {
+    /// External appraisal, testing or an expert opinion (excluded time under CBIRC Order 2020 No. 3).
+    ExternalAppraisal,
+    WaitingForCustomer,
+}
+
+impl StopReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ExternalAppraisal => "external_appraisal",
+            Self::WaitingForCustomer => "waiting_for_customer",
+        }
+    }
+
+    /// `None` for unknown values and `UNSPECIFIED`.
+    pub fn from_proto(value: i32) -> Option<Self> {
+        match pb::StopReason::try_from(value).ok()? {
+            pb::StopReason::Unspecified => None,
+            pb::StopReason::ExternalAppraisal => Some(Self::ExternalAppraisal),
+            pb::StopReason::WaitingForCustomer => Some(Self::WaitingForCustomer),
+        }
+    }
+
+    pub fn to_proto(self) -> pb::StopReason {
+        match self {
+            Self::ExternalAppraisal => pb::StopReason::ExternalAppraisal,
+            Self::WaitingForCustomer => pb::StopReason::WaitingForCustomer,
+        }
+    }
+}
+
+/// `clock_stopped`: the handler stopped the complaint's clocks (stop-clock).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClockStopped {
+    pub reason: StopReason,
+    pub note: String,
+    pub stopped_by: StaffId,
+}
+
+/// `clock_restarted`: the stop-clock ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClockRestarted {
+    pub note: String,
+    pub restarted_by: StaffId,
+}
+
 /// `clocks_changed`: clocks of the producer started, paused, resumed, extended or ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClocksChanged {
@@ -606,6 +663,8 @@ pub enum LifecycleEvent {
     ClocksChanged(ClocksChanged),
     ClockWarning(ClockWarning),
     ClockBreached(ClockBreached),
+    ClockStopped(ClockStopped),
+    ClockRestarted(ClockRestarted),
 }
 
 impl LifecycleEvent {
@@ -627,6 +686,8 @@ impl LifecycleEvent {
             Self::ClocksChanged(_) => EventKind::ClocksChanged,
             Self::ClockWarning(_) => EventKind::ClockWarning,
             Self::ClockBreached(_) => EventKind::ClockBreached,
+            Self::ClockStopped(_) => EventKind::ClockStopped,
+            Self::ClockRestarted(_) => EventKind::ClockRestarted,
         }
     }
 
@@ -638,7 +699,9 @@ impl LifecycleEvent {
             | Self::EvidenceRegistered(_)
             | Self::ClocksChanged(_)
             | Self::ClockWarning(_)
-            | Self::ClockBreached(_) => return None,
+            | Self::ClockBreached(_)
+            | Self::ClockStopped(_)
+            | Self::ClockRestarted(_) => return None,
             Self::Triaged(_) => Step::Triaged,
             Self::Assigned(_) => Step::Assigned,
             Self::InvestigationOpened(_) => Step::InvestigationOpened,
@@ -779,6 +842,15 @@ impl TryFrom<Payload> for LifecycleEvent {
                 clock: clock_snapshot("clock_breached.clock", p.clock)?,
                 escalated_to: staff_list("clock_breached.escalated_to_ids", &p.escalated_to_ids)?,
             }),
+            Payload::ClockStopped(p) => Self::ClockStopped(ClockStopped {
+                reason: known("clock_stopped.reason", StopReason::from_proto(p.reason))?,
+                note: p.note,
+                stopped_by: StaffId::parse("clock_stopped.stopped_by", &p.stopped_by)?,
+            }),
+            Payload::ClockRestarted(p) => Self::ClockRestarted(ClockRestarted {
+                note: p.note,
+                restarted_by: StaffId::parse("clock_restarted.restarted_by", &p.restarted_by)?,
+            }),
         })
     }
 }
@@ -810,6 +882,14 @@ impl From<&LifecycleEvent> for Payload {
                 clock: Some((&p.clock).into()),
                 escalated_to_ids: p.escalated_to.iter().map(StaffId::to_string).collect(),
             }),
+            LifecycleEvent::ClockStopped(p) => Payload::ClockStopped(pb::ClockStopped {
+                reason: p.reason.to_proto() as i32,
+                note: p.note.clone(),
+                stopped_by: p.stopped_by.to_string(),
+            }),
+            LifecycleEvent::ClockRestarted(p) => {
+                Payload::ClockRestarted(pb::ClockRestarted { note: p.note.clone(), restarted_by: p.restarted_by.to_string() })
+            }
         }
     }
 }
@@ -1319,6 +1399,12 @@ mod tests {
             LifecycleEvent::ClocksChanged(ClocksChanged { clocks: vec![clock(), ClockSnapshot { owner: None, warning_at_ms: None, ..clock() }] }),
             LifecycleEvent::ClockWarning(ClockWarning { clock: clock(), notify: vec![staff("CARD-9")] }),
             LifecycleEvent::ClockBreached(ClockBreached { clock: clock(), escalated_to: vec![staff("RO-HEAD")] }),
+            LifecycleEvent::ClockStopped(ClockStopped {
+                reason: StopReason::ExternalAppraisal,
+                note: "handwriting appraisal".into(),
+                stopped_by: staff("CARD-9"),
+            }),
+            LifecycleEvent::ClockRestarted(ClockRestarted { note: "report received".into(), restarted_by: staff("CARD-9") }),
         ]
     }
 
@@ -1385,6 +1471,8 @@ mod tests {
                 "clocks_changed",
                 "clock_warning",
                 "clock_breached",
+                "clock_stopped",
+                "clock_restarted",
             ]
         );
         for kind in EventKind::ALL {
@@ -1416,6 +1504,8 @@ mod tests {
                 "intake|investigation|approval",
                 "intake|investigation|approval",
                 "intake|investigation|approval",
+                "investigation",
+                "investigation",
             ]
         );
     }

@@ -162,6 +162,27 @@ pub async fn on_contact(tx: &mut Tx, book: &ClockBook, complaint: &StoredComplai
     Ok(clocks::end(tx, book, &complaint.complaint_id, kind, at_ms, Ending::Completed).await?.into_iter().collect())
 }
 
+/// The stop-clock (external appraisal, waiting for the customer) pauses the statutory limit and
+/// the response clock; its end resumes them. A clock already paused, resumed or ended is left
+/// as it is (the events may be redelivered).
+pub async fn on_stop_clock(tx: &mut Tx, book: &ClockBook, complaint: &StoredComplaint, stop: bool, at_ms: i64) -> Result<Vec<ClockSnapshot>, StoreError> {
+    let mut changed = Vec::new();
+    let kinds = statutory(book, &complaint.jurisdiction, complaint.payment_services).into_iter().filter(|kind| !kind.is_window());
+    for kind in kinds.chain([ClockKind::Response]) {
+        let result = if stop {
+            clocks::pause(tx, book, &complaint.complaint_id, kind, at_ms).await
+        } else {
+            clocks::resume(tx, book, &complaint.complaint_id, kind, at_ms).await
+        };
+        match result {
+            Ok(snapshot) => changed.extend(snapshot),
+            Err(StoreError::Clock(reason)) => tracing::info!(clock = %kind, %reason, "stop-clock leaves this clock as it is"),
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(changed)
+}
+
 /// What intake does when one of its windows runs out: the objection window's end without an
 /// answer is the customer's acceptance (SPEC §3: silence = accepted after the window).
 pub struct Silence;

@@ -4,7 +4,7 @@
 //! explains is dead-lettered.
 
 use complaints_domain::events::{
-    ComplaintAssigned, ComplaintTriaged, CustomerNotified, EventMeta, NotificationKind, InvestigationOpened, RemedyExecuted, ResolutionApproved,
+    ClockRestarted, ClockStopped, ComplaintAssigned, ComplaintTriaged, CustomerNotified, EventMeta, NotificationKind, InvestigationOpened, RemedyExecuted, ResolutionApproved,
     ResolutionProposed, ResolutionReturned,
 };
 use complaints_domain::lifecycle::{self, Verdict};
@@ -28,6 +28,8 @@ complaints_plumbing::consumes! {
         ResolutionReturned(ResolutionReturned),
         CustomerNotified(CustomerNotified),
         RemedyExecuted(RemedyExecuted),
+        ClockStopped(ClockStopped),
+        ClockRestarted(ClockRestarted),
     }
 }
 
@@ -42,6 +44,16 @@ fn moves_clocks(event: &LifecycleEvent) -> bool {
 }
 
 impl Handler {
+    /// The handler's stop-clock pauses (and its restart resumes) intake's limits too.
+    async fn stop_clock(&self, tx: &mut Tx, meta: &EventMeta, event: &LifecycleEvent) -> Result<(), HandlerError> {
+        let complaint = store::find(&mut **tx, &ComplaintKey::Id(meta.complaint_id.clone()))
+            .await?
+            .ok_or_else(|| HandlerError::Poison(format!("unknown complaint {}", meta.complaint_id)))?;
+        let changed = clocks::on_stop_clock(tx, &self.book, &complaint, matches!(event, LifecycleEvent::ClockStopped(_)), meta.occurred_at_ms).await?;
+        store::announce_clocks(tx, &complaint, changed).await?;
+        Ok(())
+    }
+
     async fn move_clocks(&self, tx: &mut Tx, meta: &EventMeta, event: &LifecycleEvent) -> Result<(), HandlerError> {
         if !moves_clocks(event) {
             return Ok(());
@@ -65,6 +77,9 @@ impl EventHandler for Handler {
 
     async fn handle(&self, tx: &mut Tx, meta: &EventMeta, event: Consumed) -> Result<(), HandlerError> {
         let event = LifecycleEvent::from(event);
+        if matches!(event, LifecycleEvent::ClockStopped(_) | LifecycleEvent::ClockRestarted(_)) {
+            return self.stop_clock(tx, meta, &event).await;
+        }
         let Some(step) = event.step() else { return Ok(()) };
         let current = store::stage(tx, &meta.complaint_id)
             .await?

@@ -19,6 +19,9 @@ pub const EVIDENCE_STAGES: [Stage; 7] = [
 /// Stages in which findings are recorded: while a resolution is being worked out.
 pub const FINDING_STAGES: [Stage; 3] = [Stage::Investigating, Stage::ReReview, Stage::AwaitingApproval];
 
+/// Stages in which the handler may stop and restart the clock (while investigating).
+pub const STOP_CLOCK_STAGES: [Stage; 2] = [Stage::Investigating, Stage::ReReview];
+
 /// What an approval decision does to a case at `stage` whose current proposal is `current`:
 /// a decision on another (older) proposal is stale, whatever the stage.
 pub fn decision(stage: Stage, current: Option<&ProposalId>, decided: &ProposalId, step: &Step) -> Verdict {

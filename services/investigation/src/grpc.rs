@@ -2,12 +2,14 @@
 //! assigned handler or a supervisor of the case's department works a case; the actor comes
 //! from the token.
 
-use complaints_domain::events::{EvidenceRegistered, LifecycleEvent, RemedyExecuted, Resolution, ResolutionProposed};
+use complaints_domain::events::{
+    ClockRestarted, ClockStopped, EvidenceRegistered, LifecycleEvent, RemedyExecuted, Resolution, ResolutionProposed, StopReason,
+};
 use complaints_domain::lifecycle::{self, Stage, Step};
 use std::sync::Arc;
 
 use complaints_domain::{at_most, required, ClockKind, ComplaintNumber, FieldError, ProposalId, StaffId};
-use complaints_plumbing::clocks::ClockBook;
+use complaints_plumbing::clocks::{self, ClockBook};
 use complaints_plumbing::access::Access;
 use complaints_plumbing::auth::{actor, Actor};
 use complaints_plumbing::outbox::{self, Subject};
@@ -19,7 +21,7 @@ use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 
 use crate::clocks::CaseClock;
-use crate::domain::{EVIDENCE_STAGES, FINDING_STAGES};
+use crate::domain::{EVIDENCE_STAGES, FINDING_STAGES, STOP_CLOCK_STAGES};
 use crate::store::{self, Case, Evidence};
 use crate::{Config, Error, SERVICE};
 
@@ -177,6 +179,48 @@ impl Investigation for InvestigationApi {
         self.complete(&mut tx, &case, &[ClockKind::InvestigationStart, ClockKind::Investigation]).await?;
         self.commit(tx).await?;
         tracing::info!(%proposal_id, "resolution proposed");
+        Ok(Response::new(self.view(case.complaint_id.as_str()).await?))
+    }
+
+    #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]
+    async fn stop_clock(&self, request: Request<pb::StopClockRequest>) -> Result<Response<pb::CaseView>, Status> {
+        let actor = actor(&request)?.clone();
+        let request = request.into_inner();
+        let reason = StopReason::from_proto(request.reason)
+            .ok_or_else(|| Error::from(FieldError::new("reason", "must be external_appraisal or waiting_for_customer")))?;
+        let note = required("note", &request.note, MAX_TEXT_CHARS).map_err(Error::from)?;
+        let (mut tx, case, staff) = self.begin(&actor, &request.complaint_number, &STOP_CLOCK_STAGES, "stop the clock").await?;
+        let now = complaints_plumbing::now_ms();
+        let paused = clocks::pause(&mut tx, &self.book, &case.complaint_id, ClockKind::Investigation, now).await.map_err(|error| match error {
+            StoreError::Clock(_) => Error::Refused("the clock is already stopped"),
+            other => Error::from(other),
+        })?;
+        let clock = CaseClock::of(&case);
+        clock.announce(&mut tx, paused.into_iter().collect()).await.map_err(Error::from)?;
+        let event = LifecycleEvent::ClockStopped(ClockStopped { reason, note: note.to_owned(), stopped_by: staff });
+        outbox::enqueue(&mut tx, SERVICE, subject(&case), event).await.map_err(Error::from)?;
+        self.commit(tx).await?;
+        tracing::info!(reason = reason.as_str(), "clock stopped");
+        Ok(Response::new(self.view(case.complaint_id.as_str()).await?))
+    }
+
+    #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]
+    async fn restart_clock(&self, request: Request<pb::RestartClockRequest>) -> Result<Response<pb::CaseView>, Status> {
+        let actor = actor(&request)?.clone();
+        let request = request.into_inner();
+        at_most("note", &request.note, MAX_TEXT_CHARS).map_err(Error::from)?;
+        let (mut tx, case, staff) = self.begin(&actor, &request.complaint_number, &STOP_CLOCK_STAGES, "restart the clock").await?;
+        let now = complaints_plumbing::now_ms();
+        let resumed = clocks::resume(&mut tx, &self.book, &case.complaint_id, ClockKind::Investigation, now).await.map_err(|error| match error {
+            StoreError::Clock(_) => Error::Refused("the clock is not stopped"),
+            other => Error::from(other),
+        })?;
+        let clock = CaseClock::of(&case);
+        clock.announce(&mut tx, resumed.into_iter().collect()).await.map_err(Error::from)?;
+        let event = LifecycleEvent::ClockRestarted(ClockRestarted { note: request.note.trim().to_owned(), restarted_by: staff });
+        outbox::enqueue(&mut tx, SERVICE, subject(&case), event).await.map_err(Error::from)?;
+        self.commit(tx).await?;
+        tracing::info!("clock restarted");
         Ok(Response::new(self.view(case.complaint_id.as_str()).await?))
     }
 

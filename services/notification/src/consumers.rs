@@ -1,7 +1,7 @@
 //! Notification queues a delivery for each event the customer must hear about: `received`
 //! (acknowledgement, with the reply date the clocks promise), `resolution_approved` (result),
 //! `remedy_executed` (execution notice), a statutory clock's warning (progress update or holding
-//! response before the limit runs out); and an alert for each member of staff who must hear
+//! response before the limit runs out), the stop-clock (why the clock stands still); and an alert for each member of staff who must hear
 //! about a clock (`clock_warning`: the owner; `clock_breached`: whom it escalates to) or a Red
 //! complaint (`triaged` Red: the task group, staff with the `red_task_group` role). The delivery
 //! id is the event id (with the staff id for alerts), so a redelivered event never queues a
@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use complaints_domain::events::{
-    ClockBreached, ClockWarning, ComplaintReceived, ComplaintTriaged, EventMeta, NotificationKind, RemedyExecuted, ResolutionApproved,
+    ClockBreached, ClockStopped, ClockWarning, ComplaintReceived, ComplaintTriaged, EventMeta, NotificationKind, RemedyExecuted, ResolutionApproved,
 };
 use complaints_domain::{Channel, Grade, StaffId};
 use complaints_plumbing::access::Access;
@@ -29,6 +29,7 @@ complaints_plumbing::consumes! {
         RemedyExecuted(RemedyExecuted),
         ClockWarning(ClockWarning),
         ClockBreached(ClockBreached),
+        ClockStopped(ClockStopped),
     }
 }
 
@@ -126,6 +127,7 @@ impl EventHandler for Handler {
                 let received_at = complaints_plumbing::format_ms(received.received_at_ms);
                 (NotificationKind::Acknowledgement, domain::acknowledgement(&self.institution, number, &received_at, received.reply_due.as_ref()))
             }
+            Consumed::ClockStopped(stopped) => (NotificationKind::Progress, domain::clock_stopped(&self.institution, number, &stopped)),
             Consumed::ResolutionApproved(approved) => (NotificationKind::Result, domain::result(&self.institution, number, &approved)),
             Consumed::RemedyExecuted(executed) => (NotificationKind::Execution, domain::execution(&self.institution, number, &executed)),
         };

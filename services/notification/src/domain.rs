@@ -1,7 +1,7 @@
 //! The messages sent to customers: acknowledgement, result (conclusion, basis, amount,
 //! execution method, rights) and execution notice.
 
-use complaints_domain::events::{ComplaintTriaged, RemedyExecuted, ReplyDue, ResolutionApproved};
+use complaints_domain::events::{ClockStopped, ComplaintTriaged, RemedyExecuted, ReplyDue, ResolutionApproved, StopReason};
 use complaints_domain::{ClockSnapshot, Money};
 use serde::Serialize;
 
@@ -117,6 +117,22 @@ pub fn holding_response(institution: &str, number: &str, clock: &ClockSnapshot) 
         subject: format!("Complaint {number}: still in progress"),
         text: format!(
             "{institution} is still handling your complaint {number}. We will send you our decision by {due}{provisional}.{rights}"
+        ),
+    }
+}
+
+/// The customer is told why the clock stands still; the time does not count against the limit.
+pub fn clock_stopped(institution: &str, number: &str, stopped: &ClockStopped) -> Message {
+    let why = match stopped.reason {
+        StopReason::ExternalAppraisal => "while an external appraisal or test is carried out",
+        StopReason::WaitingForCustomer => "while we wait for information from you",
+    };
+    Message {
+        subject: format!("Complaint {number}: handling paused"),
+        text: format!(
+            "{institution} has paused the handling time of your complaint {number} {why} ({}). The time this takes \
+             does not count towards the time limit; we will tell you when handling continues.",
+            stopped.note
         ),
     }
 }
