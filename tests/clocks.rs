@@ -9,7 +9,9 @@
 //! down, and on restart the silence is applied as acceptance exactly once; the execution clock
 //! then runs in investigation and breaches too. A second complaint objects inside its window
 //! and its investigation clock starts a second round (re-review). A third stays unresolved and
-//! gets a progress update with its decision date at the statutory clock's warning point.
+//! gets a progress update with its decision date at the statutory clock's warning point; its
+//! clock is stopped for an appraisal and restarted; its statutory limit is extended by the head
+//! office and its investigation limit by the department head, the customer told the new date.
 
 use std::time::Duration;
 
@@ -300,6 +302,92 @@ async fn clocks_in_the_running_services(backend: Backend) {
     let text = progress.body["text"].as_str().unwrap_or_default();
     assert!(text.contains(&format!("decision by {}", statutory.due_local)), "{text}");
     assert_eq!(progress.body["channel"], "sms", "through the customer's channel");
+
+    // The case is complex: the handler asks for the CN extension to 30 days. The department
+    // head may not decide a statutory extension; the head office (superior institution) does,
+    // intake moves the limit by 15 days and the customer is told the new date.
+    investigation
+        .request_extension(pb::RequestExtensionRequest {
+            complaint_number: third.complaint_number.clone(),
+            clock: "regulator_decision".into(),
+            reason: "complex case: records from two branches".into(),
+        })
+        .await
+        .expect("request the extension");
+    let approval = platform.approval_as("RO-HEAD").await;
+    wait_for("extension request at approval", WAIT, || {
+        let mut approval = approval.clone();
+        let number = third.complaint_number.clone();
+        async move { approval.get_extension(pb::GetApprovalRequest { complaint_number: number }).await.ok() }
+    })
+    .await;
+    let decide = |approve| pb::DecideExtensionRequest { complaint_number: third.complaint_number.clone(), approve, comment: "complex".into() };
+    let denied = approval.clone().decide_extension(decide(true)).await.expect_err("the department head may not");
+    assert_eq!(denied.code(), tonic::Code::PermissionDenied, "{denied:?}");
+    let decided = platform.approval_as("HO-EXEC").await.decide_extension(decide(true)).await.expect("head office approves").into_inner();
+    assert_eq!(decided.status, "approved");
+    let extended = wait_for("statutory limit extended", WAIT, || {
+        let analytics = analytics.clone();
+        let number = third.complaint_number.clone();
+        async move {
+            let mut analytics = analytics;
+            let clocks = analytics.list_clocks(pb::ListClocksRequest { complaint_number: number, ..Default::default() }).await.ok()?;
+            clocks.into_inner().clocks.into_iter().filter_map(|row| row.clock).find(|c| c.kind == "regulator_decision" && c.extensions == 1)
+        }
+    })
+    .await;
+    assert_eq!(extended.period, "30 days");
+    // 15 more days, less at most the two days a weekend had added to the 15-day end.
+    assert!(extended.due_at_ms >= statutory.due_at_ms + 13 * DAY_MS, "{} → {}", statutory.due_local, extended.due_local);
+    let notice = wait_for("new reply date at the sink", WAIT, || {
+        let sink = platform.sink.all();
+        let id = third.complaint_id.clone();
+        async move {
+            sink.into_iter().find(|m| m.body["complaint_id"] == id.as_str() && m.body["subject"].as_str().is_some_and(|s| s.contains("new reply date")))
+        }
+    })
+    .await;
+    assert!(notice.body["text"].as_str().unwrap_or_default().contains(&extended.due_local), "{:?}", notice.body);
+
+    // The investigation limit's extension (Yellow: +1 working day) is the department head's.
+    investigation
+        .request_extension(pb::RequestExtensionRequest {
+            complaint_number: third.complaint_number.clone(),
+            clock: "investigation".into(),
+            reason: "waiting for the branch's CCTV".into(),
+        })
+        .await
+        .expect("request the extension");
+    wait_for("investigation extension pending", WAIT, || {
+        let mut approval = approval.clone();
+        let number = third.complaint_number.clone();
+        async move {
+            let view = approval.get_extension(pb::GetApprovalRequest { complaint_number: number }).await.ok()?.into_inner();
+            (view.clock == "investigation" && view.status == "pending").then_some(())
+        }
+    })
+    .await;
+    approval.clone().decide_extension(decide(true)).await.expect("the department head approves");
+    let extended = wait_for("investigation limit extended", WAIT, || {
+        let analytics = analytics.clone();
+        let number = third.complaint_number.clone();
+        async move {
+            let mut analytics = analytics;
+            let clocks = analytics.list_clocks(pb::ListClocksRequest { complaint_number: number, ..Default::default() }).await.ok()?;
+            clocks.into_inner().clocks.into_iter().filter_map(|row| row.clock).find(|c| c.kind == "investigation" && c.extensions == 1)
+        }
+    })
+    .await;
+    assert_eq!(extended.period, "3 working days");
+    let refused = investigation
+        .request_extension(pb::RequestExtensionRequest {
+            complaint_number: third.complaint_number.clone(),
+            clock: "investigation".into(),
+            reason: "more".into(),
+        })
+        .await
+        .expect_err("the Yellow rule has one extension");
+    assert_eq!(refused.code(), tonic::Code::FailedPrecondition, "{refused:?}");
 }
 
 #[tokio::test]

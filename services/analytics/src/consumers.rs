@@ -3,7 +3,7 @@
 //! follows is retried, so the status never runs ahead of or behind the events).
 
 use complaints_domain::events::{
-    ClockBreached, ClockRestarted, ClockStopped, ClockWarning, ClocksChanged, ComplaintAssigned, ComplaintClosed, ComplaintReceived, ComplaintTriaged, CustomerNotified, CustomerResponded, EventMeta,
+    ClockBreached, ClockRestarted, ClockStopped, ClockWarning, ClocksChanged, DeadlineExtended, ExtensionDecided, ExtensionRequested, ComplaintAssigned, ComplaintClosed, ComplaintReceived, ComplaintTriaged, CustomerNotified, CustomerResponded, EventMeta,
     EvidenceRegistered, FollowUpRecorded, InvestigationOpened, LifecycleEvent, RemedyExecuted, ResolutionApproved,
     ResolutionProposed, ResolutionReturned,
 };
@@ -36,6 +36,9 @@ complaints_plumbing::consumes! {
         ClockBreached(ClockBreached),
         ClockStopped(ClockStopped),
         ClockRestarted(ClockRestarted),
+        ExtensionRequested(ExtensionRequested),
+        ExtensionDecided(ExtensionDecided),
+        DeadlineExtended(DeadlineExtended),
     }
 }
 
@@ -63,7 +66,9 @@ impl EventHandler for Handler {
                     store::upsert_clock(tx, &recorded, clock).await?;
                 }
             }
-            LifecycleEvent::ClockWarning(ClockWarning { clock, .. }) | LifecycleEvent::ClockBreached(ClockBreached { clock, .. }) => {
+            LifecycleEvent::ClockWarning(ClockWarning { clock, .. })
+            | LifecycleEvent::ClockBreached(ClockBreached { clock, .. })
+            | LifecycleEvent::DeadlineExtended(DeadlineExtended { clock, .. }) => {
                 store::upsert_clock(tx, &recorded, clock).await?;
             }
             LifecycleEvent::Received(received) => store::set_attribute(tx, complaint_id, Attribute::Channel, received.channel.as_str()).await?,

@@ -63,6 +63,15 @@ pub fn interpret(event: &LifecycleEvent, producer: &str) -> Option<Entry> {
         LifecycleEvent::ClocksChanged(_) => return None,
         LifecycleEvent::ClockStopped(p) => entry("clock_stopped", p.stopped_by.as_str(), format!("{}: {}", p.reason.as_str(), p.note)),
         LifecycleEvent::ClockRestarted(p) => entry("clock_restarted", p.restarted_by.as_str(), p.note.clone()),
+        LifecycleEvent::ExtensionRequested(p) => {
+            entry("extension_requested", p.requested_by.as_str(), format!("{} clock: {}", p.clock, p.reason))
+        }
+        LifecycleEvent::ExtensionDecided(p) => entry(
+            if p.approved { "extension_approved" } else { "extension_refused" },
+            p.decided_by.as_str(),
+            format!("{} clock: {}", p.clock, if p.comment.is_empty() { &p.reason } else { &p.comment }),
+        ),
+        LifecycleEvent::DeadlineExtended(p) => entry("deadline_extended", producer, format!("{}; {}", clock_detail(&p.clock), p.reason)),
         LifecycleEvent::ClockWarning(p) => {
             let told: Vec<&str> = p.notify.iter().map(|s| s.as_str()).collect();
             entry("clock_warning", producer, format!("{}; told {}", clock_detail(&p.clock), told.join(", ")))

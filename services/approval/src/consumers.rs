@@ -3,7 +3,7 @@
 //! `resolution_proposed` (which names the department whose line approves).
 
 use complaints_domain::approval::ApprovalBands;
-use complaints_domain::events::{ComplaintReceived, EventMeta, ResolutionProposed};
+use complaints_domain::events::{ComplaintReceived, EventMeta, ExtensionRequested, ResolutionProposed};
 use std::sync::Arc;
 
 use complaints_domain::{ClockKind, Grade};
@@ -20,6 +20,7 @@ complaints_plumbing::consumes! {
     pub enum Consumed {
         Received(ComplaintReceived),
         ResolutionProposed(ResolutionProposed),
+        ExtensionRequested(ExtensionRequested),
     }
 }
 
@@ -36,6 +37,10 @@ impl EventHandler for Handler {
             Consumed::Received(received) => {
                 store::save_involvement(tx, &meta.complaint_id, &received.staff_involved, &received.branch_involved, &received.jurisdiction)
                     .await?;
+            }
+            Consumed::ExtensionRequested(requested) => {
+                crate::extensions::insert(tx, &meta.complaint_id, &meta.complaint_number, &meta.traceparent, &requested).await?;
+                tracing::info!(clock = %requested.clock, "extension request opened");
             }
             Consumed::ResolutionProposed(proposed) => {
                 let level = self.bands.level_for(proposed.resolution.amount.as_ref());

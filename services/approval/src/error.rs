@@ -11,8 +11,10 @@ use crate::domain::Refusal;
 pub enum Error {
     #[error(transparent)]
     Field(#[from] FieldError),
-    #[error("no proposal awaits approval for {0}")]
+    #[error("nothing awaits approval for {0}")]
     NotFound(String),
+    #[error("the latest extension request is {0}; nothing is pending")]
+    NoPendingExtension(String),
     #[error("the complaint's details have not reached approval yet; retry shortly")]
     DetailsPending,
     #[error(transparent)]
@@ -28,7 +30,7 @@ impl ServiceError for Error {
         match self {
             Self::Field(_) => ErrorCode::InvalidField,
             Self::NotFound(_) => ErrorCode::NotFound,
-            Self::DetailsPending => ErrorCode::WrongState,
+            Self::DetailsPending | Self::NoPendingExtension(_) => ErrorCode::WrongState,
             Self::Refused(Refusal::NotPending(_)) => ErrorCode::WrongState,
             Self::Refused(_) | Self::Denied(_) => ErrorCode::PermissionDenied,
             Self::Store(error) => error.code(),

@@ -17,6 +17,7 @@ use complaints_proto::v1::approval_server::Approval as ApprovalRpc;
 use tonic::{Request, Response, Status};
 
 use crate::domain::{may_sign, Proposal, ProposalStatus};
+use crate::extensions::{self, ExtensionRequest};
 use crate::store::{self, Approval};
 use crate::{Error, SERVICE};
 
@@ -94,8 +95,58 @@ impl ApprovalApi {
     }
 }
 
+fn extension_view(request: &ExtensionRequest) -> pb::ExtensionView {
+    pb::ExtensionView {
+        complaint_number: request.complaint_number.to_string(),
+        request_id: request.request_id.clone(),
+        clock: request.clock.as_str().to_owned(),
+        reason: request.reason.clone(),
+        requested_by: request.requested_by.to_string(),
+        status: request.status.clone(),
+        decided_by: request.decided_by.clone().unwrap_or_default(),
+        comment: request.comment.clone(),
+    }
+}
+
 #[tonic::async_trait]
 impl ApprovalRpc for ApprovalApi {
+    async fn get_extension(&self, request: Request<pb::GetApprovalRequest>) -> Result<Response<pb::ExtensionView>, Status> {
+        self.access.any_staff(actor(&request)?).map_err(Error::from)?;
+        let number = request.into_inner().complaint_number;
+        let number = required("complaint_number", &number, MAX_TEXT_CHARS).map_err(Error::from)?;
+        let mut tx = self.plumbing.pool.begin().await.map_err(|e| Error::from(StoreError::from(e)))?;
+        let extension = extensions::latest(&mut tx, number).await.map_err(Error::from)?.ok_or_else(|| Error::NotFound(number.to_owned()))?;
+        tx.commit().await.map_err(|e| Error::from(StoreError::from(e)))?;
+        Ok(Response::new(extension_view(&extension)))
+    }
+
+    #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]
+    async fn decide_extension(&self, request: Request<pb::DecideExtensionRequest>) -> Result<Response<pb::ExtensionView>, Status> {
+        let actor = actor(&request)?.clone();
+        let request = request.into_inner();
+        at_most("comment", &request.comment, MAX_TEXT_CHARS).map_err(Error::from)?;
+        if !request.approve && request.comment.trim().is_empty() {
+            return Err(Error::from(complaints_domain::FieldError::new("comment", "a refusal must say why")).into());
+        }
+        let staff = self.access.staff(&actor).map_err(Error::from)?;
+        let decider = StaffId::parse("actor", &staff.id).map_err(Error::from)?;
+        let number = required("complaint_number", &request.complaint_number, MAX_TEXT_CHARS).map_err(Error::from)?;
+        let mut tx = self.plumbing.pool.begin().await.map_err(|e| Error::from(StoreError::from(e)))?;
+        let mut extension = extensions::latest(&mut tx, number).await.map_err(Error::from)?.ok_or_else(|| Error::NotFound(number.to_owned()))?;
+        if extension.status != "pending" {
+            return Err(Error::NoPendingExtension(extension.status.clone()).into());
+        }
+        extensions::may_decide(staff, &extension).map_err(Error::from)?;
+        extensions::decide(&mut tx, &extension, request.approve, &decider, request.comment.trim()).await.map_err(Error::from)?;
+        tx.commit().await.map_err(|e| Error::from(StoreError::from(e)))?;
+        self.plumbing.relay.notify();
+        extension.status = if request.approve { "approved" } else { "refused" }.to_owned();
+        extension.decided_by = Some(decider.to_string());
+        extension.comment = request.comment.trim().to_owned();
+        tracing::info!(clock = %extension.clock, approved = request.approve, "extension decided");
+        Ok(Response::new(extension_view(&extension)))
+    }
+
     async fn get_approval(&self, request: Request<pb::GetApprovalRequest>) -> Result<Response<pb::ApprovalView>, Status> {
         self.access.any_staff(actor(&request)?).map_err(Error::from)?;
         let number = request.into_inner().complaint_number;

@@ -6,6 +6,7 @@ pub mod config;
 pub mod consumers;
 pub mod domain;
 pub mod error;
+pub mod extensions;
 pub mod grpc;
 pub mod store;
 

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::lifecycle::Step;
 use crate::approval::ApprovalLevel;
-use crate::clocks::ClockSnapshot;
+use crate::clocks::{ClockKind, ClockSnapshot};
 use crate::ids::{ComplaintId, ComplaintNumber, EventId, ProposalId, StaffId};
 use crate::masking;
 use crate::money::Money;
@@ -44,11 +44,14 @@ pub enum EventKind {
     ClockBreached,
     ClockStopped,
     ClockRestarted,
+    ExtensionRequested,
+    ExtensionDecided,
+    DeadlineExtended,
 }
 
 impl EventKind {
     /// Every kind, in lifecycle order (the clock events last).
-    pub const ALL: [EventKind; 18] = [
+    pub const ALL: [EventKind; 21] = [
         Self::Received,
         Self::Triaged,
         Self::Assigned,
@@ -67,6 +70,9 @@ impl EventKind {
         Self::ClockBreached,
         Self::ClockStopped,
         Self::ClockRestarted,
+        Self::ExtensionRequested,
+        Self::ExtensionDecided,
+        Self::DeadlineExtended,
     ];
 
     /// The short name, which is also the last token of the subject `cms.complaint.<name>`.
@@ -91,6 +97,9 @@ impl EventKind {
             Self::ClockBreached => "clock_breached",
             Self::ClockStopped => "clock_stopped",
             Self::ClockRestarted => "clock_restarted",
+            Self::ExtensionRequested => "extension_requested",
+            Self::ExtensionDecided => "extension_decided",
+            Self::DeadlineExtended => "deadline_extended",
         }
     }
 
@@ -111,8 +120,10 @@ impl EventKind {
             | Self::ResolutionProposed
             | Self::RemedyExecuted
             | Self::ClockStopped
-            | Self::ClockRestarted => &["investigation"],
-            Self::ResolutionApproved | Self::ResolutionReturned => &["approval"],
+            | Self::ClockRestarted
+            | Self::ExtensionRequested => &["investigation"],
+            Self::ResolutionApproved | Self::ResolutionReturned | Self::ExtensionDecided => &["approval"],
+            Self::DeadlineExtended => &["intake", "investigation"],
             Self::CustomerNotified => &["notification"],
             Self::ClocksChanged | Self::ClockWarning | Self::ClockBreached => CLOCK_OWNERS,
         }
@@ -620,6 +631,34 @@ pub struct ClockRestarted {
     pub restarted_by: StaffId,
 }
 
+/// `extension_requested`: the handler asks for the next extension of a clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtensionRequested {
+    pub request_id: String,
+    pub clock: ClockKind,
+    pub reason: String,
+    pub requested_by: StaffId,
+    pub department: String,
+}
+
+/// `extension_decided`: the superior level approved or refused an extension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtensionDecided {
+    pub request_id: String,
+    pub clock: ClockKind,
+    pub approved: bool,
+    pub decided_by: StaffId,
+    pub comment: String,
+    pub reason: String,
+}
+
+/// `deadline_extended`: the clock's owner applied an approved extension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadlineExtended {
+    pub clock: ClockSnapshot,
+    pub reason: String,
+}
+
 /// `clocks_changed`: clocks of the producer started, paused, resumed, extended or ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClocksChanged {
@@ -665,6 +704,9 @@ pub enum LifecycleEvent {
     ClockBreached(ClockBreached),
     ClockStopped(ClockStopped),
     ClockRestarted(ClockRestarted),
+    ExtensionRequested(ExtensionRequested),
+    ExtensionDecided(ExtensionDecided),
+    DeadlineExtended(DeadlineExtended),
 }
 
 impl LifecycleEvent {
@@ -688,6 +730,9 @@ impl LifecycleEvent {
             Self::ClockBreached(_) => EventKind::ClockBreached,
             Self::ClockStopped(_) => EventKind::ClockStopped,
             Self::ClockRestarted(_) => EventKind::ClockRestarted,
+            Self::ExtensionRequested(_) => EventKind::ExtensionRequested,
+            Self::ExtensionDecided(_) => EventKind::ExtensionDecided,
+            Self::DeadlineExtended(_) => EventKind::DeadlineExtended,
         }
     }
 
@@ -701,7 +746,10 @@ impl LifecycleEvent {
             | Self::ClockWarning(_)
             | Self::ClockBreached(_)
             | Self::ClockStopped(_)
-            | Self::ClockRestarted(_) => return None,
+            | Self::ClockRestarted(_)
+            | Self::ExtensionRequested(_)
+            | Self::ExtensionDecided(_)
+            | Self::DeadlineExtended(_) => return None,
             Self::Triaged(_) => Step::Triaged,
             Self::Assigned(_) => Step::Assigned,
             Self::InvestigationOpened(_) => Step::InvestigationOpened,
@@ -851,6 +899,25 @@ impl TryFrom<Payload> for LifecycleEvent {
                 note: p.note,
                 restarted_by: StaffId::parse("clock_restarted.restarted_by", &p.restarted_by)?,
             }),
+            Payload::ExtensionRequested(p) => Self::ExtensionRequested(ExtensionRequested {
+                request_id: required("extension_requested.request_id", &p.request_id, 64)?.to_owned(),
+                clock: clock_kind("extension_requested.clock", &p.clock)?,
+                reason: p.reason,
+                requested_by: StaffId::parse("extension_requested.requested_by", &p.requested_by)?,
+                department: p.department,
+            }),
+            Payload::ExtensionDecided(p) => Self::ExtensionDecided(ExtensionDecided {
+                request_id: required("extension_decided.request_id", &p.request_id, 64)?.to_owned(),
+                clock: clock_kind("extension_decided.clock", &p.clock)?,
+                approved: p.approved,
+                decided_by: StaffId::parse("extension_decided.decided_by", &p.decided_by)?,
+                comment: p.comment,
+                reason: p.reason,
+            }),
+            Payload::DeadlineExtended(p) => Self::DeadlineExtended(DeadlineExtended {
+                clock: clock_snapshot("deadline_extended.clock", p.clock)?,
+                reason: p.reason,
+            }),
         })
     }
 }
@@ -889,6 +956,24 @@ impl From<&LifecycleEvent> for Payload {
             }),
             LifecycleEvent::ClockRestarted(p) => {
                 Payload::ClockRestarted(pb::ClockRestarted { note: p.note.clone(), restarted_by: p.restarted_by.to_string() })
+            }
+            LifecycleEvent::ExtensionRequested(p) => Payload::ExtensionRequested(pb::ExtensionRequested {
+                request_id: p.request_id.clone(),
+                clock: p.clock.as_str().to_owned(),
+                reason: p.reason.clone(),
+                requested_by: p.requested_by.to_string(),
+                department: p.department.clone(),
+            }),
+            LifecycleEvent::ExtensionDecided(p) => Payload::ExtensionDecided(pb::ExtensionDecided {
+                request_id: p.request_id.clone(),
+                clock: p.clock.as_str().to_owned(),
+                approved: p.approved,
+                decided_by: p.decided_by.to_string(),
+                comment: p.comment.clone(),
+                reason: p.reason.clone(),
+            }),
+            LifecycleEvent::DeadlineExtended(p) => {
+                Payload::DeadlineExtended(pb::DeadlineExtended { clock: Some((&p.clock).into()), reason: p.reason.clone() })
             }
         }
     }
@@ -1256,6 +1341,11 @@ fn clock_snapshot(field: &str, value: Option<pb::ClockSnapshot>) -> Result<Clock
     value.ok_or_else(|| FieldError::new(field, "is required"))?.try_into().map_err(within(field))
 }
 
+/// A clock kind named in an event; unknown names are refused naming `field`.
+fn clock_kind(field: &str, name: &str) -> Result<ClockKind, FieldError> {
+    ClockKind::parse(name).ok_or_else(|| FieldError::new(field, format!("unknown clock kind {name:?}")))
+}
+
 /// Puts `prefix.` in front of the field an error names.
 fn within(prefix: &str) -> impl Fn(FieldError) -> FieldError + '_ {
     move |error| FieldError { field: format!("{prefix}.{}", error.field), reason: error.reason }
@@ -1405,6 +1495,22 @@ mod tests {
                 stopped_by: staff("CARD-9"),
             }),
             LifecycleEvent::ClockRestarted(ClockRestarted { note: "report received".into(), restarted_by: staff("CARD-9") }),
+            LifecycleEvent::ExtensionRequested(ExtensionRequested {
+                request_id: "X-1".into(),
+                clock: ClockKind::RegulatorDecision,
+                reason: "complex case".into(),
+                requested_by: staff("CARD-9"),
+                department: "cards".into(),
+            }),
+            LifecycleEvent::ExtensionDecided(ExtensionDecided {
+                request_id: "X-1".into(),
+                clock: ClockKind::RegulatorDecision,
+                approved: true,
+                decided_by: staff("HO-EXEC"),
+                comment: "agreed".into(),
+                reason: "complex case".into(),
+            }),
+            LifecycleEvent::DeadlineExtended(DeadlineExtended { clock: clock(), reason: "complex case".into() }),
         ]
     }
 
@@ -1473,6 +1579,9 @@ mod tests {
                 "clock_breached",
                 "clock_stopped",
                 "clock_restarted",
+                "extension_requested",
+                "extension_decided",
+                "deadline_extended",
             ]
         );
         for kind in EventKind::ALL {
@@ -1506,6 +1615,9 @@ mod tests {
                 "intake|investigation|approval",
                 "investigation",
                 "investigation",
+                "investigation",
+                "approval",
+                "intake|investigation",
             ]
         );
     }

@@ -15,7 +15,7 @@
 //!
 //! Closing the complaint cancels what is still open except the review window.
 
-use complaints_domain::events::{CustomerResponse, LifecycleEvent, NotificationKind, ReplyDue};
+use complaints_domain::events::{CustomerResponse, DeadlineExtended, ExtensionDecided, LifecycleEvent, NotificationKind, ReplyDue};
 use complaints_domain::lifecycle::{self, Step};
 use complaints_domain::{ClockKind, ClockSnapshot, ComplaintKey, Grade};
 use complaints_plumbing::clocks::{self, ClockBook, Ending, StartClock, StoredClock};
@@ -181,6 +181,19 @@ pub async fn on_stop_clock(tx: &mut Tx, book: &ClockBook, complaint: &StoredComp
         }
     }
     Ok(changed)
+}
+
+/// Applies an approved extension of a statutory limit (CN: 30 days for a complex case, a
+/// further 30 with the superior institution's approval; CFPB: the final response by 60 days)
+/// and announces the new date for the customer.
+pub async fn on_extension(tx: &mut Tx, book: &ClockBook, complaint: &StoredComplaint, decided: &ExtensionDecided, at_ms: i64) -> Result<(), StoreError> {
+    let Some(extended) = clocks::extend(tx, book, &complaint.complaint_id, decided.clock, None, at_ms, &decided.reason).await? else {
+        tracing::warn!(clock = %decided.clock, "extension approved for a clock that is not open; nothing to extend");
+        return Ok(());
+    };
+    store::announce_clocks(tx, complaint, vec![extended.clone()]).await?;
+    let event = LifecycleEvent::DeadlineExtended(DeadlineExtended { clock: extended, reason: decided.reason.clone() });
+    store::announce(tx, complaint, event).await
 }
 
 /// What intake does when one of its windows runs out: the objection window's end without an

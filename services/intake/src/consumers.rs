@@ -4,7 +4,7 @@
 //! explains is dead-lettered.
 
 use complaints_domain::events::{
-    ClockRestarted, ClockStopped, ComplaintAssigned, ComplaintTriaged, CustomerNotified, EventMeta, NotificationKind, InvestigationOpened, RemedyExecuted, ResolutionApproved,
+    ClockRestarted, ClockStopped, ComplaintAssigned, ExtensionDecided, ComplaintTriaged, CustomerNotified, EventMeta, NotificationKind, InvestigationOpened, RemedyExecuted, ResolutionApproved,
     ResolutionProposed, ResolutionReturned,
 };
 use complaints_domain::lifecycle::{self, Verdict};
@@ -30,6 +30,7 @@ complaints_plumbing::consumes! {
         RemedyExecuted(RemedyExecuted),
         ClockStopped(ClockStopped),
         ClockRestarted(ClockRestarted),
+        ExtensionDecided(ExtensionDecided),
     }
 }
 
@@ -44,6 +45,18 @@ fn moves_clocks(event: &LifecycleEvent) -> bool {
 }
 
 impl Handler {
+    /// Applies an approved extension of the statutory limit; the customer is told the new date.
+    async fn extend(&self, tx: &mut Tx, meta: &EventMeta, decided: &ExtensionDecided) -> Result<(), HandlerError> {
+        let complaint = store::find(&mut **tx, &ComplaintKey::Id(meta.complaint_id.clone()))
+            .await?
+            .ok_or_else(|| HandlerError::Poison(format!("unknown complaint {}", meta.complaint_id)))?;
+        match clocks::on_extension(tx, &self.book, &complaint, decided, meta.occurred_at_ms).await {
+            Ok(()) => Ok(()),
+            Err(complaints_plumbing::store::StoreError::Clock(reason)) => Err(HandlerError::Poison(reason)),
+            Err(other) => Err(other.into()),
+        }
+    }
+
     /// The handler's stop-clock pauses (and its restart resumes) intake's limits too.
     async fn stop_clock(&self, tx: &mut Tx, meta: &EventMeta, event: &LifecycleEvent) -> Result<(), HandlerError> {
         let complaint = store::find(&mut **tx, &ComplaintKey::Id(meta.complaint_id.clone()))
@@ -70,15 +83,23 @@ impl Handler {
 impl EventHandler for Handler {
     type Event = Consumed;
 
-    /// The execution notice and progress updates move no stage (the execution itself did).
+    /// The execution notice and progress updates move no stage (the execution itself did); only
+    /// an approved extension of a statutory limit is intake's to apply.
     fn ignores(&self, event: &Consumed) -> bool {
-        matches!(event, Consumed::CustomerNotified(notified) if matches!(notified.kind, NotificationKind::Execution | NotificationKind::Progress))
+        match event {
+            Consumed::CustomerNotified(notified) => matches!(notified.kind, NotificationKind::Execution | NotificationKind::Progress),
+            Consumed::ExtensionDecided(decided) => !decided.approved || !decided.clock.is_statutory(),
+            _ => false,
+        }
     }
 
     async fn handle(&self, tx: &mut Tx, meta: &EventMeta, event: Consumed) -> Result<(), HandlerError> {
         let event = LifecycleEvent::from(event);
         if matches!(event, LifecycleEvent::ClockStopped(_) | LifecycleEvent::ClockRestarted(_)) {
             return self.stop_clock(tx, meta, &event).await;
+        }
+        if let LifecycleEvent::ExtensionDecided(decided) = &event {
+            return self.extend(tx, meta, decided).await;
         }
         let Some(step) = event.step() else { return Ok(()) };
         let current = store::stage(tx, &meta.complaint_id)

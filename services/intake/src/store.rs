@@ -340,3 +340,9 @@ pub async fn record_contact(tx: &mut Tx, complaint: &StoredComplaint, kind: Cloc
 pub async fn announce_clocks(tx: &mut Tx, complaint: &StoredComplaint, changed: Vec<complaints_domain::ClockSnapshot>) -> Result<(), StoreError> {
     clock_store::announce(tx, SERVICE, complaint.subject(), changed).await
 }
+
+/// Writes one of intake's events about `complaint` to the outbox.
+pub async fn announce(tx: &mut Tx, complaint: &StoredComplaint, event: LifecycleEvent) -> Result<(), StoreError> {
+    outbox::enqueue(tx, SERVICE, complaint.subject(), event).await?;
+    Ok(())
+}

@@ -3,7 +3,7 @@
 //! customer's answer, the follow-up and closure.
 
 use complaints_domain::events::{
-    ComplaintAssigned, ComplaintClosed, CustomerNotified, CustomerResponded, EventMeta, FollowUpRecorded, InvestigationOpened,
+    ComplaintAssigned, ComplaintClosed, DeadlineExtended, ExtensionDecided, CustomerNotified, CustomerResponded, EventMeta, FollowUpRecorded, InvestigationOpened,
     LifecycleEvent, NotificationKind, ResolutionApproved, ResolutionReturned,
 };
 use complaints_domain::lifecycle::{self, Stage, Step, Verdict};
@@ -14,7 +14,7 @@ use complaints_domain::ClockKind;
 use complaints_plumbing::clocks::{self, ClockBook};
 use complaints_plumbing::consumer::{EventHandler, HandlerError};
 use complaints_plumbing::outbox::{self, Subject};
-use complaints_plumbing::store::Tx;
+use complaints_plumbing::store::{StoreError, Tx};
 
 use crate::clocks::CaseClock;
 use crate::domain::decision;
@@ -30,6 +30,7 @@ complaints_plumbing::consumes! {
         CustomerResponded(CustomerResponded),
         FollowUpRecorded(FollowUpRecorded),
         Closed(ComplaintClosed),
+        ExtensionDecided(ExtensionDecided),
     }
 }
 
@@ -74,13 +75,38 @@ impl Handler {
     }
 }
 
+impl Handler {
+    /// Applies an approved extension of the investigation limit and tells whom it concerns.
+    async fn extend(&self, tx: &mut Tx, meta: &EventMeta, case: &store::Case, decided: &ExtensionDecided) -> Result<(), HandlerError> {
+        let extended = match clocks::extend(tx, &self.book, &case.complaint_id, decided.clock, None, meta.occurred_at_ms, &decided.reason).await {
+            Ok(Some(clock)) => clock,
+            Ok(None) => {
+                tracing::warn!("extension approved for an investigation clock that is no longer open; nothing to extend");
+                return Ok(());
+            }
+            Err(StoreError::Clock(reason)) => return Err(HandlerError::Poison(reason)),
+            Err(other) => return Err(other.into()),
+        };
+        let clock = CaseClock::of(case);
+        clock.announce(tx, vec![extended.clone()]).await?;
+        let event = LifecycleEvent::DeadlineExtended(DeadlineExtended { clock: extended, reason: decided.reason.clone() });
+        outbox::enqueue(tx, SERVICE, Subject::new(&case.complaint_id, &case.complaint_number).in_trace(&case.traceparent), event).await?;
+        Ok(())
+    }
+}
+
 impl EventHandler for Handler {
     type Event = Consumed;
 
     /// Only the result notice moves a case; the acknowledgement (which usually arrives before
     /// the case exists) and the execution notice are nothing to investigation.
     fn ignores(&self, event: &Consumed) -> bool {
-        matches!(event, Consumed::CustomerNotified(notified) if notified.kind != NotificationKind::Result)
+        match event {
+            Consumed::CustomerNotified(notified) => notified.kind != NotificationKind::Result,
+            // Only an approved extension of the investigation limit is investigation's to apply.
+            Consumed::ExtensionDecided(decided) => !decided.approved || decided.clock != ClockKind::Investigation,
+            _ => false,
+        }
     }
 
     async fn handle(&self, tx: &mut Tx, meta: &EventMeta, event: Consumed) -> Result<(), HandlerError> {
@@ -90,6 +116,9 @@ impl EventHandler for Handler {
         let case = store::case(&mut **tx, meta.complaint_id.as_str())
             .await?
             .ok_or_else(|| HandlerError::Retry(anyhow::anyhow!("no case for complaint {} yet", meta.complaint_id)))?;
+        if let Consumed::ExtensionDecided(decided) = event {
+            return self.extend(tx, meta, &case, &decided).await;
+        }
         let clock_effect = match &event {
             Consumed::CustomerResponded(responded) if responded.response == CustomerResponse::Accepted => Some(ClockKind::Execution),
             Consumed::CustomerResponded(_) => Some(ClockKind::Investigation),

@@ -3,7 +3,7 @@
 //! from the token.
 
 use complaints_domain::events::{
-    ClockRestarted, ClockStopped, EvidenceRegistered, LifecycleEvent, RemedyExecuted, Resolution, ResolutionProposed, StopReason,
+    ClockRestarted, ClockStopped, EvidenceRegistered, ExtensionRequested, LifecycleEvent, RemedyExecuted, Resolution, ResolutionProposed, StopReason,
 };
 use complaints_domain::lifecycle::{self, Stage, Step};
 use std::sync::Arc;
@@ -89,6 +89,16 @@ impl InvestigationApi {
             proposed_resolution: case.resolution.as_ref().map(pb::Resolution::from),
             proposal_id: case.proposal_id.as_ref().map(ToString::to_string).unwrap_or_default(),
         })
+    }
+
+    /// Extensions already granted on the case's clock of `kind` (investigation's own clock; the
+    /// statutory clock is intake's, whose owner refuses one too many when it applies it).
+    async fn extensions_used(&self, tx: &mut Tx, case: &Case, kind: ClockKind) -> Result<usize, Error> {
+        if kind != ClockKind::Investigation {
+            return Ok(0);
+        }
+        let open = clocks::open_clock(tx, &case.complaint_id, kind).await?;
+        Ok(open.map_or(usize::MAX, |clock| clock.clock.extensions().len()))
     }
 
     /// Meets the case's open clocks of `kinds` now and announces the change.
@@ -221,6 +231,31 @@ impl Investigation for InvestigationApi {
         outbox::enqueue(&mut tx, SERVICE, subject(&case), event).await.map_err(Error::from)?;
         self.commit(tx).await?;
         tracing::info!("clock restarted");
+        Ok(Response::new(self.view(case.complaint_id.as_str()).await?))
+    }
+
+    #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]
+    async fn request_extension(&self, request: Request<pb::RequestExtensionRequest>) -> Result<Response<pb::CaseView>, Status> {
+        let actor = actor(&request)?.clone();
+        let request = request.into_inner();
+        let clock = ClockKind::parse(&request.clock)
+            .filter(|kind| *kind == ClockKind::Investigation || (kind.is_statutory() && !kind.is_window()))
+            .ok_or_else(|| Error::from(FieldError::new("clock", "must be investigation, regulator_decision or payment_services_decision")))?;
+        let reason = required("reason", &request.reason, MAX_TEXT_CHARS).map_err(Error::from)?;
+        let (mut tx, case, staff) = self.begin(&actor, &request.complaint_number, &STOP_CLOCK_STAGES, "request an extension").await?;
+        if !self.book.extension_available(&case.jurisdiction, case.grade, clock, self.extensions_used(&mut tx, &case, clock).await?) {
+            return Err(Error::Refused("the rule pack allows no further extension of this clock").into());
+        }
+        let event = LifecycleEvent::ExtensionRequested(ExtensionRequested {
+            request_id: uuid::Uuid::now_v7().to_string(),
+            clock,
+            reason: reason.to_owned(),
+            requested_by: staff,
+            department: case.department.clone(),
+        });
+        outbox::enqueue(&mut tx, SERVICE, subject(&case), event).await.map_err(Error::from)?;
+        self.commit(tx).await?;
+        tracing::info!(clock = %clock, "extension requested");
         Ok(Response::new(self.view(case.complaint_id.as_str()).await?))
     }
 

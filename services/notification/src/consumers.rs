@@ -1,7 +1,8 @@
 //! Notification queues a delivery for each event the customer must hear about: `received`
 //! (acknowledgement, with the reply date the clocks promise), `resolution_approved` (result),
 //! `remedy_executed` (execution notice), a statutory clock's warning (progress update or holding
-//! response before the limit runs out), the stop-clock (why the clock stands still); and an alert for each member of staff who must hear
+//! response before the limit runs out), the stop-clock (why the clock stands still), an approved
+//! extension (the new date and why); and an alert for each member of staff who must hear
 //! about a clock (`clock_warning`: the owner; `clock_breached`: whom it escalates to) or a Red
 //! complaint (`triaged` Red: the task group, staff with the `red_task_group` role). The delivery
 //! id is the event id (with the staff id for alerts), so a redelivered event never queues a
@@ -10,7 +11,7 @@
 use std::sync::Arc;
 
 use complaints_domain::events::{
-    ClockBreached, ClockStopped, ClockWarning, ComplaintReceived, ComplaintTriaged, EventMeta, NotificationKind, RemedyExecuted, ResolutionApproved,
+    ClockBreached, ClockStopped, ClockWarning, ComplaintReceived, DeadlineExtended, ComplaintTriaged, EventMeta, NotificationKind, RemedyExecuted, ResolutionApproved,
 };
 use complaints_domain::{Channel, Grade, StaffId};
 use complaints_plumbing::access::Access;
@@ -30,6 +31,7 @@ complaints_plumbing::consumes! {
         ClockWarning(ClockWarning),
         ClockBreached(ClockBreached),
         ClockStopped(ClockStopped),
+        DeadlineExtended(DeadlineExtended),
     }
 }
 
@@ -126,6 +128,9 @@ impl EventHandler for Handler {
                 store::save_contact(tx, meta.complaint_id.as_str(), number, &contact).await?;
                 let received_at = complaints_plumbing::format_ms(received.received_at_ms);
                 (NotificationKind::Acknowledgement, domain::acknowledgement(&self.institution, number, &received_at, received.reply_due.as_ref()))
+            }
+            Consumed::DeadlineExtended(extended) => {
+                (NotificationKind::Progress, domain::deadline_extended(&self.institution, number, &extended))
             }
             Consumed::ClockStopped(stopped) => (NotificationKind::Progress, domain::clock_stopped(&self.institution, number, &stopped)),
             Consumed::ResolutionApproved(approved) => (NotificationKind::Result, domain::result(&self.institution, number, &approved)),

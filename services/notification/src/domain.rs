@@ -1,7 +1,7 @@
 //! The messages sent to customers: acknowledgement, result (conclusion, basis, amount,
 //! execution method, rights) and execution notice.
 
-use complaints_domain::events::{ClockStopped, ComplaintTriaged, RemedyExecuted, ReplyDue, ResolutionApproved, StopReason};
+use complaints_domain::events::{ClockStopped, DeadlineExtended, ComplaintTriaged, RemedyExecuted, ReplyDue, ResolutionApproved, StopReason};
 use complaints_domain::{ClockSnapshot, Money};
 use serde::Serialize;
 
@@ -133,6 +133,18 @@ pub fn clock_stopped(institution: &str, number: &str, stopped: &ClockStopped) ->
             "{institution} has paused the handling time of your complaint {number} {why} ({}). The time this takes \
              does not count towards the time limit; we will tell you when handling continues.",
             stopped.note
+        ),
+    }
+}
+
+/// An approved extension: the customer hears the new date and why (CN extension notice).
+pub fn deadline_extended(institution: &str, number: &str, extended: &DeadlineExtended) -> Message {
+    let provisional = if extended.clock.provisional { " (provisional: the holiday calendar for that date is not yet published)" } else { "" };
+    Message {
+        subject: format!("Complaint {number}: new reply date"),
+        text: format!(
+            "{institution} needs more time for your complaint {number} ({}). We will now send you our decision by {}{provisional}.",
+            extended.reason, extended.clock.due_local
         ),
     }
 }

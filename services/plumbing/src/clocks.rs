@@ -100,6 +100,14 @@ impl ClockBook {
             .any(|grade| rules.book.rule(jurisdiction, self.config.institution.as_deref(), grade, kind).is_ok())
     }
 
+    /// Whether the rule for `kind` allows another extension after `used` ones.
+    pub fn extension_available(&self, jurisdiction: &str, grade: Grade, kind: ClockKind, used: usize) -> bool {
+        self.rules()
+            .book
+            .rule(jurisdiction, self.config.institution.as_deref(), grade, kind)
+            .is_ok_and(|rule| rule.extensions.len() > used)
+    }
+
     /// Logs a warning for every calendar whose data ends within the configured days; returns
     /// them (calendar id, last covered date).
     pub fn warn_coverage(&self, today: chrono::NaiveDate) -> Vec<(String, chrono::NaiveDate)> {
