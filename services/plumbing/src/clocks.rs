@@ -376,6 +376,51 @@ pub(crate) async fn save(tx: &mut Tx, clock: &mut StoredClock) -> Result<(), Sto
     Ok(())
 }
 
+/// Writes back what the scheduler fired, many clocks a statement, each guarded by the version
+/// it was read at; returns the ids written (a clock changed meanwhile is left out, unchanged).
+pub(crate) async fn save_fired(tx: &mut Tx, clocks: &mut [StoredClock]) -> Result<std::collections::HashSet<String>, StoreError> {
+    const COLUMNS_PER_ROW: usize = 8;
+    // sqlx's SQLite driver looks each parameter up by name, which grows with the square of the
+    // parameters in a statement: a few dozen rows a statement is the sweet spot.
+    const ROWS_PER_STATEMENT: usize = 64;
+    let mut saved = std::collections::HashSet::with_capacity(clocks.len());
+    let now = crate::now_ms();
+    for chunk in clocks.chunks_mut(ROWS_PER_STATEMENT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let n = i * COLUMNS_PER_ROW + 1;
+                format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5, n + 6, n + 7, n + 8)
+            })
+            .collect();
+        // VALUES columns are column1 … column8 on both SQLite and PostgreSQL.
+        let sql = format!(
+            "UPDATE clocks SET clock = v.column2, state = v.column3, warned_at_ms = v.column4, breached_at_ms = v.column5, \
+             ended_at_ms = v.column6, next_fire_at_ms = v.column7, version = clocks.version + 1, updated_at_ms = $1 \
+             FROM (VALUES {}) AS v WHERE clocks.clock_id = v.column1 AND clocks.version = v.column8 RETURNING clocks.clock_id",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(now);
+        for clock in chunk.iter() {
+            query = query
+                .bind(clock.clock_id.clone())
+                .bind(to_json(&clock.clock)?)
+                .bind(clock.state.as_str())
+                .bind(clock.warned_at_ms)
+                .bind(clock.breached_at_ms)
+                .bind(clock.ended_at_ms)
+                .bind(clock.next_fire_at_ms)
+                .bind(clock.version);
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            saved.insert(row.try_get::<String, _>(0)?);
+        }
+        for clock in chunk.iter_mut().filter(|clock| saved.contains(&clock.clock_id)) {
+            clock.version += 1;
+        }
+    }
+    Ok(saved)
+}
+
 /// The open clock of `kind` on a complaint, if any.
 pub async fn open_clock(tx: &mut Tx, complaint_id: &ComplaintId, kind: ClockKind) -> Result<Option<StoredClock>, StoreError> {
     let row = sqlx::query(&format!(

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use complaints_domain::events::{Envelope, EventMeta, LifecycleEvent};
 use complaints_domain::{ComplaintId, ComplaintNumber, EventId};
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyPool, Row as _};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -47,50 +47,107 @@ impl<'a> Subject<'a> {
 /// span's trace context (or the complaint's, see [`Subject::in_trace`]). Returns the new event
 /// id (UUIDv7, time-ordered).
 pub async fn enqueue(tx: &mut Tx, producer: &str, complaint: Subject<'_>, event: LifecycleEvent) -> Result<EventId, StoreError> {
-    let event_id = EventId::generate();
-    let (traceparent, tracestate) = match complaint.trace {
-        Some(traceparent) => (traceparent.to_owned(), String::new()),
-        None => telemetry::current_trace_context(),
-    };
-    let now = crate::now_ms();
-    let subject = events::subject(event.kind(), producer);
-    let envelope = Envelope {
-        meta: EventMeta {
-            event_id: event_id.clone(),
-            complaint_id: complaint.complaint_id.clone(),
-            complaint_number: complaint.complaint_number.clone(),
-            occurred_at_ms: now,
-            producer: producer.to_owned(),
-            schema_version: SCHEMA_VERSION,
-            traceparent: traceparent.clone(),
-            tracestate: tracestate.clone(),
-        },
-        event,
-    };
-    let encoded = events::encode(&envelope);
-    if encoded.len() > MAX_EVENT_BYTES {
-        // Request validation keeps events far below this; refusing here protects the relay,
-        // which could never publish it past the broker's payload limit.
-        return Err(StoreError::Database(sqlx::Error::Protocol(format!(
-            "{subject} event of {} bytes exceeds the {MAX_EVENT_BYTES}-byte limit",
-            encoded.len()
-        ))));
-    }
-    sqlx::query(
-        "INSERT INTO outbox (event_id, subject, complaint_id, payload, traceparent, tracestate, created_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(event_id.as_str())
-    .bind(&subject)
-    .bind(complaint.complaint_id.as_str())
-    .bind(BASE64.encode(&encoded))
-    .bind(&traceparent)
-    .bind(&tracestate)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    tracing::debug!(event_id = %event_id, complaint_id = %complaint.complaint_id, %subject, "event written to outbox");
+    let row = Row::new(producer, complaint, event)?;
+    let event_id = row.event_id.clone();
+    insert(tx, std::slice::from_ref(&row)).await?;
     Ok(event_id)
+}
+
+/// An event encoded for the outbox; build them with [`Row::new`] (which fixes the event id and
+/// so the publishing order) and write many at once with [`enqueue_rows`].
+pub struct Row {
+    event_id: EventId,
+    subject: String,
+    complaint_id: String,
+    payload: String,
+    traceparent: String,
+    tracestate: String,
+    created_at_ms: i64,
+}
+
+impl Row {
+    pub fn new(producer: &str, complaint: Subject<'_>, event: LifecycleEvent) -> Result<Self, StoreError> {
+        let event_id = EventId::generate();
+        let (traceparent, tracestate) = match complaint.trace {
+            Some(traceparent) => (traceparent.to_owned(), String::new()),
+            None => telemetry::current_trace_context(),
+        };
+        let now = crate::now_ms();
+        let subject = events::subject(event.kind(), producer);
+        let envelope = Envelope {
+            meta: EventMeta {
+                event_id: event_id.clone(),
+                complaint_id: complaint.complaint_id.clone(),
+                complaint_number: complaint.complaint_number.clone(),
+                occurred_at_ms: now,
+                producer: producer.to_owned(),
+                schema_version: SCHEMA_VERSION,
+                traceparent: traceparent.clone(),
+                tracestate: tracestate.clone(),
+            },
+            event,
+        };
+        let encoded = events::encode(&envelope);
+        if encoded.len() > MAX_EVENT_BYTES {
+            // Request validation keeps events far below this; refusing here protects the relay,
+            // which could never publish it past the broker's payload limit.
+            return Err(StoreError::Database(sqlx::Error::Protocol(format!(
+                "{subject} event of {} bytes exceeds the {MAX_EVENT_BYTES}-byte limit",
+                encoded.len()
+            ))));
+        }
+        Ok(Self {
+            event_id,
+            subject,
+            complaint_id: complaint.complaint_id.to_string(),
+            payload: BASE64.encode(&encoded),
+            traceparent,
+            tracestate,
+            created_at_ms: now,
+        })
+    }
+}
+
+/// Writes many encoded events in few statements (the scheduler fires hundreds per pass).
+pub async fn enqueue_rows(tx: &mut Tx, rows: &[Row]) -> Result<(), StoreError> {
+    // 7 values a row. sqlx's SQLite driver looks each parameter up by name, which grows with the
+    // square of the parameters in a statement: a few dozen rows a statement is the sweet spot.
+    for chunk in rows.chunks(64) {
+        insert(tx, chunk).await?;
+    }
+    Ok(())
+}
+
+async fn insert(tx: &mut Tx, rows: &[Row]) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = (0..rows.len())
+        .map(|i| {
+            let n = i * 7;
+            format!("(${}, ${}, ${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5, n + 6, n + 7)
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO outbox (event_id, subject, complaint_id, payload, traceparent, tracestate, created_at_ms) VALUES {}",
+        values.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for row in rows {
+        query = query
+            .bind(row.event_id.as_str())
+            .bind(&row.subject)
+            .bind(&row.complaint_id)
+            .bind(&row.payload)
+            .bind(&row.traceparent)
+            .bind(&row.tracestate)
+            .bind(row.created_at_ms);
+    }
+    query.execute(&mut **tx).await?;
+    for row in rows {
+        tracing::debug!(event_id = %row.event_id, complaint_id = %row.complaint_id, subject = %row.subject, "event written to outbox");
+    }
+    Ok(())
 }
 
 /// Publishes outbox rows in event-id order. Wake it after a commit with [`RelayHandle::notify`];

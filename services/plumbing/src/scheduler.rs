@@ -22,7 +22,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use complaints_domain::events::{ClockBreached, ClockWarning, LifecycleEvent};
+use complaints_domain::events::{ClockBreached, ClockWarning, ClocksChanged, LifecycleEvent};
 use complaints_domain::org::OrgDirectory;
 use complaints_domain::{ClockState, StaffId};
 use sqlx::AnyPool;
@@ -119,11 +119,52 @@ fn department_heads(org: &OrgDirectory, department: Option<&str>, except: Option
     heads
 }
 
+/// What firing one clock at `now_ms` does: its new state and the events it causes.
+struct Fire {
+    clock: StoredClock,
+    events: Vec<LifecycleEvent>,
+    expired: bool,
+}
+
+fn plan(org: &OrgDirectory, mut clock: StoredClock, now_ms: i64) -> Result<Fire, StoreError> {
+    let mut events = Vec::new();
+    let mut expired = false;
+    if clock.kind.is_window() {
+        if clock.due_at_ms <= now_ms {
+            let due = chrono::DateTime::from_timestamp_millis(clock.due_at_ms).unwrap_or_default();
+            clock.clock.stop(due).map_err(|error| StoreError::Clock(error.to_string()))?;
+            clock.ended_at_ms = Some(clock.due_at_ms);
+            clock.state = ClockState::Expired;
+            expired = true;
+        }
+    } else {
+        if clock.warned_at_ms.is_none() && clock.breached_at_ms.is_none() && clock.warning_at_ms.is_some_and(|at| at <= now_ms) {
+            clock.warned_at_ms = clock.warning_at_ms;
+            clock.state = ClockState::Warned;
+            events.push(LifecycleEvent::ClockWarning(ClockWarning { clock: clock.snapshot(), notify: warning_recipients(org, &clock) }));
+        }
+        if clock.breached_at_ms.is_none() && clock.due_at_ms <= now_ms {
+            clock.breached_at_ms = Some(clock.due_at_ms);
+            clock.state = ClockState::Breached;
+            events.push(LifecycleEvent::ClockBreached(ClockBreached { clock: clock.snapshot(), escalated_to: escalation(org, &clock) }));
+        }
+    }
+    clock.next_fire_at_ms = if clock.ended_at_ms.is_some() || clock.breached_at_ms.is_some() {
+        None
+    } else if clock.warned_at_ms.is_some() || clock.kind.is_window() {
+        Some(clock.due_at_ms)
+    } else {
+        clock.warning_at_ms.map(|warning| warning.min(clock.due_at_ms))
+    };
+    Ok(Fire { clock, events, expired })
+}
+
 impl<A: DueAction> Scheduler<A> {
-    /// Fires what is due at `now_ms`, one batch in one transaction.
+    /// Fires what is due at `now_ms`, one batch in one transaction. Looking costs one index
+    /// read outside any transaction; each row is then rewritten guarded by its version, so a row
+    /// another replica fired in between is skipped.
     pub async fn fire_due(&self, now_ms: i64) -> Result<Fired, StoreError> {
         let batch = i64::try_from(self.book.config().batch.max(1)).unwrap_or(500);
-        let mut tx = self.pool.begin().await?;
         let rows = sqlx::query(&format!(
             "SELECT {} FROM clocks WHERE next_fire_at_ms IS NOT NULL AND next_fire_at_ms <= $1 \
              ORDER BY next_fire_at_ms, clock_id LIMIT $2",
@@ -131,79 +172,50 @@ impl<A: DueAction> Scheduler<A> {
         ))
         .bind(now_ms)
         .bind(batch)
-        .fetch_all(&mut *tx)
+        .fetch_all(&self.pool)
         .await?;
         let mut fired = Fired { due: rows.len(), ..Fired::default() };
-        for row in &rows {
-            let clock = StoredClock::from_row(row)?;
-            self.fire_one(&mut tx, clock, now_ms, &mut fired).await?;
+        if rows.is_empty() {
+            return Ok(fired);
         }
+        let org = self.access.org();
+        let mut planned = Vec::with_capacity(rows.len());
+        for row in &rows {
+            planned.push(plan(org, StoredClock::from_row(row)?, now_ms)?);
+        }
+        let mut tx = self.pool.begin().await?;
+        let mut changed: Vec<StoredClock> = planned.iter().map(|fire| fire.clock.clone()).collect();
+        let saved = clocks::save_fired(&mut tx, &mut changed).await?;
+        let mut out = Vec::with_capacity(planned.len() * 2);
+        for (fire, clock) in planned.into_iter().zip(changed) {
+            if !saved.contains(&clock.clock_id) {
+                // Another replica (or a command) changed it first.
+                fired.skipped += 1;
+                continue;
+            }
+            let subject = Subject::new(&clock.complaint_id, &clock.complaint_number).in_trace(&clock.traceparent);
+            for event in fire.events {
+                match &event {
+                    LifecycleEvent::ClockWarning(_) => fired.warnings += 1,
+                    _ => fired.breaches += 1,
+                }
+                out.push(outbox::Row::new(self.producer, subject.clone(), event)?);
+            }
+            if fire.expired {
+                fired.expired += 1;
+                let ended = LifecycleEvent::ClocksChanged(ClocksChanged { clocks: vec![clock.snapshot()] });
+                out.push(outbox::Row::new(self.producer, subject, ended)?);
+                // The action's own events (e.g. the acceptance) follow the window's end.
+                outbox::enqueue_rows(&mut tx, &std::mem::take(&mut out)).await?;
+                self.action.expired(&mut tx, &clock).await?;
+            }
+        }
+        outbox::enqueue_rows(&mut tx, &out).await?;
         tx.commit().await?;
         if fired.warnings + fired.breaches + fired.expired > 0 {
             self.relay.notify();
         }
         Ok(fired)
-    }
-
-    async fn fire_one(&self, tx: &mut Tx, mut clock: StoredClock, now_ms: i64, fired: &mut Fired) -> Result<(), StoreError> {
-        let org = self.access.org();
-        let mut events = Vec::new();
-        let mut expired = false;
-        if clock.kind.is_window() {
-            if clock.due_at_ms <= now_ms {
-                let due = chrono::DateTime::from_timestamp_millis(clock.due_at_ms).unwrap_or_default();
-                clock.clock.stop(due).map_err(|error| StoreError::Clock(error.to_string()))?;
-                clock.ended_at_ms = Some(clock.due_at_ms);
-                clock.state = ClockState::Expired;
-                expired = true;
-            }
-        } else {
-            if clock.warned_at_ms.is_none() && clock.breached_at_ms.is_none() && clock.warning_at_ms.is_some_and(|at| at <= now_ms) {
-                clock.warned_at_ms = clock.warning_at_ms;
-                clock.state = ClockState::Warned;
-                events.push(LifecycleEvent::ClockWarning(ClockWarning {
-                    clock: clock.snapshot(),
-                    notify: warning_recipients(org, &clock),
-                }));
-            }
-            if clock.breached_at_ms.is_none() && clock.due_at_ms <= now_ms {
-                clock.breached_at_ms = Some(clock.due_at_ms);
-                clock.state = ClockState::Breached;
-                events.push(LifecycleEvent::ClockBreached(ClockBreached {
-                    clock: clock.snapshot(),
-                    escalated_to: escalation(org, &clock),
-                }));
-            }
-        }
-        clock.next_fire_at_ms = if clock.ended_at_ms.is_some() || clock.breached_at_ms.is_some() {
-            None
-        } else if clock.warned_at_ms.is_some() || clock.kind.is_window() {
-            Some(clock.due_at_ms)
-        } else {
-            clock.warning_at_ms.map(|warning| warning.min(clock.due_at_ms))
-        };
-        match clocks::save(tx, &mut clock).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict) => {
-                fired.skipped += 1;
-                return Ok(());
-            }
-            Err(error) => return Err(error),
-        }
-        let subject = Subject::new(&clock.complaint_id, &clock.complaint_number).in_trace(&clock.traceparent);
-        for event in events {
-            match &event {
-                LifecycleEvent::ClockWarning(_) => fired.warnings += 1,
-                _ => fired.breaches += 1,
-            }
-            outbox::enqueue(tx, self.producer, subject.clone(), event).await?;
-        }
-        if expired {
-            fired.expired += 1;
-            clocks::announce(tx, self.producer, subject, vec![clock.snapshot()]).await?;
-            self.action.expired(tx, &clock).await?;
-        }
-        Ok(())
     }
 
     /// The earliest instant any clock must be acted on.

@@ -169,6 +169,8 @@ pub async fn connect(url: &str, service_migrations: &[EmbeddedMigration]) -> Res
         Backend::Sqlite => {
             AnyPoolOptions::new()
                 .max_connections(1)
+                // A file has no connection to lose: skip the ping sqlx sends before every use.
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(30))
                 .after_connect(|connection, _| {
                     Box::pin(async move {
