@@ -74,7 +74,7 @@ async fn main() {
         _ => Backend::Sqlite,
     };
     let stores = TestStores::new(backend);
-    let book = ClockBook::load(&test_clock_config(&stores)).expect("calendars and rule packs");
+    let book = ClockBook::load(&test_clock_config(&stores), None).expect("calendars and rule packs");
     let pool = store::connect(&stores.url("clockbench"), &[]).await.expect("store");
     let scheduler = Scheduler {
         producer: "intake",

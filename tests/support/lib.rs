@@ -224,6 +224,7 @@ impl Platform {
                 ("CMS_DEPLOYMENT".to_owned(), "test".to_owned()),
                 ("CMS_CLOCKS__TEST_TIME_FILE".to_owned(), stores.path("test-time-offset-ms").display().to_string()),
                 ("CMS_CLOCKS__POLL_MS".to_owned(), "100".to_owned()),
+                ("CMS_METRICS_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
             ];
             services.push(ServiceProcess::spawn(name, env, stores.directory()));
         }

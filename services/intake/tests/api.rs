@@ -170,6 +170,21 @@ impl TestIntake {
 }
 
 #[tokio::test]
+async fn metrics_warn_of_calendars_whose_data_ends_soon() {
+    let intake = TestIntake::start().await;
+    let text = intake.app.metrics().await;
+    let today = chrono::Utc::now().date_naive();
+    let cn_end = chrono::NaiveDate::from_ymd_opt(2026, 12, 31).expect("date");
+    let days_left = (cn_end - today).num_days();
+    assert!(text.contains(&format!("cms_calendar_days_left{{service=\"intake\",calendar=\"cn\"}} {days_left}")), "{text}");
+    let ending = i64::from(days_left < 90);
+    assert!(text.contains(&format!("cms_calendar_coverage_ending{{service=\"intake\",calendar=\"cn\"}} {ending}")), "{text}");
+    // England & Wales carries 2027: more than 90 days are left today.
+    assert!(text.contains("cms_calendar_coverage_ending{service=\"intake\",calendar=\"gb-eaw\"} 0"), "{text}");
+    assert!(text.contains("application/openmetrics-text") && text.trim_end().ends_with("# EOF"), "{text}");
+}
+
+#[tokio::test]
 async fn every_validation_rule_names_its_field_and_stores_nothing() {
     let intake = TestIntake::start().await;
     let mut client = intake.client().await;

@@ -20,6 +20,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
 use crate::config::ClockConfig;
+use crate::metrics::Metrics;
 use crate::outbox::{self, Subject};
 use crate::store::{json_column, to_json, StoreError, Tx};
 
@@ -32,6 +33,7 @@ pub struct Rules {
 /// The calendars and rule packs a service's clocks run on, reloadable without a restart.
 pub struct ClockBook {
     config: ClockConfig,
+    metrics: Option<Metrics>,
     current: RwLock<Arc<Rules>>,
     fingerprint: Mutex<Vec<(PathBuf, Option<SystemTime>, u64)>>,
 }
@@ -67,10 +69,11 @@ fn load_rules(config: &ClockConfig) -> anyhow::Result<Rules> {
 
 impl ClockBook {
     /// Loads the calendars and rule packs named in `config`; fails on any invalid file.
-    pub fn load(config: &ClockConfig) -> anyhow::Result<Arc<Self>> {
+    pub fn load(config: &ClockConfig, metrics: Option<Metrics>) -> anyhow::Result<Arc<Self>> {
         let rules = load_rules(config)?;
         let book = Self {
             config: config.clone(),
+            metrics,
             current: RwLock::new(Arc::new(rules)),
             fingerprint: Mutex::new(fingerprint(&[&config.calendars_dir, &config.rule_packs_dir])),
         };
@@ -112,6 +115,7 @@ impl ClockBook {
     /// them (calendar id, last covered date).
     pub fn warn_coverage(&self, today: chrono::NaiveDate) -> Vec<(String, chrono::NaiveDate)> {
         let rules = self.rules();
+        self.update_coverage_metrics(&rules, today);
         let ending: Vec<(String, chrono::NaiveDate)> = rules
             .calendars
             .ending_within(today, self.config.coverage_warning_days)
@@ -128,6 +132,28 @@ impl ClockBook {
             );
         }
         ending
+    }
+
+    /// Sets the coverage gauges: days left per calendar, and whether it is within the warning.
+    fn update_coverage_metrics(&self, rules: &Rules, today: chrono::NaiveDate) {
+        let Some(metrics) = &self.metrics else { return };
+        for id in rules.calendars.ids() {
+            let Ok(calendar) = rules.calendars.get(id) else { continue };
+            let days_left = (calendar.coverage().1 - today).num_days();
+            let label = crate::metrics::CalendarLabel { calendar: id.to_owned() };
+            metrics.calendar_days_left.get_or_create(&label).set(days_left);
+            metrics.calendar_coverage_ending.get_or_create(&label).set(i64::from(days_left < self.config.coverage_warning_days));
+        }
+    }
+
+    /// Refreshes the coverage gauges for today (days pass without any reload).
+    pub fn refresh_coverage_metrics(&self) {
+        self.update_coverage_metrics(&self.rules(), Utc::now().date_naive());
+    }
+
+    /// The service's metrics, if it has them.
+    pub fn metrics(&self) -> Option<&Metrics> {
+        self.metrics.as_ref()
     }
 
     /// Reloads when a calendar or rule file changed. Returns whether it did; an invalid file

@@ -32,6 +32,8 @@ pub struct CommonConfig {
     pub auth: AuthConfig,
     /// TOML file with departments and staff: who may act, in which role, and recusal.
     pub org_directory: PathBuf,
+    /// Address of the Prometheus `GET /metrics` endpoint (`127.0.0.1:915N`); empty: none.
+    pub metrics_addr: String,
     /// `production` (default) or `test`; only a test deployment accepts test-only settings
     /// such as `clocks.test_time_file`.
     pub deployment: String,
@@ -105,6 +107,7 @@ impl CommonConfig {
             max_deliver: 10,
             auth: AuthConfig::default(),
             org_directory: PathBuf::from("deploy/org-directory.toml"),
+            metrics_addr: format!("127.0.0.1:{}", default_port(service) - 50051 + 9151),
             deployment: "production".into(),
             clocks: ClockConfig::default(),
         }

@@ -16,6 +16,7 @@ pub mod error;
 pub mod events;
 pub mod grpc;
 pub mod inbox;
+pub mod metrics;
 pub mod nats;
 pub mod outbox;
 pub mod scheduler;

@@ -29,6 +29,7 @@ use sqlx::AnyPool;
 use tokio_util::sync::CancellationToken;
 
 use crate::access::Access;
+use crate::metrics::FiredLabel;
 use crate::clocks::{self, ClockBook, StoredClock};
 use crate::outbox::{self, RelayHandle, Subject};
 use crate::store::{StoreError, Tx};
@@ -187,6 +188,7 @@ impl<A: DueAction> Scheduler<A> {
         let mut changed: Vec<StoredClock> = planned.iter().map(|fire| fire.clock.clone()).collect();
         let saved = clocks::save_fired(&mut tx, &mut changed).await?;
         let mut out = Vec::with_capacity(planned.len() * 2);
+        let mut counted = Vec::new();
         for (fire, clock) in planned.into_iter().zip(changed) {
             if !saved.contains(&clock.clock_id) {
                 // Another replica (or a command) changed it first.
@@ -196,13 +198,20 @@ impl<A: DueAction> Scheduler<A> {
             let subject = Subject::new(&clock.complaint_id, &clock.complaint_number).in_trace(&clock.traceparent);
             for event in fire.events {
                 match &event {
-                    LifecycleEvent::ClockWarning(_) => fired.warnings += 1,
-                    _ => fired.breaches += 1,
+                    LifecycleEvent::ClockWarning(_) => {
+                        fired.warnings += 1;
+                        counted.push(("warning", clock.kind));
+                    }
+                    _ => {
+                        fired.breaches += 1;
+                        counted.push(("breach", clock.kind));
+                    }
                 }
                 out.push(outbox::Row::new(self.producer, subject.clone(), event)?);
             }
             if fire.expired {
                 fired.expired += 1;
+                counted.push(("expired", clock.kind));
                 let ended = LifecycleEvent::ClocksChanged(ClocksChanged { clocks: vec![clock.snapshot()] });
                 out.push(outbox::Row::new(self.producer, subject, ended)?);
                 // The action's own events (e.g. the acceptance) follow the window's end.
@@ -214,6 +223,11 @@ impl<A: DueAction> Scheduler<A> {
         tx.commit().await?;
         if fired.warnings + fired.breaches + fired.expired > 0 {
             self.relay.notify();
+        }
+        if let Some(metrics) = self.book.metrics() {
+            for (event, kind) in counted {
+                metrics.clocks_fired.get_or_create(&FiredLabel { event: event.to_owned(), kind: kind.as_str().to_owned() }).inc();
+            }
         }
         Ok(fired)
     }
@@ -251,6 +265,7 @@ impl<A: DueAction> Scheduler<A> {
             }
             if last_reload.elapsed() >= reload_every {
                 last_reload = tokio::time::Instant::now();
+                self.book.refresh_coverage_metrics();
                 if self.book.reload_if_changed() {
                     match clocks::recompute_open(&self.pool, &self.book, self.producer, 500).await {
                         Ok(moved) => tracing::info!(moved, "open clocks recomputed on the reloaded calendars"),

@@ -19,6 +19,7 @@ use crate::clocks::ClockBook;
 use crate::config::CommonConfig;
 use crate::consumer::{Consumes, ConsumerRunner, EventHandler};
 use crate::grpc::Readiness;
+use crate::metrics::Metrics;
 use crate::outbox::{Relay, RelayHandle};
 use crate::scheduler::{DueAction, Scheduler};
 use crate::store::EmbeddedMigration;
@@ -37,6 +38,8 @@ pub struct Plumbing {
     pub verifier: Verifier,
     /// The clock scheduler's time (the system clock outside test deployments).
     pub time: TimeSource,
+    /// The service's Prometheus metrics.
+    pub metrics: Metrics,
 }
 
 impl Plumbing {
@@ -49,7 +52,8 @@ impl Plumbing {
         let jetstream = jetstream::new(nats.clone());
         crate::nats::ensure_streams(&jetstream, config.stream_max_age_days).await?;
         tracing::info!(service, "store and broker ready");
-        Ok(Self { service, config: config.clone(), pool, nats, jetstream, relay: RelayHandle::default(), verifier, time })
+        let metrics = Metrics::new(service);
+        Ok(Self { service, config: config.clone(), pool, nats, jetstream, relay: RelayHandle::default(), verifier, time, metrics })
     }
 
     /// The durable consumer named after the service, filtered to the kinds `handler` consumes.
@@ -79,6 +83,7 @@ pub struct Service {
     pub access: Access,
     listener: tokio::net::TcpListener,
     addr: SocketAddr,
+    metrics_addr: Option<SocketAddr>,
     tasks: Tasks,
 }
 
@@ -86,6 +91,8 @@ pub struct Service {
 /// cancelled (or a task fails).
 pub struct Running {
     pub addr: SocketAddr,
+    /// Where `GET /metrics` answers, when configured.
+    pub metrics_addr: Option<SocketAddr>,
     pub until_stopped: BoxFuture<'static, anyhow::Result<()>>,
 }
 
@@ -102,7 +109,15 @@ impl Service {
         tracing::info!(service, %addr, "gRPC listening");
         let mut tasks = Tasks::new(token);
         tasks.spawn_relay(&plumbing);
-        Ok(Self { plumbing, access, listener, addr, tasks })
+        let metrics_addr = match plumbing.metrics.bind(&config.metrics_addr).await? {
+            Some((metrics_addr, serving)) => {
+                tracing::info!(service, %metrics_addr, "metrics listening");
+                tasks.spawn(crate::metrics::serve(serving, tasks.token()));
+                Some(metrics_addr)
+            }
+            None => None,
+        };
+        Ok(Self { plumbing, access, listener, addr, metrics_addr, tasks })
     }
 
     pub fn token(&self) -> CancellationToken {
@@ -112,7 +127,7 @@ impl Service {
     /// Loads the calendars and rule packs and runs the clock scheduler of this service, with
     /// `action` for its windows. Returns the book the service starts its clocks from.
     pub fn clocks<A: DueAction>(&mut self, action: A) -> anyhow::Result<Arc<ClockBook>> {
-        let book = ClockBook::load(&self.plumbing.config.clocks)?;
+        let book = ClockBook::load(&self.plumbing.config.clocks, Some(self.plumbing.metrics.clone()))?;
         let scheduler = Scheduler {
             producer: self.plumbing.service,
             pool: self.plumbing.pool.clone(),
@@ -149,7 +164,7 @@ impl Service {
         let token = self.tasks.token();
         let readiness = Readiness { pool: self.plumbing.pool.clone(), nats: self.plumbing.nats.clone() };
         self.tasks.spawn(crate::grpc::serve(self.listener, api, self.plumbing.verifier.clone(), readiness, token));
-        Running { addr: self.addr, until_stopped: Box::pin(self.tasks.wait()) }
+        Running { addr: self.addr, metrics_addr: self.metrics_addr, until_stopped: Box::pin(self.tasks.wait()) }
     }
 }
 

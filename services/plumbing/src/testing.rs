@@ -215,6 +215,7 @@ impl TestEnv {
         common.auth = self.auth.config();
         common.org_directory = org_directory();
         common.clocks = test_clock_config(&self.stores);
+        common.metrics_addr = "127.0.0.1:0".into();
         common.deployment = "test".into();
         common
     }
@@ -245,6 +246,7 @@ pub fn shift_time(stores: &TestStores, offset_ms: i64) {
 /// A service started in-process; cancelled when dropped.
 pub struct SpawnedApp {
     pub addr: std::net::SocketAddr,
+    pub metrics_addr: Option<std::net::SocketAddr>,
     token: tokio_util::sync::CancellationToken,
 }
 
@@ -256,9 +258,21 @@ impl SpawnedApp {
     {
         let token = tokio_util::sync::CancellationToken::new();
         let running = start(token.clone()).await.expect("service starts");
-        let addr = running.addr;
+        let (addr, metrics_addr) = (running.addr, running.metrics_addr);
         tokio::spawn(running.until_stopped);
-        Self { addr, token }
+        Self { addr, metrics_addr, token }
+    }
+
+    /// The body of `GET /metrics` (a plain HTTP/1.0 request, as a scraper sends).
+    pub async fn metrics(&self) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = self.metrics_addr.expect("the service serves metrics");
+        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect to metrics");
+        stream.write_all(b"GET /metrics HTTP/1.0\r\nHost: test\r\n\r\n").await.expect("request");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.expect("response");
+        assert!(response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200"), "{response}");
+        response
     }
 
     /// A gRPC channel to the service.

@@ -73,7 +73,7 @@ async fn outbox_count(pool: &AnyPool, subject: &str) -> i64 {
 
 async fn exact_due_instants_and_exactly_once_firing(backend: Backend) {
     let stores = TestStores::new(backend);
-    let book = ClockBook::load(&test_clock_config(&stores)).expect("rules");
+    let book = ClockBook::load(&test_clock_config(&stores), None).expect("rules");
     let pool = open(&stores).await;
 
     // Green investigation, CN, started Fri 13 Feb 2026 16:30 (the Spring Festival week follows:
@@ -178,7 +178,7 @@ impl DueAction for CountExpiries {
 #[tokio::test]
 async fn a_window_expires_once_and_stop_clock_and_extension_move_the_due_instant() {
     let stores = TestStores::new(Backend::Sqlite);
-    let book = ClockBook::load(&test_clock_config(&stores)).expect("rules");
+    let book = ClockBook::load(&test_clock_config(&stores), None).expect("rules");
     let pool = open(&stores).await;
     let expiries = Arc::new(AtomicUsize::new(0));
     let scheduler = scheduler(&pool, &book, CountExpiries(expiries.clone()));
@@ -253,7 +253,7 @@ fn copy_rules(stores: &TestStores) -> complaints_plumbing::config::ClockConfig {
 async fn a_clock_past_the_calendar_is_provisional_until_the_year_is_added_then_recomputed() {
     let stores = TestStores::new(Backend::Sqlite);
     let config = copy_rules(&stores);
-    let book = ClockBook::load(&config).expect("rules");
+    let book = ClockBook::load(&config, None).expect("rules");
     let pool = open(&stores).await;
 
     // CN regulator decision, 15 days from Fri 18 Dec 2026: Sat 2 Jan 2027, which no published
