@@ -66,6 +66,37 @@ enum Command {
         #[arg(long, default_value_t = 100)]
         limit: u32,
     },
+    /// Stop the clock (stop-clock) while an appraisal runs or the customer's answer is awaited.
+    StopClock {
+        number: String,
+        /// external_appraisal or waiting_for_customer
+        #[arg(long, default_value = "external_appraisal")]
+        reason: String,
+        #[arg(long)]
+        note: String,
+    },
+    /// Restart a stopped clock.
+    RestartClock {
+        number: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Ask for the next extension of a clock (investigation, regulator_decision, payment_services_decision).
+    Extend {
+        number: String,
+        #[arg(long, default_value = "investigation")]
+        clock: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Approve (or --refuse) the pending extension request.
+    DecideExtension {
+        number: String,
+        #[arg(long)]
+        refuse: bool,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
     /// Record the first contact with the customer, or the written hand-over (--handover).
     Contact {
         number: String,
@@ -413,6 +444,38 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Show { number } => show(host, &number, &token()?).await,
         Command::Overdue { at_risk, limit } => overdue(host, at_risk, limit, &token()?).await,
+        Command::StopClock { number, reason, note } => {
+            let reason = match reason.as_str() {
+                "external_appraisal" => pb::StopReason::ExternalAppraisal,
+                "waiting_for_customer" => pb::StopReason::WaitingForCustomer,
+                other => bail!("--reason {other}: use external_appraisal or waiting_for_customer"),
+            };
+            let mut client = InvestigationClient::connect(endpoint(host, "investigation")).await?;
+            let request = pb::StopClockRequest { complaint_number: number, reason: reason as i32, note };
+            let case = rpc(client.stop_clock(call(request, &token()?)).await)?;
+            println!("{}: clock stopped", case.complaint_number);
+            Ok(())
+        }
+        Command::RestartClock { number, note } => {
+            let mut client = InvestigationClient::connect(endpoint(host, "investigation")).await?;
+            let case = rpc(client.restart_clock(call(pb::RestartClockRequest { complaint_number: number, note }, &token()?)).await)?;
+            println!("{}: clock restarted", case.complaint_number);
+            Ok(())
+        }
+        Command::Extend { number, clock, reason } => {
+            let mut client = InvestigationClient::connect(endpoint(host, "investigation")).await?;
+            let request = pb::RequestExtensionRequest { complaint_number: number, clock, reason };
+            let case = rpc(client.request_extension(call(request, &token()?)).await)?;
+            println!("{}: extension requested; `complaintctl decide-extension` at the superior level decides", case.complaint_number);
+            Ok(())
+        }
+        Command::DecideExtension { number, refuse, comment } => {
+            let mut client = ApprovalClient::connect(endpoint(host, "approval")).await?;
+            let request = pb::DecideExtensionRequest { complaint_number: number, approve: !refuse, comment };
+            let view = rpc(client.decide_extension(call(request, &token()?)).await)?;
+            println!("{}: {} clock extension {}", view.complaint_number, view.clock, view.status);
+            Ok(())
+        }
         Command::Contact { number, note, handover } => {
             let kind = if handover { pb::ContactKind::Handover } else { pb::ContactKind::FirstContact };
             let mut intake = IntakeClient::connect(endpoint(host, "intake")).await?;
