@@ -176,3 +176,36 @@ async fn only_staff_list_deliveries() {
     let none = client.list_deliveries(authorized(request(), &notification.env.auth.staff("CS-001"))).await.expect("staff").into_inner();
     assert!(none.deliveries.is_empty());
 }
+
+#[tokio::test]
+async fn a_red_complaint_alerts_the_task_group_and_a_yellow_one_nobody() {
+    let notification = TestNotification::start().await;
+    let triaged = |grade| {
+        LifecycleEvent::Triaged(complaints_domain::events::ComplaintTriaged {
+            grade,
+            category: "security".into(),
+            product: "debit card".into(),
+            reasons: vec!["stolen card".into()],
+        })
+    };
+    let yellow = ComplaintId::generate();
+    let number = ComplaintNumber::parse("complaint_number", "T-20260101-000002").expect("number");
+    publish_event(&notification.js, &yellow, &number, triaged(complaints_domain::Grade::Yellow)).await;
+    let red = ComplaintId::generate();
+    let number = ComplaintNumber::parse("complaint_number", "T-20260101-000003").expect("number");
+    publish_event(&notification.js, &red, &number, triaged(complaints_domain::Grade::Red)).await;
+
+    let (watched, complaint) = (&notification, &red);
+    let alerts = eventually("the task group alerted", WAIT, move || async move {
+        let deliveries = watched.deliveries(complaint).await;
+        (deliveries.len() == 2 && deliveries.iter().all(|d| d.status == "delivered")).then_some(deliveries)
+    })
+    .await;
+    let mut recipients: Vec<&str> = alerts.iter().map(|d| d.recipient_masked.as_str()).collect();
+    recipients.sort_unstable();
+    assert_eq!(recipients, ["RS-001", "RS-HEAD"], "the org directory's red_task_group");
+    assert!(alerts.iter().all(|d| d.alert == "red_task_group" && d.kind == 0));
+    assert!(notification.deliveries(&yellow).await.is_empty(), "a Yellow complaint calls no task group");
+    // Alerts to staff are not customer notifications.
+    assert_eq!(notification.count("SELECT COUNT(*) FROM outbox WHERE subject = 'cms.complaint.customer_notified'").await, 0);
+}
