@@ -27,23 +27,28 @@ fn state(clock: &pb::ClockSnapshot) -> pb::ClockState {
     pb::ClockState::try_from(clock.state).unwrap_or(pb::ClockState::Unspecified)
 }
 
-/// Waits until the complaint's clock `kind` (latest round) is in `expected` on the read side.
-async fn clock_in(platform: &Platform, number: &str, kind: &str, expected: pb::ClockState) -> pb::ClockSnapshot {
+/// Waits until one of the complaint's clocks on the read side satisfies `wanted`.
+async fn clock_where(platform: &Platform, number: &str, what: &str, wanted: impl Fn(&pb::ClockSnapshot) -> bool) -> pb::ClockSnapshot {
     let analytics = platform.analytics().await;
-    wait_for(&format!("{kind} clock {expected:?}"), WAIT, || {
+    let wanted = &wanted;
+    wait_for(what, WAIT, || {
         let mut analytics = analytics.clone();
         let number = number.to_owned();
         async move {
             let clocks = analytics.list_clocks(pb::ListClocksRequest { complaint_number: number, ..Default::default() }).await.ok()?;
-            clocks
-                .into_inner()
-                .clocks
-                .into_iter()
-                .filter_map(|row| row.clock)
-                .filter(|clock| clock.kind == kind)
-                .max_by_key(|clock| clock.round)
-                .filter(|clock| state(clock) == expected)
+            let mut clocks: Vec<pb::ClockSnapshot> = clocks.into_inner().clocks.into_iter().filter_map(|row| row.clock).collect();
+            clocks.sort_by_key(|clock| std::cmp::Reverse(clock.round));
+            clocks.into_iter().find(|clock| wanted(clock))
         }
+    })
+    .await
+}
+
+/// Waits until the complaint's clock `kind` (latest round) is in `expected` on the read side.
+async fn clock_in(platform: &Platform, number: &str, kind: &str, expected: pb::ClockState) -> pb::ClockSnapshot {
+    let latest_round = clock_where(platform, number, &format!("a {kind} clock"), |clock| clock.kind == kind).await.round;
+    clock_where(platform, number, &format!("{kind} clock {expected:?}"), |clock| {
+        clock.kind == kind && clock.round >= latest_round && state(clock) == expected
     })
     .await
 }
@@ -55,7 +60,6 @@ async fn stage(platform: &Platform, number: &str) -> String {
 }
 
 async fn wait_stage(platform: &Platform, number: &str, expected: &str) {
-    let (platform, number) = (&*platform, number);
     wait_for(&format!("stage {expected}"), WAIT, || async move { (stage(platform, number).await == expected).then_some(()) }).await;
 }
 
@@ -326,16 +330,8 @@ async fn clocks_in_the_running_services(backend: Backend) {
     assert_eq!(denied.code(), tonic::Code::PermissionDenied, "{denied:?}");
     let decided = platform.approval_as("HO-EXEC").await.decide_extension(decide(true)).await.expect("head office approves").into_inner();
     assert_eq!(decided.status, "approved");
-    let extended = wait_for("statutory limit extended", WAIT, || {
-        let analytics = analytics.clone();
-        let number = third.complaint_number.clone();
-        async move {
-            let mut analytics = analytics;
-            let clocks = analytics.list_clocks(pb::ListClocksRequest { complaint_number: number, ..Default::default() }).await.ok()?;
-            clocks.into_inner().clocks.into_iter().filter_map(|row| row.clock).find(|c| c.kind == "regulator_decision" && c.extensions == 1)
-        }
-    })
-    .await;
+    let extended =
+        clock_where(&platform, &third.complaint_number, "statutory limit extended", |c| c.kind == "regulator_decision" && c.extensions == 1).await;
     assert_eq!(extended.period, "30 days");
     // 15 more days, less at most the two days a weekend had added to the 15-day end.
     assert!(extended.due_at_ms >= statutory.due_at_ms + 13 * DAY_MS, "{} → {}", statutory.due_local, extended.due_local);
@@ -368,16 +364,8 @@ async fn clocks_in_the_running_services(backend: Backend) {
     })
     .await;
     approval.clone().decide_extension(decide(true)).await.expect("the department head approves");
-    let extended = wait_for("investigation limit extended", WAIT, || {
-        let analytics = analytics.clone();
-        let number = third.complaint_number.clone();
-        async move {
-            let mut analytics = analytics;
-            let clocks = analytics.list_clocks(pb::ListClocksRequest { complaint_number: number, ..Default::default() }).await.ok()?;
-            clocks.into_inner().clocks.into_iter().filter_map(|row| row.clock).find(|c| c.kind == "investigation" && c.extensions == 1)
-        }
-    })
-    .await;
+    let extended =
+        clock_where(&platform, &third.complaint_number, "investigation limit extended", |c| c.kind == "investigation" && c.extensions == 1).await;
     assert_eq!(extended.period, "3 working days");
     let refused = investigation
         .request_extension(pb::RequestExtensionRequest {

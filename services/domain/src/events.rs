@@ -1015,7 +1015,7 @@ impl TryFrom<pb::ComplaintReceived> for ComplaintReceived {
             tags: p.tags,
             received_at_ms: p.received_at_ms,
             jurisdiction: p.jurisdiction,
-            reply_due: (p.reply_due_at_ms != 0).then(|| ReplyDue {
+            reply_due: (p.reply_due_at_ms != 0).then_some(ReplyDue {
                 at_ms: p.reply_due_at_ms,
                 local: p.reply_due_local,
                 provisional: p.reply_due_provisional,
