@@ -99,6 +99,9 @@ pub async fn up(args: UpArgs, data_dir: &Path) -> anyhow::Result<()> {
     if !org.exists() {
         bail!("org directory {} not found (run from the repository root or pass --org-directory)", org.display());
     }
+    // Calendars and rule packs beside the org directory (deploy/).
+    let deploy = org.parent().context("org directory's folder")?.to_path_buf();
+    let (calendars, rule_packs) = (deploy.join("calendars"), deploy.join("rule-packs"));
     let mut children = Children(Vec::new());
     let mut nats_port = args.nats_port;
     if listening(nats_port) {
@@ -145,6 +148,8 @@ pub async fn up(args: UpArgs, data_dir: &Path) -> anyhow::Result<()> {
             .env("CMS_NATS_URL", &nats_url)
             .env("CMS_DATABASE_URL", format!("sqlite://{}", data.join(format!("{name}.db")).display()))
             .env("CMS_ORG_DIRECTORY", &org)
+            .env("CMS_CLOCKS__CALENDARS_DIR", &calendars)
+            .env("CMS_CLOCKS__RULE_PACKS_DIR", &rule_packs)
             .env("CMS_MODEL_PATH", std::path::absolute(&args.model)?)
             .env("CMS_SPOOL_DIR", data.join("notifications"))
             .env("CMS_AUTH__ISSUER", crate::identity::DEV_ISSUER)

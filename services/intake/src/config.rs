@@ -56,3 +56,18 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_configuration_loads() {
+        let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/config/example.toml");
+        let defaults = Config::with_common(CommonConfig::defaults_for(crate::SERVICE));
+        let config: Config = complaints_plumbing::config::load(defaults, Some(&example)).expect("example.toml loads");
+        assert_eq!(config.jurisdiction.default, "cn");
+        assert!(config.jurisdiction.payment_services_products.contains(&"transfer".to_owned()));
+        assert_eq!(config.common.clocks.coverage_warning_days, 90);
+    }
+}
