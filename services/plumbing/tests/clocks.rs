@@ -282,3 +282,74 @@ async fn a_clock_past_the_calendar_is_provisional_until_the_year_is_added_then_r
     assert_eq!(outbox_count(&pool, "cms.complaint.clocks_changed.intake").await, 1, "the recomputation is announced");
     assert!(!book.reload_if_changed(), "nothing changed since");
 }
+
+/// Every clock of SPEC §4–5 as the shipped rule packs define it, started through the store,
+/// against due instants derived by hand.
+#[tokio::test]
+async fn every_clock_of_the_rule_packs_falls_due_where_the_calendar_says() {
+    let stores = TestStores::new(Backend::Sqlite);
+    let book = ClockBook::load(&test_clock_config(&stores), None).expect("rules");
+    let pool = open(&stores).await;
+    // (jurisdiction, grade, clock, start, due in local time)
+    let cases: &[(&str, Grade, ClockKind, &str, &str)] = &[
+        // CN, Thu 30 Apr 2026 15:00: May Day holidays 1–5 May, Sat 9 May a make-up working day.
+        ("cn", Grade::Green, ClockKind::Acknowledge, "2026-04-30T15:00:00+08:00", "2026-04-30T16:00:00+08:00"),
+        ("cn", Grade::Green, ClockKind::FirstContact, "2026-04-30T15:00:00+08:00", "2026-05-01T15:00:00+08:00"),
+        ("cn", Grade::Green, ClockKind::Handover, "2026-04-30T15:00:00+08:00", "2026-05-01T15:00:00+08:00"),
+        ("cn", Grade::Green, ClockKind::InvestigationStart, "2026-04-30T15:00:00+08:00", "2026-05-01T15:00:00+08:00"),
+        // Red: the 1-hour target; Yellow 2 working days (6, 7 May); Green 4 (6, 7, 8, Sat 9).
+        ("cn", Grade::Red, ClockKind::Response, "2026-04-30T15:00:00+08:00", "2026-04-30T16:00:00+08:00"),
+        ("cn", Grade::Yellow, ClockKind::Response, "2026-04-30T15:00:00+08:00", "2026-05-08T00:00:00+08:00"),
+        ("cn", Grade::Green, ClockKind::Response, "2026-04-30T15:00:00+08:00", "2026-05-10T00:00:00+08:00"),
+        ("cn", Grade::Red, ClockKind::Investigation, "2026-04-30T15:00:00+08:00", "2026-05-07T00:00:00+08:00"),
+        ("cn", Grade::Yellow, ClockKind::Investigation, "2026-04-30T15:00:00+08:00", "2026-05-08T00:00:00+08:00"),
+        ("cn", Grade::Green, ClockKind::Investigation, "2026-04-30T15:00:00+08:00", "2026-05-09T00:00:00+08:00"),
+        ("cn", Grade::Green, ClockKind::Approval, "2026-04-30T15:00:00+08:00", "2026-05-07T00:00:00+08:00"),
+        ("cn", Grade::Green, ClockKind::ObjectionWindow, "2026-04-30T15:00:00+08:00", "2026-05-09T00:00:00+08:00"),
+        ("cn", Grade::Green, ClockKind::Execution, "2026-04-30T15:00:00+08:00", "2026-05-09T00:00:00+08:00"),
+        // 1 week: Thu 7 May, a working day.
+        ("cn", Grade::Green, ClockKind::FollowUp, "2026-04-30T15:00:00+08:00", "2026-05-08T00:00:00+08:00"),
+        // 15 days: Fri 15 May.
+        ("cn", Grade::Green, ClockKind::RegulatorDecision, "2026-04-30T15:00:00+08:00", "2026-05-16T00:00:00+08:00"),
+        // 30 days: Sat 30 May, not a working day → Mon 1 June.
+        ("cn", Grade::Green, ClockKind::ReviewWindow, "2026-04-30T15:00:00+08:00", "2026-06-02T00:00:00+08:00"),
+        // England & Wales, Thu 2 Apr 2026 11:00 BST: Good Friday 3 Apr, Easter Monday 6 Apr.
+        ("gb", Grade::Green, ClockKind::SummaryResolution, "2026-04-02T11:00:00+01:00", "2026-04-10T00:00:00+01:00"),
+        // 8 weeks: Thu 28 May.
+        ("gb", Grade::Green, ClockKind::RegulatorDecision, "2026-04-02T11:00:00+01:00", "2026-05-29T00:00:00+01:00"),
+        // 15 business days: 7–10, 13–17, 20–24, 27 April.
+        ("gb", Grade::Green, ClockKind::PaymentServicesDecision, "2026-04-02T11:00:00+01:00", "2026-04-28T00:00:00+01:00"),
+        // US federal, Thu 2 Jul 2026 10:00 EDT: Independence Day observed Fri 3 Jul.
+        ("us", Grade::Green, ClockKind::RegulatorDecision, "2026-07-02T10:00:00-04:00", "2026-07-18T00:00:00-04:00"),
+        ("us", Grade::Green, ClockKind::Approval, "2026-07-02T10:00:00-04:00", "2026-07-07T00:00:00-04:00"),
+        // EU (TARGET), Thu 24 Dec 2026 10:00 CET: 25 Dec closed, 26 Dec a Saturday; 15 business
+        // days: 28–31 Dec (4), 1 Jan closed, 4–8 (9), 11–15 (14), Mon 18 Jan (15).
+        ("eu", Grade::Green, ClockKind::PaymentServicesDecision, "2026-12-24T10:00:00+01:00", "2027-01-19T00:00:00+01:00"),
+    ];
+    for (n, (jurisdiction, grade, kind, start, due)) in cases.iter().enumerate() {
+        let (id, number) = complaint(n);
+        let mut tx = pool.begin().await.expect("tx");
+        let started = clocks::start(
+            &mut tx,
+            &book,
+            StartClock {
+                complaint_id: &id,
+                complaint_number: &number,
+                kind: *kind,
+                jurisdiction,
+                grade: *grade,
+                owner: None,
+                department: Some("retail_operations"),
+                at_ms: ms(start),
+                traceparent: "",
+            },
+        )
+        .await
+        .unwrap_or_else(|error| panic!("{jurisdiction} {grade} {kind}: {error}"));
+        tx.commit().await.expect("commit");
+        let clock = started.last().expect("started");
+        assert_eq!(clock.due_local, *due, "{jurisdiction} {grade} {kind} from {start}");
+        assert!(!clock.provisional, "{jurisdiction} {kind}");
+        assert_eq!(clock.warning_at_ms.is_none(), kind.is_window(), "windows have no warning point: {kind}");
+    }
+}
