@@ -61,15 +61,11 @@ impl EventHandler for Handler {
         };
         store::record(tx, &recorded, entry.as_ref()).await?;
         match &event {
-            LifecycleEvent::ClocksChanged(changed) => {
-                for clock in &changed.clocks {
-                    store::upsert_clock(tx, &recorded, clock).await?;
-                }
-            }
+            LifecycleEvent::ClocksChanged(changed) => store::upsert_clocks(tx, &recorded, &changed.clocks).await?,
             LifecycleEvent::ClockWarning(ClockWarning { clock, .. })
             | LifecycleEvent::ClockBreached(ClockBreached { clock, .. })
             | LifecycleEvent::DeadlineExtended(DeadlineExtended { clock, .. }) => {
-                store::upsert_clock(tx, &recorded, clock).await?;
+                store::upsert_clocks(tx, &recorded, std::slice::from_ref(clock)).await?;
             }
             LifecycleEvent::Received(received) => store::set_attribute(tx, complaint_id, Attribute::Channel, received.channel.as_str()).await?,
             LifecycleEvent::Triaged(triaged) => store::set_attribute(tx, complaint_id, Attribute::Grade, triaged.grade.as_str()).await?,

@@ -63,44 +63,57 @@ async fn timeline_line(tx: &mut Tx, event: &Recorded<'_>, entry: &Entry) -> Resu
     Ok(())
 }
 
-/// Keeps the latest state of one clock: an event older than the one applied (by event id,
-/// time-ordered per producer) changes nothing.
-pub async fn upsert_clock(tx: &mut Tx, event: &Recorded<'_>, clock: &ClockSnapshot) -> Result<(), StoreError> {
-    sqlx::query(
+/// Keeps the latest state of each clock: an event older than the one applied (by event id,
+/// time-ordered per producer) changes nothing. One statement for all of an event's clocks.
+pub async fn upsert_clocks(tx: &mut Tx, event: &Recorded<'_>, clocks: &[ClockSnapshot]) -> Result<(), StoreError> {
+    const COLUMNS_PER_ROW: usize = 21;
+    if clocks.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = (0..clocks.len())
+        .map(|i| {
+            let placeholders: Vec<String> = (1..=COLUMNS_PER_ROW).map(|c| format!("${}", i * COLUMNS_PER_ROW + c)).collect();
+            format!("({})", placeholders.join(", "))
+        })
+        .collect();
+    let sql = format!(
         "INSERT INTO clock_view (complaint_id, complaint_number, kind, round, producer, state, jurisdiction, calendar, period, \
          started_at_ms, due_at_ms, due_local, warning_at_ms, provisional, owner_id, ended_at_ms, warned_at_ms, breached_at_ms, \
-         extensions, basis, last_event_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
+         extensions, basis, last_event_id) VALUES {} \
          ON CONFLICT (complaint_id, kind, round) DO UPDATE SET state = excluded.state, period = excluded.period, \
          due_at_ms = excluded.due_at_ms, due_local = excluded.due_local, warning_at_ms = excluded.warning_at_ms, \
          provisional = excluded.provisional, owner_id = excluded.owner_id, ended_at_ms = excluded.ended_at_ms, \
          warned_at_ms = excluded.warned_at_ms, breached_at_ms = excluded.breached_at_ms, extensions = excluded.extensions, \
          last_event_id = excluded.last_event_id \
          WHERE clock_view.last_event_id < excluded.last_event_id",
-    )
-    .bind(event.complaint_id)
-    .bind(event.complaint_number)
-    .bind(clock.kind.as_str())
-    .bind(i64::from(clock.round))
-    .bind(event.producer)
-    .bind(clock.state.as_str())
-    .bind(&clock.jurisdiction)
-    .bind(&clock.calendar)
-    .bind(&clock.period)
-    .bind(clock.started_at_ms)
-    .bind(clock.due_at_ms)
-    .bind(&clock.due_local)
-    .bind(clock.warning_at_ms)
-    .bind(i64::from(clock.provisional))
-    .bind(clock.owner.as_ref().map(|owner| owner.as_str().to_owned()).unwrap_or_default())
-    .bind(clock.ended_at_ms)
-    .bind(clock.warned_at_ms)
-    .bind(clock.breached_at_ms)
-    .bind(i64::from(clock.extensions))
-    .bind(&clock.basis)
-    .bind(event.event_id)
-    .execute(&mut **tx)
-    .await?;
+        values.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for clock in clocks {
+        query = query
+            .bind(event.complaint_id)
+            .bind(event.complaint_number)
+            .bind(clock.kind.as_str())
+            .bind(i64::from(clock.round))
+            .bind(event.producer)
+            .bind(clock.state.as_str())
+            .bind(clock.jurisdiction.clone())
+            .bind(clock.calendar.clone())
+            .bind(clock.period.clone())
+            .bind(clock.started_at_ms)
+            .bind(clock.due_at_ms)
+            .bind(clock.due_local.clone())
+            .bind(clock.warning_at_ms)
+            .bind(i64::from(clock.provisional))
+            .bind(clock.owner.as_ref().map(|owner| owner.as_str().to_owned()).unwrap_or_default())
+            .bind(clock.ended_at_ms)
+            .bind(clock.warned_at_ms)
+            .bind(clock.breached_at_ms)
+            .bind(i64::from(clock.extensions))
+            .bind(clock.basis.clone())
+            .bind(event.event_id);
+    }
+    query.execute(&mut **tx).await?;
     Ok(())
 }
 

@@ -78,24 +78,18 @@ pub async fn on_registered(
 ) -> Result<(Vec<ClockSnapshot>, Option<ReplyDue>), StoreError> {
     let department = Some(config.first_contact_department.as_str());
     let received = complaint.received_at_ms;
-    let mut changed = Vec::new();
-    let mut kinds = vec![ClockKind::Acknowledge, ClockKind::FirstContact];
+    let mut specs = vec![start(complaint, ClockKind::Acknowledge, received, department), start(complaint, ClockKind::FirstContact, received, department)];
     if complaint.receiving_staff.is_some() {
-        kinds.push(ClockKind::Handover);
+        specs.push(start(complaint, ClockKind::Handover, received, department));
     }
-    for kind in kinds {
-        changed.extend(clocks::start(tx, book, start(complaint, kind, received, department)).await?);
-    }
-    let mut reply_due = None;
     for kind in statutory(book, &complaint.jurisdiction, complaint.payment_services) {
-        let started = clocks::start(tx, book, StartClock { owner: None, ..start(complaint, kind, received, department) }).await?;
-        if !kind.is_window() {
-            if let Some(clock) = started.last() {
-                reply_due = Some(ReplyDue { at_ms: clock.due_at_ms, local: clock.due_local.clone(), provisional: clock.provisional });
-            }
-        }
-        changed.extend(started);
+        specs.push(StartClock { owner: None, ..start(complaint, kind, received, department) });
     }
+    let changed = clocks::start_first(tx, book, &specs).await?;
+    let reply_due = changed
+        .iter()
+        .find(|clock| clock.kind.is_statutory() && !clock.kind.is_window())
+        .map(|clock| ReplyDue { at_ms: clock.due_at_ms, local: clock.due_local.clone(), provisional: clock.provisional });
     Ok((changed, reply_due))
 }
 

@@ -40,23 +40,28 @@ impl<'a> CaseClock<'a> {
         }
     }
 
+    fn spec(&self, kind: ClockKind, at_ms: i64) -> StartClock<'a> {
+        StartClock {
+            complaint_id: self.complaint_id,
+            complaint_number: self.complaint_number,
+            kind,
+            jurisdiction: self.jurisdiction,
+            grade: self.grade,
+            owner: Some(self.handler),
+            department: Some(self.department),
+            at_ms,
+            traceparent: self.traceparent,
+        }
+    }
+
     pub async fn start(&self, tx: &mut Tx, book: &ClockBook, kind: ClockKind, at_ms: i64) -> Result<Vec<ClockSnapshot>, StoreError> {
-        clocks::start(
-            tx,
-            book,
-            StartClock {
-                complaint_id: self.complaint_id,
-                complaint_number: self.complaint_number,
-                kind,
-                jurisdiction: self.jurisdiction,
-                grade: self.grade,
-                owner: Some(self.handler),
-                department: Some(self.department),
-                at_ms,
-                traceparent: self.traceparent,
-            },
-        )
-        .await
+        clocks::start(tx, book, self.spec(kind, at_ms)).await
+    }
+
+    /// Starts the first round of `kinds` on a new case, in one statement.
+    pub async fn start_first(&self, tx: &mut Tx, book: &ClockBook, kinds: &[ClockKind], at_ms: i64) -> Result<Vec<ClockSnapshot>, StoreError> {
+        let specs: Vec<StartClock<'a>> = kinds.iter().map(|kind| self.spec(*kind, at_ms)).collect();
+        clocks::start_first(tx, book, &specs).await
     }
 
     /// Ends the open clocks of `kinds` as completed.

@@ -61,8 +61,7 @@ impl Handler {
                 department: &assigned.department,
                 traceparent: &meta.traceparent,
             };
-            let mut changed = clock.start(tx, &self.book, ClockKind::InvestigationStart, meta.occurred_at_ms).await?;
-            changed.extend(clock.start(tx, &self.book, ClockKind::Investigation, meta.occurred_at_ms).await?);
+            let changed = clock.start_first(tx, &self.book, &[ClockKind::InvestigationStart, ClockKind::Investigation], meta.occurred_at_ms).await?;
             clock.announce(tx, changed).await?;
             let opened = LifecycleEvent::InvestigationOpened(InvestigationOpened {
                 handler: assigned.handler.clone(),

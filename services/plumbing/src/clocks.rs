@@ -339,39 +339,54 @@ fn instant(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
-async fn insert(tx: &mut Tx, clock: &StoredClock) -> Result<(), StoreError> {
-    sqlx::query(
+/// Inserts new clocks, all in one statement.
+async fn insert(tx: &mut Tx, clocks: &[StoredClock]) -> Result<(), StoreError> {
+    const COLUMNS_PER_ROW: usize = 24;
+    if clocks.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = (0..clocks.len())
+        .map(|i| {
+            let placeholders: Vec<String> = (1..=COLUMNS_PER_ROW).map(|c| format!("${}", i * COLUMNS_PER_ROW + c)).collect();
+            format!("({})", placeholders.join(", "))
+        })
+        .collect();
+    let sql = format!(
         "INSERT INTO clocks (clock_id, complaint_id, complaint_number, kind, round, jurisdiction, calendar, owner_id, department, basis, \
          clock, state, due_at_ms, due_local, warning_at_ms, provisional, warned_at_ms, breached_at_ms, ended_at_ms, next_fire_at_ms, \
-         version, traceparent, updated_at_ms, grade) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
-    )
-    .bind(&clock.clock_id)
-    .bind(clock.complaint_id.as_str())
-    .bind(clock.complaint_number.as_str())
-    .bind(clock.kind.as_str())
-    .bind(i64::from(clock.round))
-    .bind(&clock.jurisdiction)
-    .bind(clock.clock.calendar_id())
-    .bind(clock.owner.as_ref().map(|owner| owner.as_str().to_owned()))
-    .bind(clock.department.clone())
-    .bind(&clock.basis)
-    .bind(to_json(&clock.clock)?)
-    .bind(clock.state.as_str())
-    .bind(clock.due_at_ms)
-    .bind(&clock.due_local)
-    .bind(clock.warning_at_ms)
-    .bind(i64::from(clock.provisional))
-    .bind(clock.warned_at_ms)
-    .bind(clock.breached_at_ms)
-    .bind(clock.ended_at_ms)
-    .bind(clock.next_fire_at_ms)
-    .bind(clock.version)
-    .bind(&clock.traceparent)
-    .bind(crate::now_ms())
-    .bind(clock.grade.as_str())
-    .execute(&mut **tx)
-    .await?;
+         version, traceparent, updated_at_ms, grade) VALUES {}",
+        values.join(", ")
+    );
+    let now = crate::now_ms();
+    let mut query = sqlx::query(&sql);
+    for clock in clocks {
+        query = query
+            .bind(clock.clock_id.clone())
+            .bind(clock.complaint_id.as_str().to_owned())
+            .bind(clock.complaint_number.as_str().to_owned())
+            .bind(clock.kind.as_str())
+            .bind(i64::from(clock.round))
+            .bind(clock.jurisdiction.clone())
+            .bind(clock.clock.calendar_id().to_owned())
+            .bind(clock.owner.as_ref().map(|owner| owner.as_str().to_owned()))
+            .bind(clock.department.clone())
+            .bind(clock.basis.clone())
+            .bind(to_json(&clock.clock)?)
+            .bind(clock.state.as_str())
+            .bind(clock.due_at_ms)
+            .bind(clock.due_local.clone())
+            .bind(clock.warning_at_ms)
+            .bind(i64::from(clock.provisional))
+            .bind(clock.warned_at_ms)
+            .bind(clock.breached_at_ms)
+            .bind(clock.ended_at_ms)
+            .bind(clock.next_fire_at_ms)
+            .bind(clock.version)
+            .bind(clock.traceparent.clone())
+            .bind(now)
+            .bind(clock.grade.as_str());
+    }
+    query.execute(&mut **tx).await?;
     Ok(())
 }
 
@@ -459,26 +474,14 @@ pub async fn open_clock(tx: &mut Tx, complaint_id: &ComplaintId, kind: ClockKind
     row.as_ref().map(StoredClock::from_row).transpose()
 }
 
-/// Starts a clock by its rule (cancelling an open round of the same kind). Returns the snapshots
-/// of what changed.
-pub async fn start(tx: &mut Tx, book: &ClockBook, spec: StartClock<'_>) -> Result<Vec<ClockSnapshot>, StoreError> {
-    let rules = book.rules();
+/// A new clock for `spec` in `round`, computed by its rule on the calendars in force.
+fn build(book: &ClockBook, rules: &Rules, spec: &StartClock<'_>, round: u32) -> Result<StoredClock, StoreError> {
     let rule = rules
         .book
         .rule(spec.jurisdiction, book.config.institution.as_deref(), spec.grade, spec.kind)
         .map_err(clock_error)?;
     let calendar = rules.calendars.get(&rule.calendar).map_err(clock_error)?;
     let clock = rule.start_clock(calendar, instant(spec.at_ms)).map_err(clock_error)?;
-    let mut changed = Vec::new();
-    if let Some(snapshot) = end(tx, book, spec.complaint_id, spec.kind, spec.at_ms, Ending::Cancelled).await? {
-        changed.push(snapshot);
-    }
-    let last_round: Option<i64> = sqlx::query_scalar("SELECT MAX(round) FROM clocks WHERE complaint_id = $1 AND kind = $2")
-        .bind(spec.complaint_id.as_str())
-        .bind(spec.kind.as_str())
-        .fetch_one(&mut **tx)
-        .await?;
-    let round = u32::try_from(last_round.unwrap_or(0) + 1).unwrap_or(u32::MAX);
     let mut stored = StoredClock {
         clock_id: format!("{}/{}/{round}", spec.complaint_id, spec.kind),
         complaint_id: spec.complaint_id.clone(),
@@ -504,9 +507,45 @@ pub async fn start(tx: &mut Tx, book: &ClockBook, spec: StartClock<'_>) -> Resul
         traceparent: spec.traceparent.to_owned(),
     };
     stored.recompute(&rules.calendars, spec.at_ms)?;
-    insert(tx, &stored).await?;
+    Ok(stored)
+}
+
+/// Starts a clock by its rule (cancelling an open round of the same kind). Returns the snapshots
+/// of what changed.
+pub async fn start(tx: &mut Tx, book: &ClockBook, spec: StartClock<'_>) -> Result<Vec<ClockSnapshot>, StoreError> {
+    let rules = book.rules();
+    let latest = sqlx::query(&format!("SELECT {COLUMNS} FROM clocks WHERE complaint_id = $1 AND kind = $2 ORDER BY round DESC LIMIT 1"))
+        .bind(spec.complaint_id.as_str())
+        .bind(spec.kind.as_str())
+        .fetch_optional(&mut **tx)
+        .await?
+        .as_ref()
+        .map(StoredClock::from_row)
+        .transpose()?;
+    let mut changed = Vec::new();
+    let round = match latest {
+        Some(previous) => {
+            let round = previous.round.saturating_add(1);
+            if previous.ended_at_ms.is_none() {
+                changed.push(end_loaded(tx, book, previous, spec.at_ms, Ending::Cancelled).await?);
+            }
+            round
+        }
+        None => 1,
+    };
+    let stored = build(book, &rules, &spec, round)?;
+    insert(tx, std::slice::from_ref(&stored)).await?;
     changed.push(stored.snapshot());
     Ok(changed)
+}
+
+/// Starts the first round of several clocks of a complaint that has none of these kinds yet
+/// (a new complaint, a new case), in one statement.
+pub async fn start_first(tx: &mut Tx, book: &ClockBook, specs: &[StartClock<'_>]) -> Result<Vec<ClockSnapshot>, StoreError> {
+    let rules = book.rules();
+    let clocks = specs.iter().map(|spec| build(book, &rules, spec, 1)).collect::<Result<Vec<_>, _>>()?;
+    insert(tx, &clocks).await?;
+    Ok(clocks.iter().map(StoredClock::snapshot).collect())
 }
 
 /// Ends the open clock of `kind`, if one is open. Completing after the due instant leaves it
@@ -519,7 +558,11 @@ pub async fn end(
     at_ms: i64,
     ending: Ending,
 ) -> Result<Option<ClockSnapshot>, StoreError> {
-    let Some(mut clock) = open_clock(tx, complaint_id, kind).await? else { return Ok(None) };
+    let Some(clock) = open_clock(tx, complaint_id, kind).await? else { return Ok(None) };
+    Ok(Some(end_loaded(tx, book, clock, at_ms, ending).await?))
+}
+
+async fn end_loaded(tx: &mut Tx, book: &ClockBook, mut clock: StoredClock, at_ms: i64, ending: Ending) -> Result<ClockSnapshot, StoreError> {
     // Events may carry instants a little before the clock's last fact (another service's
     // clock); an end never precedes the start.
     let at_ms = at_ms.max(clock.clock.started_at().timestamp_millis());
@@ -538,10 +581,11 @@ pub async fn end(
         Ending::Expired => ClockState::Expired,
     };
     save(tx, &mut clock).await?;
-    Ok(Some(clock.snapshot()))
+    Ok(clock.snapshot())
 }
 
-/// Names the staff member and department now responsible for the open clocks of `kinds`.
+/// Names the staff member and department now responsible for the open clocks of `kinds`, in
+/// one statement.
 pub async fn reassign(
     tx: &mut Tx,
     complaint_id: &ComplaintId,
@@ -549,25 +593,21 @@ pub async fn reassign(
     owner: &StaffId,
     department: &str,
 ) -> Result<Vec<ClockSnapshot>, StoreError> {
-    let mut changed = Vec::new();
-    for kind in kinds {
-        let Some(mut clock) = open_clock(tx, complaint_id, *kind).await? else { continue };
-        let result = sqlx::query(
-            "UPDATE clocks SET owner_id = $1, department = $2, version = version + 1, updated_at_ms = $3 WHERE clock_id = $4 AND version = $5",
-        )
-        .bind(owner.as_str())
-        .bind(department)
-        .bind(crate::now_ms())
-        .bind(&clock.clock_id)
-        .bind(clock.version)
-        .execute(&mut **tx)
-        .await?;
-        crate::store::expect_one_row(&result)?;
-        clock.owner = Some(owner.clone());
-        clock.department = Some(department.to_owned());
-        changed.push(clock.snapshot());
+    if kinds.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(changed)
+    let placeholders: Vec<String> = (0..kinds.len()).map(|i| format!("${}", i + 5)).collect();
+    let sql = format!(
+        "UPDATE clocks SET owner_id = $1, department = $2, version = version + 1, updated_at_ms = $3 \
+         WHERE complaint_id = $4 AND ended_at_ms IS NULL AND kind IN ({}) RETURNING {COLUMNS}",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query(&sql).bind(owner.as_str()).bind(department).bind(crate::now_ms()).bind(complaint_id.as_str());
+    for kind in kinds {
+        query = query.bind(kind.as_str());
+    }
+    let rows = query.fetch_all(&mut **tx).await?;
+    rows.iter().map(|row| StoredClock::from_row(row).map(|clock| clock.snapshot())).collect()
 }
 
 /// Cancels every open clock of a complaint (closed, withdrawn) but those of `keep`.
