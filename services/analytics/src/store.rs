@@ -1,7 +1,7 @@
 //! Analytics' store: complaint summaries and the timeline.
 
 use complaints_domain::{ClockKind, ClockSnapshot, ClockState, Stage, StaffId};
-use complaints_plumbing::store::{expect_one_row, parsed_column, StoreError, Tx};
+use complaints_plumbing::store::{expect_one_row, parsed_column, value_rows, StoreError, Tx};
 use sqlx::{AnyPool, Row};
 
 use crate::domain::Entry;
@@ -66,16 +66,9 @@ async fn timeline_line(tx: &mut Tx, event: &Recorded<'_>, entry: &Entry) -> Resu
 /// Keeps the latest state of each clock: an event older than the one applied (by event id,
 /// time-ordered per producer) changes nothing. One statement for all of an event's clocks.
 pub async fn upsert_clocks(tx: &mut Tx, event: &Recorded<'_>, clocks: &[ClockSnapshot]) -> Result<(), StoreError> {
-    const COLUMNS_PER_ROW: usize = 21;
     if clocks.is_empty() {
         return Ok(());
     }
-    let values: Vec<String> = (0..clocks.len())
-        .map(|i| {
-            let placeholders: Vec<String> = (1..=COLUMNS_PER_ROW).map(|c| format!("${}", i * COLUMNS_PER_ROW + c)).collect();
-            format!("({})", placeholders.join(", "))
-        })
-        .collect();
     let sql = format!(
         "INSERT INTO clock_view (complaint_id, complaint_number, kind, round, producer, state, jurisdiction, calendar, period, \
          started_at_ms, due_at_ms, due_local, warning_at_ms, provisional, owner_id, ended_at_ms, warned_at_ms, breached_at_ms, \
@@ -86,7 +79,7 @@ pub async fn upsert_clocks(tx: &mut Tx, event: &Recorded<'_>, clocks: &[ClockSna
          warned_at_ms = excluded.warned_at_ms, breached_at_ms = excluded.breached_at_ms, extensions = excluded.extensions, \
          last_event_id = excluded.last_event_id \
          WHERE clock_view.last_event_id < excluded.last_event_id",
-        values.join(", ")
+        value_rows(clocks.len(), 21, 1)
     );
     let mut query = sqlx::query(&sql);
     for clock in clocks {

@@ -22,7 +22,7 @@ use sqlx::{AnyPool, Row};
 use crate::config::ClockConfig;
 use crate::metrics::Metrics;
 use crate::outbox::{self, Subject};
-use crate::store::{json_column, to_json, StoreError, Tx};
+use crate::store::{json_column, to_json, value_rows, StoreError, Tx, ROWS_PER_STATEMENT};
 
 /// Calendars and rule packs as currently loaded.
 pub struct Rules {
@@ -341,21 +341,14 @@ fn instant(ms: i64) -> DateTime<Utc> {
 
 /// Inserts new clocks, all in one statement.
 async fn insert(tx: &mut Tx, clocks: &[StoredClock]) -> Result<(), StoreError> {
-    const COLUMNS_PER_ROW: usize = 24;
     if clocks.is_empty() {
         return Ok(());
     }
-    let values: Vec<String> = (0..clocks.len())
-        .map(|i| {
-            let placeholders: Vec<String> = (1..=COLUMNS_PER_ROW).map(|c| format!("${}", i * COLUMNS_PER_ROW + c)).collect();
-            format!("({})", placeholders.join(", "))
-        })
-        .collect();
     let sql = format!(
         "INSERT INTO clocks (clock_id, complaint_id, complaint_number, kind, round, jurisdiction, calendar, owner_id, department, basis, \
          clock, state, due_at_ms, due_local, warning_at_ms, provisional, warned_at_ms, breached_at_ms, ended_at_ms, next_fire_at_ms, \
          version, traceparent, updated_at_ms, grade) VALUES {}",
-        values.join(", ")
+        value_rows(clocks.len(), 24, 1)
     );
     let now = crate::now_ms();
     let mut query = sqlx::query(&sql);
@@ -420,25 +413,15 @@ pub(crate) async fn save(tx: &mut Tx, clock: &mut StoredClock) -> Result<(), Sto
 /// Writes back what the scheduler fired, many clocks a statement, each guarded by the version
 /// it was read at; returns the ids written (a clock changed meanwhile is left out, unchanged).
 pub(crate) async fn save_fired(tx: &mut Tx, clocks: &mut [StoredClock]) -> Result<std::collections::HashSet<String>, StoreError> {
-    const COLUMNS_PER_ROW: usize = 8;
-    // sqlx's SQLite driver looks each parameter up by name, which grows with the square of the
-    // parameters in a statement: a few dozen rows a statement is the sweet spot.
-    const ROWS_PER_STATEMENT: usize = 64;
     let mut saved = std::collections::HashSet::with_capacity(clocks.len());
     let now = crate::now_ms();
     for chunk in clocks.chunks_mut(ROWS_PER_STATEMENT) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let n = i * COLUMNS_PER_ROW + 1;
-                format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5, n + 6, n + 7, n + 8)
-            })
-            .collect();
-        // VALUES columns are column1 … column8 on both SQLite and PostgreSQL.
+        // $1 is the time of the update; VALUES columns are column1 … column8 on both SQLite and PostgreSQL.
         let sql = format!(
             "UPDATE clocks SET clock = v.column2, state = v.column3, warned_at_ms = v.column4, breached_at_ms = v.column5, \
              ended_at_ms = v.column6, next_fire_at_ms = v.column7, version = clocks.version + 1, updated_at_ms = $1 \
              FROM (VALUES {}) AS v WHERE clocks.clock_id = v.column1 AND clocks.version = v.column8 RETURNING clocks.clock_id",
-            values.join(", ")
+            value_rows(chunk.len(), 8, 2)
         );
         let mut query = sqlx::query(&sql).bind(now);
         for clock in chunk.iter() {

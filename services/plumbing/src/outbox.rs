@@ -15,7 +15,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::events::{self, headers, SCHEMA_VERSION};
-use crate::store::{StoreError, Tx};
+use crate::store::{value_rows, StoreError, Tx, ROWS_PER_STATEMENT};
 use crate::telemetry;
 
 /// Largest encoded event accepted into the outbox (NATS refuses payloads over 1 MiB by default).
@@ -110,9 +110,7 @@ impl Row {
 
 /// Writes many encoded events in few statements (the scheduler fires hundreds per pass).
 pub async fn enqueue_rows(tx: &mut Tx, rows: &[Row]) -> Result<(), StoreError> {
-    // 7 values a row. sqlx's SQLite driver looks each parameter up by name, which grows with the
-    // square of the parameters in a statement: a few dozen rows a statement is the sweet spot.
-    for chunk in rows.chunks(64) {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         insert(tx, chunk).await?;
     }
     Ok(())
@@ -122,15 +120,9 @@ async fn insert(tx: &mut Tx, rows: &[Row]) -> Result<(), StoreError> {
     if rows.is_empty() {
         return Ok(());
     }
-    let values: Vec<String> = (0..rows.len())
-        .map(|i| {
-            let n = i * 7;
-            format!("(${}, ${}, ${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5, n + 6, n + 7)
-        })
-        .collect();
     let sql = format!(
         "INSERT INTO outbox (event_id, subject, complaint_id, payload, traceparent, tracestate, created_at_ms) VALUES {}",
-        values.join(", ")
+        value_rows(rows.len(), 7, 1)
     );
     let mut query = sqlx::query(&sql);
     for row in rows {

@@ -84,6 +84,23 @@ impl ServiceError for StoreError {
     }
 }
 
+/// Rows written by one multi-row statement at most. sqlx's SQLite driver looks each parameter
+/// up by name, which grows with the square of the parameters in a statement: a few dozen rows a
+/// statement is the sweet spot (thousands made the clock scheduler four times slower).
+pub const ROWS_PER_STATEMENT: usize = 64;
+
+/// The `VALUES` rows of a multi-row statement: `($first, …), (…)`, `rows` rows of `columns`
+/// parameters each, numbered from `$first` on.
+pub fn value_rows(rows: usize, columns: usize, first: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let parameters: Vec<String> = (0..columns).map(|column| format!("${}", first + row * columns + column)).collect();
+            format!("({})", parameters.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `Err(Conflict)` unless a guarded write changed exactly one row.
 pub fn expect_one_row(result: &sqlx::any::AnyQueryResult) -> Result<(), StoreError> {
     if result.rows_affected() == 1 {
