@@ -13,113 +13,13 @@
 //! clock is stopped for an appraisal and restarted; its statutory limit is extended by the head
 //! office and its investigation limit by the department head, the customer told the new date.
 
-use std::time::Duration;
 
 use complaints_plumbing::store::Backend;
 use complaints_proto::v1 as pb;
-use system_tests::{sample_complaint, wait_for, Platform};
+use system_tests::{clock_in, clock_where, handler_of, resolve, sample_complaint, wait_for, wait_stage, Platform, WAIT};
 
-const WAIT: Duration = Duration::from_secs(60);
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 24 * HOUR_MS;
-
-fn state(clock: &pb::ClockSnapshot) -> pb::ClockState {
-    pb::ClockState::try_from(clock.state).unwrap_or(pb::ClockState::Unspecified)
-}
-
-/// Waits until one of the complaint's clocks on the read side satisfies `wanted`.
-async fn clock_where(platform: &Platform, number: &str, what: &str, wanted: impl Fn(&pb::ClockSnapshot) -> bool) -> pb::ClockSnapshot {
-    let analytics = platform.analytics().await;
-    let wanted = &wanted;
-    wait_for(what, WAIT, || {
-        let mut analytics = analytics.clone();
-        let number = number.to_owned();
-        async move {
-            let clocks = analytics.list_clocks(pb::ListClocksRequest { complaint_number: number, ..Default::default() }).await.ok()?;
-            let mut clocks: Vec<pb::ClockSnapshot> = clocks.into_inner().clocks.into_iter().filter_map(|row| row.clock).collect();
-            clocks.sort_by_key(|clock| std::cmp::Reverse(clock.round));
-            clocks.into_iter().find(|clock| wanted(clock))
-        }
-    })
-    .await
-}
-
-/// Waits until the complaint's clock `kind` (latest round) is in `expected` on the read side.
-async fn clock_in(platform: &Platform, number: &str, kind: &str, expected: pb::ClockState) -> pb::ClockSnapshot {
-    let latest_round = clock_where(platform, number, &format!("a {kind} clock"), |clock| clock.kind == kind).await.round;
-    clock_where(platform, number, &format!("{kind} clock {expected:?}"), |clock| {
-        clock.kind == kind && clock.round >= latest_round && state(clock) == expected
-    })
-    .await
-}
-
-async fn stage(platform: &Platform, number: &str) -> String {
-    let mut intake = platform.intake().await;
-    let request = pb::GetComplaintRequest { complaint_number: number.to_owned(), ..Default::default() };
-    intake.get_complaint(request).await.expect("complaint").into_inner().status
-}
-
-async fn wait_stage(platform: &Platform, number: &str, expected: &str) {
-    wait_for(&format!("stage {expected}"), WAIT, || async move { (stage(platform, number).await == expected).then_some(()) }).await;
-}
-
-/// The handler routing assigned, once the case is open.
-async fn handler_of(platform: &Platform, number: &str) -> String {
-    let complaint_id = platform
-        .intake()
-        .await
-        .get_complaint(pb::GetComplaintRequest { complaint_number: number.to_owned(), ..Default::default() })
-        .await
-        .expect("complaint")
-        .into_inner()
-        .complaint_id;
-    let routing = platform.routing().await;
-    let handler = wait_for("assignment", WAIT, || {
-        let mut routing = routing.clone();
-        let complaint_id = complaint_id.clone();
-        async move { Some(routing.get_assignment(pb::GetAssignmentRequest { complaint_id }).await.ok()?.into_inner().handler_id) }
-    })
-    .await;
-    let investigation = platform.investigation_as(&handler).await;
-    wait_for("case opened", WAIT, || {
-        let mut investigation = investigation.clone();
-        let number = number.to_owned();
-        async move { investigation.get_case(pb::GetCaseRequest { complaint_number: number }).await.ok() }
-    })
-    .await;
-    handler
-}
-
-/// Works the case as its handler up to the result reaching the customer.
-async fn resolve(platform: &Platform, number: &str) -> String {
-    let handler = handler_of(platform, number).await;
-    let mut investigation = platform.investigation_as(&handler).await;
-    investigation
-        .record_finding(pb::RecordFindingRequest { complaint_number: number.to_owned(), finding: "fee charged after closure".into() })
-        .await
-        .expect("finding");
-    let resolution = pb::Resolution {
-        resolution_type: pb::ResolutionType::FeeWaiver as i32,
-        amount: Some(pb::Money { minor_units: 50_000, currency: "CNY".into() }),
-        conclusion: "The fee is refunded".into(),
-        basis: "Card agreement 4.2".into(),
-        execution_method: "Credit to the card".into(),
-    };
-    investigation
-        .propose_resolution(pb::ProposeResolutionRequest { complaint_number: number.to_owned(), resolution: Some(resolution) })
-        .await
-        .expect("proposal");
-    let mut approval = platform.approval_as("RO-HEAD").await;
-    wait_for("approval opened", WAIT, || {
-        let mut approval = approval.clone();
-        let number = number.to_owned();
-        async move { approval.get_approval(pb::GetApprovalRequest { complaint_number: number }).await.ok() }
-    })
-    .await;
-    approval.approve(pb::DecideRequest { complaint_number: number.to_owned(), comment: String::new() }).await.expect("approve");
-    wait_stage(platform, number, "customer_informed").await;
-    handler
-}
 
 async fn clocks_in_the_running_services(backend: Backend) {
     let mut platform = Platform::start(backend).await;
@@ -168,13 +68,16 @@ async fn clocks_in_the_running_services(backend: Backend) {
     platform.shift_time(25 * HOUR_MS);
     let breached = clock_in(&platform, &number, "investigation_start", pb::ClockState::Breached).await;
     assert_eq!(breached.breached_at_ms, breached.due_at_ms, "recorded at the due instant");
-    let escalation = wait_for("breach alert at the sink", WAIT, || {
-        let sink = platform.sink.all();
-        async move { sink.into_iter().find(|m| m.body["kind"] == "clock_breached") }
-    })
-    .await;
-    assert_eq!(escalation.body["channel"], "staff");
-    assert_eq!(escalation.body["recipient"], "RO-HEAD", "the head of retail operations: {:?}", escalation.body);
+    // The head of retail operations (the handler's line manager) hears of it; so does the
+    // department's supervisor.
+    for recipient in ["RO-HEAD", "RO-SUP"] {
+        let escalation = wait_for(&format!("breach alert to {recipient} at the sink"), WAIT, || {
+            let sink = platform.sink.all();
+            async move { sink.into_iter().find(|m| m.body["kind"] == "clock_breached" && m.body["recipient"] == recipient) }
+        })
+        .await;
+        assert_eq!(escalation.body["channel"], "staff");
+    }
     let mut analytics = platform.analytics().await;
     let timeline = analytics
         .get_timeline(pb::GetTimelineRequest { complaint_number: number.clone(), ..Default::default() })

@@ -155,6 +155,7 @@ async fn journey(backend: Backend) {
         .record_execution(pb::RecordExecutionRequest {
             complaint_number: number.clone(),
             reference: "REFUND-2026-000123".into(),
+            nothing_to_execute: false,
         })
         .await
         .expect("execution");

@@ -274,7 +274,10 @@ impl Platform {
     }
     /// Routing as a member of staff.
     pub async fn routing(&self) -> RoutingClient<AuthorizedChannel> {
-        RoutingClient::new(self.channel_as("routing", "CS-HEAD").await)
+        self.routing_as("CS-HEAD").await
+    }
+    pub async fn routing_as(&self, subject: &str) -> RoutingClient<AuthorizedChannel> {
+        RoutingClient::new(self.channel_as("routing", subject).await)
     }
     pub async fn investigation_as(&self, subject: &str) -> InvestigationClient<AuthorizedChannel> {
         InvestigationClient::new(self.channel_as("investigation", subject).await)
@@ -428,3 +431,133 @@ pub fn backends() -> [Backend; 2] {
 }
 
 pub use complaints_plumbing::testing::eventually as wait_for;
+
+// ---------------------------------------------------------------------------------------------
+// Case helpers shared by the whole-system tests: every one polls the running services for the
+// state it waits for; none sleeps in place of a result.
+// ---------------------------------------------------------------------------------------------
+
+use complaints_proto::v1 as pb;
+
+/// How long a whole-system step may take before the test fails.
+pub const WAIT: Duration = Duration::from_secs(60);
+
+pub fn clock_state(clock: &pb::ClockSnapshot) -> pb::ClockState {
+    pb::ClockState::try_from(clock.state).unwrap_or(pb::ClockState::Unspecified)
+}
+
+/// Every clock of the complaint on the read side.
+pub async fn clocks_of(platform: &Platform, number: &str) -> Vec<pb::ClockSnapshot> {
+    let mut analytics = platform.analytics().await;
+    let request = pb::ListClocksRequest { complaint_number: number.to_owned(), ..Default::default() };
+    match analytics.list_clocks(request).await {
+        Ok(clocks) => clocks.into_inner().clocks.into_iter().filter_map(|row| row.clock).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Waits until one of the complaint's clocks on the read side satisfies `wanted` (latest round
+/// first).
+pub async fn clock_where(platform: &Platform, number: &str, what: &str, wanted: impl Fn(&pb::ClockSnapshot) -> bool) -> pb::ClockSnapshot {
+    let wanted = &wanted;
+    wait_for(what, WAIT, || async move {
+        let mut clocks = clocks_of(platform, number).await;
+        clocks.sort_by_key(|clock| std::cmp::Reverse(clock.round));
+        clocks.into_iter().find(|clock| wanted(clock))
+    })
+    .await
+}
+
+/// Waits until the complaint's clock `kind` (latest round) is in `expected` on the read side.
+pub async fn clock_in(platform: &Platform, number: &str, kind: &str, expected: pb::ClockState) -> pb::ClockSnapshot {
+    let latest_round = clock_where(platform, number, &format!("a {kind} clock"), |clock| clock.kind == kind).await.round;
+    clock_where(platform, number, &format!("{kind} clock {expected:?}"), |clock| {
+        clock.kind == kind && clock.round >= latest_round && clock_state(clock) == expected
+    })
+    .await
+}
+
+/// The complaint as intake (the lifecycle's owner) shows it.
+pub async fn complaint(platform: &Platform, number: &str) -> pb::ComplaintView {
+    let mut intake = platform.intake().await;
+    let request = pb::GetComplaintRequest { complaint_number: number.to_owned(), ..Default::default() };
+    intake.get_complaint(request).await.expect("complaint").into_inner()
+}
+
+pub async fn stage(platform: &Platform, number: &str) -> String {
+    complaint(platform, number).await.status
+}
+
+pub async fn wait_stage(platform: &Platform, number: &str, expected: &str) {
+    wait_for(&format!("stage {expected}"), WAIT, || async move { (stage(platform, number).await == expected).then_some(()) }).await;
+}
+
+/// Routing's assignment of the complaint.
+pub async fn assignment(platform: &Platform, number: &str) -> Option<pb::Assignment> {
+    let mut routing = platform.routing().await;
+    routing.get_assignment(pb::GetAssignmentRequest { complaint_id: number.to_owned() }).await.ok().map(tonic::Response::into_inner)
+}
+
+/// Investigation's case of the complaint, read by a supervisor of customer service.
+pub async fn case_of(platform: &Platform, number: &str) -> Option<pb::CaseView> {
+    let mut investigation = platform.investigation_as("CS-HEAD").await;
+    investigation.get_case(pb::GetCaseRequest { complaint_number: number.to_owned() }).await.ok().map(tonic::Response::into_inner)
+}
+
+/// The handler routing assigned, once the case is open.
+pub async fn handler_of(platform: &Platform, number: &str) -> String {
+    let handler = wait_for("assignment", WAIT, || async move { assignment(platform, number).await.map(|a| a.handler_id) }).await;
+    wait_for("case opened", WAIT, || async move { case_of(platform, number).await }).await;
+    handler
+}
+
+/// A first message at the delivery sink that satisfies `wanted`.
+pub async fn delivered(platform: &Platform, what: &str, wanted: impl Fn(&Received) -> bool) -> Received {
+    let wanted = &wanted;
+    wait_for(what, WAIT, || async move { platform.sink.all().into_iter().find(|message| wanted(message)) }).await
+}
+
+/// The fee waiver the sample complaint's handler proposes.
+pub fn fee_waiver() -> pb::Resolution {
+    pb::Resolution {
+        resolution_type: pb::ResolutionType::FeeWaiver as i32,
+        amount: Some(pb::Money { minor_units: 50_000, currency: "CNY".into() }),
+        conclusion: "The fee is refunded".into(),
+        basis: "Card agreement 4.2".into(),
+        execution_method: "Credit to the card".into(),
+    }
+}
+
+/// Works the case as its handler up to the result reaching the customer; returns the handler.
+pub async fn resolve(platform: &Platform, number: &str) -> String {
+    let handler = handler_of(platform, number).await;
+    propose_and_approve(platform, number, &handler, fee_waiver()).await;
+    handler
+}
+
+/// `worker` records a finding and proposes `resolution`; the head of retail operations approves
+/// the new proposal; waits until the result reached the customer.
+pub async fn propose_and_approve(platform: &Platform, number: &str, worker: &str, resolution: pb::Resolution) {
+    let mut investigation = platform.investigation_as(worker).await;
+    investigation
+        .record_finding(pb::RecordFindingRequest { complaint_number: number.to_owned(), finding: "fee charged after closure".into() })
+        .await
+        .expect("finding");
+    let proposal = investigation
+        .propose_resolution(pb::ProposeResolutionRequest { complaint_number: number.to_owned(), resolution: Some(resolution) })
+        .await
+        .expect("proposal")
+        .into_inner()
+        .proposal_id;
+    let approval = platform.approval_as("RO-HEAD").await;
+    let approval = &approval;
+    let proposal = &proposal;
+    wait_for("approval opened", WAIT, || async move {
+        let mut approval = approval.clone();
+        let view = approval.get_approval(pb::GetApprovalRequest { complaint_number: number.to_owned() }).await.ok()?.into_inner();
+        (view.proposal_id == *proposal).then_some(())
+    })
+    .await;
+    approval.clone().approve(pb::DecideRequest { complaint_number: number.to_owned(), comment: String::new() }).await.expect("approve");
+    wait_stage(platform, number, "customer_informed").await;
+}

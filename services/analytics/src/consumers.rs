@@ -5,7 +5,7 @@
 use complaints_domain::events::{
     ClockBreached, ClockRestarted, ClockStopped, ClockWarning, ClocksChanged, DeadlineExtended, ExtensionDecided, ExtensionRequested, ComplaintAssigned, ComplaintClosed, ComplaintReceived, ComplaintTriaged, CustomerNotified, CustomerResponded, EventMeta,
     EvidenceRegistered, FollowUpRecorded, InvestigationOpened, LifecycleEvent, RemedyExecuted, ResolutionApproved,
-    ResolutionProposed, ResolutionReturned,
+    ResolutionProposed, ResolutionReturned, ComplaintWithdrawn, MarkedOutOfScope, ComplaintReassigned,
 };
 use complaints_domain::lifecycle::{self, Verdict};
 use complaints_plumbing::consumer::{EventHandler, HandlerError};
@@ -39,6 +39,9 @@ complaints_plumbing::consumes! {
         ExtensionRequested(ExtensionRequested),
         ExtensionDecided(ExtensionDecided),
         DeadlineExtended(DeadlineExtended),
+        Withdrawn(ComplaintWithdrawn),
+        MarkedOutOfScope(MarkedOutOfScope),
+        Reassigned(ComplaintReassigned),
     }
 }
 

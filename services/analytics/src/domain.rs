@@ -36,6 +36,8 @@ pub fn interpret(event: &LifecycleEvent, producer: &str) -> Option<Entry> {
                 NotificationKind::Result => "customer_informed",
                 NotificationKind::Execution => "customer_notified",
                 NotificationKind::Progress => "customer_updated",
+                NotificationKind::Withdrawal => "withdrawal_confirmed",
+                NotificationKind::OutOfScope => "external_routes_offered",
             };
             entry(stage, producer, format!("{} notice delivered via {}", p.kind.as_str(), p.channel.as_str()))
         }
@@ -55,11 +57,34 @@ pub fn interpret(event: &LifecycleEvent, producer: &str) -> Option<Entry> {
             CustomerResponse::Objected => entry("customer_objected", &p.recorded_by, p.comment.clone()),
             CustomerResponse::Accepted => entry("customer_accepted", &p.recorded_by, p.comment.clone()),
         },
+        LifecycleEvent::RemedyExecuted(p) if p.nothing_to_execute => {
+            entry("nothing_to_execute", p.executed_by.as_str(), "the accepted resolution needs nothing executed".into())
+        }
         LifecycleEvent::RemedyExecuted(p) => {
             entry("executed", p.executed_by.as_str(), format!("{} ({})", p.reference, money(p.amount.as_ref())))
         }
         LifecycleEvent::FollowUpRecorded(p) => entry("followed_up", &p.recorded_by, p.satisfaction.as_str().to_owned()),
-        LifecycleEvent::Closed(p) => entry("closed", producer, p.reason.clone()),
+        LifecycleEvent::Closed(p) => match p.external_route {
+            Some(route) => entry("closed", producer, format!("{}; the customer chose {}", p.reason, route.as_str())),
+            None => entry("closed", producer, p.reason.clone()),
+        },
+        LifecycleEvent::Withdrawn(p) => {
+            let how = if p.on_behalf { "recorded by staff on the customer's behalf" } else { "by the customer" };
+            entry("withdrawn", &p.recorded_by, format!("{how}: {}", p.reason))
+        }
+        LifecycleEvent::MarkedOutOfScope(p) => {
+            let routes: Vec<&str> = p.routes.iter().map(|route| route.as_str()).collect();
+            entry("out_of_scope", p.marked_by.as_str(), format!("{}; routes offered: {}", p.reason, routes.join(", ")))
+        }
+        LifecycleEvent::Reassigned(p) => {
+            let from = p.previous_handler.as_ref().map(|id| format!(" from {id}")).unwrap_or_default();
+            let with = if p.co_reviewers.is_empty() {
+                String::new()
+            } else {
+                format!(" with {}", p.co_reviewers.iter().map(|id| id.as_str()).collect::<Vec<_>>().join(", "))
+            };
+            entry(p.cause.as_str(), &p.reassigned_by, format!("{} / {}{from}{with}: {}", p.department, p.handler, p.reason))
+        }
         LifecycleEvent::ClocksChanged(_) => return None,
         LifecycleEvent::ClockStopped(p) => entry("clock_stopped", p.stopped_by.as_str(), format!("{}: {}", p.reason.as_str(), p.note)),
         LifecycleEvent::ClockRestarted(p) => entry("clock_restarted", p.restarted_by.as_str(), p.note.clone()),

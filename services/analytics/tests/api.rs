@@ -109,10 +109,10 @@ fn lifecycle_out_of_order() -> Vec<(LifecycleEvent, &'static str)> {
             "approved",
         ),
         (
-            LifecycleEvent::RemedyExecuted(RemedyExecuted { executed_by: handler, reference: "TX-42".into(), amount: refund().amount }),
+            LifecycleEvent::RemedyExecuted(RemedyExecuted { executed_by: handler, reference: "TX-42".into(), amount: refund().amount, nothing_to_execute: false }),
             "executed",
         ),
-        (LifecycleEvent::Closed(ComplaintClosed { reason: "follow-up recorded".into() }), "closed"),
+        (LifecycleEvent::Closed(ComplaintClosed { reason: "follow-up recorded".into(), external_route: None }), "closed"),
         (
             LifecycleEvent::CustomerResponded(CustomerResponded {
                 response: CustomerResponse::Accepted,

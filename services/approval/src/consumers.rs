@@ -3,7 +3,7 @@
 //! `resolution_proposed` (which names the department whose line approves).
 
 use complaints_domain::approval::ApprovalBands;
-use complaints_domain::events::{ComplaintReceived, EventMeta, ExtensionRequested, ResolutionProposed};
+use complaints_domain::events::{ComplaintReceived, ComplaintWithdrawn, EventMeta, ExtensionRequested, ResolutionProposed};
 use std::sync::Arc;
 
 use complaints_domain::{ClockKind, Grade};
@@ -21,6 +21,7 @@ complaints_plumbing::consumes! {
         Received(ComplaintReceived),
         ResolutionProposed(ResolutionProposed),
         ExtensionRequested(ExtensionRequested),
+        Withdrawn(ComplaintWithdrawn),
     }
 }
 
@@ -37,6 +38,14 @@ impl EventHandler for Handler {
             Consumed::Received(received) => {
                 store::save_involvement(tx, &meta.complaint_id, &received.staff_involved, &received.branch_involved, &received.jurisdiction)
                     .await?;
+            }
+            Consumed::Withdrawn(_) => {
+                // Nothing is left to decide and no approval clock runs on.
+                let ended = store::withdraw(tx, &meta.complaint_id).await?;
+                let changed = clocks::cancel_all(tx, &self.book, &meta.complaint_id, meta.occurred_at_ms, &[]).await?;
+                let subject = Subject::new(&meta.complaint_id, &meta.complaint_number).in_trace(&meta.traceparent);
+                clocks::announce(tx, SERVICE, subject, changed).await?;
+                tracing::info!(ended, "pending decisions withdrawn");
             }
             Consumed::ExtensionRequested(requested) => {
                 crate::extensions::insert(tx, &meta.complaint_id, &meta.complaint_number, &meta.traceparent, &requested).await?;

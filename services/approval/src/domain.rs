@@ -10,6 +10,8 @@ pub enum ProposalStatus {
     Pending,
     Approved,
     Returned,
+    /// The customer withdrew the complaint while the proposal waited.
+    Withdrawn,
 }
 
 impl ProposalStatus {
@@ -18,11 +20,12 @@ impl ProposalStatus {
             Self::Pending => "pending",
             Self::Approved => "approved",
             Self::Returned => "returned",
+            Self::Withdrawn => "withdrawn",
         }
     }
 
     pub fn parse(name: &str) -> Option<Self> {
-        [Self::Pending, Self::Approved, Self::Returned].into_iter().find(|s| s.as_str() == name)
+        [Self::Pending, Self::Approved, Self::Returned, Self::Withdrawn].into_iter().find(|s| s.as_str() == name)
     }
 }
 

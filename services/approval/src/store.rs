@@ -118,6 +118,25 @@ pub async fn decide(tx: &mut Tx, proposal_id: &ProposalId, status: ProposalStatu
     expect_one_row(&result)
 }
 
+/// The customer withdrew the complaint: its pending proposals and extension requests end
+/// undecided. Returns how many there were.
+pub async fn withdraw(tx: &mut Tx, complaint_id: &ComplaintId) -> Result<u64, StoreError> {
+    let now = complaints_plumbing::now_ms();
+    let approvals = sqlx::query("UPDATE approvals SET status = $1, decided_at_ms = $2 WHERE complaint_id = $3 AND status = $4")
+        .bind(ProposalStatus::Withdrawn.as_str())
+        .bind(now)
+        .bind(complaint_id.as_str())
+        .bind(ProposalStatus::Pending.as_str())
+        .execute(&mut **tx)
+        .await?;
+    let extensions = sqlx::query("UPDATE extension_requests SET status = 'withdrawn', decided_at_ms = $1 WHERE complaint_id = $2 AND status = 'pending'")
+        .bind(now)
+        .bind(complaint_id.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(approvals.rows_affected() + extensions.rows_affected())
+}
+
 pub async fn save_involvement(tx: &mut Tx, complaint_id: &ComplaintId, staff: &[StaffId], branch: &str, jurisdiction: &str) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO involvements (complaint_id, staff_involved, branch_involved, jurisdiction) VALUES ($1, $2, $3, $4) \

@@ -1,5 +1,6 @@
 //! `complaintctl`: run the platform locally (`up`) and drive complaints through it by hand.
 
+mod casework;
 mod deadline;
 mod identity;
 mod local;
@@ -145,11 +146,14 @@ enum Command {
         #[arg(long, default_value = "")]
         comment: String,
     },
-    /// Record the execution of the accepted remedy.
+    /// Record the execution of the accepted remedy, or that it has nothing to execute.
     Execute {
         number: String,
-        #[arg(long)]
+        #[arg(long, required_unless_present = "nothing_to_execute", default_value = "")]
         reference: String,
+        /// The accepted resolution (explanation, apology, commitment) needs nothing executed.
+        #[arg(long)]
+        nothing_to_execute: bool,
     },
     /// Record the satisfaction follow-up; closes the complaint.
     FollowUp {
@@ -161,6 +165,8 @@ enum Command {
     },
     /// Live counts by status, grade and channel.
     Counts,
+    #[command(flatten)]
+    CaseWork(casework::CaseWork),
     /// Dead letters: list or replay.
     Dlq {
         #[command(subcommand)]
@@ -535,9 +541,11 @@ async fn main() -> anyhow::Result<()> {
             println!("{}: {}", view.complaint_number, view.status);
             Ok(())
         }
-        Command::Execute { number, reference } => {
+        Command::CaseWork(command) => casework::run(host, command, &token()?).await,
+        Command::Execute { number, reference, nothing_to_execute } => {
             let mut client = InvestigationClient::connect(endpoint(host, "investigation")).await?;
-            let case = rpc(client.record_execution(call(pb::RecordExecutionRequest { complaint_number: number, reference }, &token()?)).await)?;
+            let request = pb::RecordExecutionRequest { complaint_number: number, reference, nothing_to_execute };
+            let case = rpc(client.record_execution(call(request, &token()?)).await)?;
             println!("{}: {}", case.complaint_number, case.status);
             Ok(())
         }

@@ -47,11 +47,14 @@ pub enum EventKind {
     ExtensionRequested,
     ExtensionDecided,
     DeadlineExtended,
+    Withdrawn,
+    MarkedOutOfScope,
+    Reassigned,
 }
 
 impl EventKind {
     /// Every kind, in lifecycle order (the clock events last).
-    pub const ALL: [EventKind; 21] = [
+    pub const ALL: [EventKind; 24] = [
         Self::Received,
         Self::Triaged,
         Self::Assigned,
@@ -73,6 +76,9 @@ impl EventKind {
         Self::ExtensionRequested,
         Self::ExtensionDecided,
         Self::DeadlineExtended,
+        Self::Withdrawn,
+        Self::MarkedOutOfScope,
+        Self::Reassigned,
     ];
 
     /// The short name, which is also the last token of the subject `cms.complaint.<name>`.
@@ -100,6 +106,9 @@ impl EventKind {
             Self::ExtensionRequested => "extension_requested",
             Self::ExtensionDecided => "extension_decided",
             Self::DeadlineExtended => "deadline_extended",
+            Self::Withdrawn => "withdrawn",
+            Self::MarkedOutOfScope => "marked_out_of_scope",
+            Self::Reassigned => "reassigned",
         }
     }
 
@@ -113,15 +122,16 @@ impl EventKind {
     /// investigation, approval), and their subjects name the producer.
     pub fn catalogued_producers(self) -> &'static [&'static str] {
         match self {
-            Self::Received | Self::CustomerResponded | Self::FollowUpRecorded | Self::Closed => &["intake"],
-            Self::Triaged | Self::Assigned => &["routing"],
+            Self::Received | Self::CustomerResponded | Self::FollowUpRecorded | Self::Closed | Self::Withdrawn => &["intake"],
+            Self::Triaged | Self::Assigned | Self::Reassigned => &["routing"],
             Self::InvestigationOpened
             | Self::EvidenceRegistered
             | Self::ResolutionProposed
             | Self::RemedyExecuted
             | Self::ClockStopped
             | Self::ClockRestarted
-            | Self::ExtensionRequested => &["investigation"],
+            | Self::ExtensionRequested
+            | Self::MarkedOutOfScope => &["investigation"],
             Self::ResolutionApproved | Self::ResolutionReturned | Self::ExtensionDecided => &["approval"],
             Self::DeadlineExtended => &["intake", "investigation"],
             Self::CustomerNotified => &["notification"],
@@ -228,10 +238,16 @@ pub enum NotificationKind {
     Execution,
     /// A progress update or holding response before the statutory limit runs out; moves no stage.
     Progress,
+    /// Confirmation of a withdrawal; moves no stage.
+    Withdrawal,
+    /// The matter is outside the institution's remit and the external routes are offered; moves
+    /// no stage (the marking did).
+    OutOfScope,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 4] = [Self::Acknowledgement, Self::Result, Self::Execution, Self::Progress];
+    pub const ALL: [NotificationKind; 6] =
+        [Self::Acknowledgement, Self::Result, Self::Execution, Self::Progress, Self::Withdrawal, Self::OutOfScope];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -239,6 +255,8 @@ impl NotificationKind {
             Self::Result => "result",
             Self::Execution => "execution",
             Self::Progress => "progress",
+            Self::Withdrawal => "withdrawal",
+            Self::OutOfScope => "out_of_scope",
         }
     }
 
@@ -254,6 +272,8 @@ impl NotificationKind {
             pb::NotificationKind::Result => Some(Self::Result),
             pb::NotificationKind::Execution => Some(Self::Execution),
             pb::NotificationKind::Progress => Some(Self::Progress),
+            pb::NotificationKind::Withdrawal => Some(Self::Withdrawal),
+            pb::NotificationKind::OutOfScope => Some(Self::OutOfScope),
         }
     }
 
@@ -263,6 +283,8 @@ impl NotificationKind {
             Self::Result => pb::NotificationKind::Result,
             Self::Execution => pb::NotificationKind::Execution,
             Self::Progress => pb::NotificationKind::Progress,
+            Self::Withdrawal => pb::NotificationKind::Withdrawal,
+            Self::OutOfScope => pb::NotificationKind::OutOfScope,
         }
     }
 }
@@ -564,8 +586,11 @@ pub struct CustomerResponded {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemedyExecuted {
     pub executed_by: StaffId,
+    /// The payment or action reference; empty when nothing was to execute.
     pub reference: String,
     pub amount: Option<Money>,
+    /// The accepted resolution had nothing to execute (explanation, apology, commitment).
+    pub nothing_to_execute: bool,
 }
 
 /// `follow_up_recorded`: the satisfaction follow-up answer.
@@ -581,6 +606,120 @@ pub struct FollowUpRecorded {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ComplaintClosed {
     pub reason: String,
+    /// For a complaint out of scope: the external route the customer chose.
+    pub external_route: Option<ExternalRoute>,
+}
+
+/// Where a customer may take a matter outside the institution's remit (SPEC: out of scope), or
+/// `Declined` when they chose none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExternalRoute {
+    Mediation,
+    Arbitration,
+    Litigation,
+    IndustryAssociation,
+    Regulator,
+    Declined,
+}
+
+impl ExternalRoute {
+    pub const ALL: [ExternalRoute; 6] =
+        [Self::Mediation, Self::Arbitration, Self::Litigation, Self::IndustryAssociation, Self::Regulator, Self::Declined];
+
+    /// The routes offered to a customer by default: every one but `Declined`.
+    pub const OFFERED: [ExternalRoute; 5] =
+        [Self::Mediation, Self::Arbitration, Self::Litigation, Self::IndustryAssociation, Self::Regulator];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mediation => "mediation",
+            Self::Arbitration => "arbitration",
+            Self::Litigation => "litigation",
+            Self::IndustryAssociation => "industry_association",
+            Self::Regulator => "regulator",
+            Self::Declined => "declined",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|route| route.as_str() == name)
+    }
+
+    /// How the route reads in a notice to the customer.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Mediation => "mediation by a financial dispute mediation body",
+            Self::Arbitration => "arbitration",
+            Self::Litigation => "a claim before the courts",
+            Self::IndustryAssociation => "the banking industry association",
+            Self::Regulator => "a complaint to the financial regulator",
+            Self::Declined => "none",
+        }
+    }
+}
+
+/// `withdrawn`: the customer withdrew the complaint; every clock stops.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComplaintWithdrawn {
+    pub reason: String,
+    /// A channel system id such as `channel:app`, or a staff id.
+    pub recorded_by: String,
+    /// Recorded by staff on the customer's behalf.
+    pub on_behalf: bool,
+}
+
+/// `marked_out_of_scope`: the matter is outside the institution's remit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarkedOutOfScope {
+    pub reason: String,
+    /// The external routes offered to the customer; never empty.
+    pub routes: Vec<ExternalRoute>,
+    pub marked_by: StaffId,
+}
+
+/// Why routing moved a complaint to another handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReassignCause {
+    /// A supervisor moved the case, or first-contact responsibility was handed over.
+    Reassignment,
+    /// The triage desk corrected category, grade or product and sent it on.
+    Retriage,
+    /// The customer objected: a supervisor (and counsel for a contract dispute) re-reviews.
+    ReReview,
+}
+
+impl ReassignCause {
+    pub const ALL: [ReassignCause; 3] = [Self::Reassignment, Self::Retriage, Self::ReReview];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reassignment => "reassignment",
+            Self::Retriage => "retriage",
+            Self::ReReview => "re_review",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|cause| cause.as_str() == name)
+    }
+}
+
+/// `reassigned`: routing moved an assigned complaint to another handler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComplaintReassigned {
+    pub department: String,
+    pub handler: StaffId,
+    pub previous_handler: Option<StaffId>,
+    pub cause: ReassignCause,
+    pub reason: String,
+    /// A staff id, or `system:routing` for the automatic re-review assignment.
+    pub reassigned_by: String,
+    pub grade: Grade,
+    pub category: String,
+    pub product: String,
+    /// Legal & compliance counsel joining the re-review of a contract dispute.
+    pub co_reviewers: Vec<StaffId>,
 }
 
 /// Why a complaint's clocks were stopped.
@@ -707,6 +846,9 @@ pub enum LifecycleEvent {
     ExtensionRequested(ExtensionRequested),
     ExtensionDecided(ExtensionDecided),
     DeadlineExtended(DeadlineExtended),
+    Withdrawn(ComplaintWithdrawn),
+    MarkedOutOfScope(MarkedOutOfScope),
+    Reassigned(ComplaintReassigned),
 }
 
 impl LifecycleEvent {
@@ -733,6 +875,9 @@ impl LifecycleEvent {
             Self::ExtensionRequested(_) => EventKind::ExtensionRequested,
             Self::ExtensionDecided(_) => EventKind::ExtensionDecided,
             Self::DeadlineExtended(_) => EventKind::DeadlineExtended,
+            Self::Withdrawn(_) => EventKind::Withdrawn,
+            Self::MarkedOutOfScope(_) => EventKind::MarkedOutOfScope,
+            Self::Reassigned(_) => EventKind::Reassigned,
         }
     }
 
@@ -749,7 +894,8 @@ impl LifecycleEvent {
             | Self::ClockRestarted(_)
             | Self::ExtensionRequested(_)
             | Self::ExtensionDecided(_)
-            | Self::DeadlineExtended(_) => return None,
+            | Self::DeadlineExtended(_)
+            | Self::Reassigned(_) => return None,
             Self::Triaged(_) => Step::Triaged,
             Self::Assigned(_) => Step::Assigned,
             Self::InvestigationOpened(_) => Step::InvestigationOpened,
@@ -759,15 +905,21 @@ impl LifecycleEvent {
             Self::CustomerNotified(notified) => match notified.kind {
                 NotificationKind::Acknowledgement => Step::AcknowledgementSent,
                 NotificationKind::Result => Step::ResultDelivered,
-                NotificationKind::Execution | NotificationKind::Progress => return None,
+                NotificationKind::Execution
+                | NotificationKind::Progress
+                | NotificationKind::Withdrawal
+                | NotificationKind::OutOfScope => return None,
             },
             Self::CustomerResponded(responded) => match responded.response {
                 CustomerResponse::Accepted => Step::CustomerAccepted { by_silence: responded.by_silence },
                 CustomerResponse::Objected => Step::CustomerObjected,
             },
+            Self::RemedyExecuted(executed) if executed.nothing_to_execute => Step::NothingToExecute,
             Self::RemedyExecuted(_) => Step::RemedyExecuted,
             Self::FollowUpRecorded(_) => Step::FollowUpRecorded,
             Self::Closed(_) => Step::Closed,
+            Self::Withdrawn(_) => Step::Withdrawn,
+            Self::MarkedOutOfScope(_) => Step::MarkedOutOfScope,
         })
     }
 }
@@ -873,7 +1025,7 @@ impl TryFrom<Payload> for LifecycleEvent {
             Payload::FollowUpRecorded(p) => {
                 Self::FollowUpRecorded(p.try_into().map_err(within("follow_up_recorded"))?)
             }
-            Payload::Closed(p) => Self::Closed(p.into()),
+            Payload::Closed(p) => Self::Closed(p.try_into().map_err(within("closed"))?),
             Payload::ClocksChanged(p) => Self::ClocksChanged(ClocksChanged {
                 clocks: p
                     .clocks
@@ -917,6 +1069,39 @@ impl TryFrom<Payload> for LifecycleEvent {
             Payload::DeadlineExtended(p) => Self::DeadlineExtended(DeadlineExtended {
                 clock: clock_snapshot("deadline_extended.clock", p.clock)?,
                 reason: p.reason,
+            }),
+            Payload::Withdrawn(p) => Self::Withdrawn(ComplaintWithdrawn {
+                reason: required("withdrawn.reason", &p.reason, 4000)?.to_owned(),
+                recorded_by: required("withdrawn.recorded_by", &p.recorded_by, 128)?.to_owned(),
+                on_behalf: p.on_behalf,
+            }),
+            Payload::MarkedOutOfScope(p) => {
+                if p.routes.is_empty() {
+                    return Err(FieldError::new("marked_out_of_scope.routes", "must name at least one external route"));
+                }
+                Self::MarkedOutOfScope(MarkedOutOfScope {
+                    reason: required("marked_out_of_scope.reason", &p.reason, 4000)?.to_owned(),
+                    routes: p
+                        .routes
+                        .iter()
+                        .enumerate()
+                        .map(|(i, name)| external_route(&format!("marked_out_of_scope.routes[{i}]"), name))
+                        .collect::<Result<_, _>>()?,
+                    marked_by: StaffId::parse("marked_out_of_scope.marked_by", &p.marked_by)?,
+                })
+            }
+            Payload::Reassigned(p) => Self::Reassigned(ComplaintReassigned {
+                department: required("reassigned.department", &p.department, 64)?.to_owned(),
+                handler: StaffId::parse("reassigned.handler_id", &p.handler_id)?,
+                previous_handler: optional_staff("reassigned.previous_handler_id", &p.previous_handler_id)?,
+                cause: ReassignCause::parse(&p.cause)
+                    .ok_or_else(|| FieldError::new("reassigned.cause", "must be reassignment, retriage or re_review"))?,
+                reason: p.reason,
+                reassigned_by: required("reassigned.reassigned_by", &p.reassigned_by, 128)?.to_owned(),
+                grade: known("reassigned.grade", Grade::from_proto(p.grade))?,
+                category: p.category,
+                product: p.product,
+                co_reviewers: staff_list("reassigned.co_reviewer_ids", &p.co_reviewer_ids)?,
             }),
         })
     }
@@ -975,6 +1160,28 @@ impl From<&LifecycleEvent> for Payload {
             LifecycleEvent::DeadlineExtended(p) => {
                 Payload::DeadlineExtended(pb::DeadlineExtended { clock: Some((&p.clock).into()), reason: p.reason.clone() })
             }
+            LifecycleEvent::Withdrawn(p) => Payload::Withdrawn(pb::ComplaintWithdrawn {
+                reason: p.reason.clone(),
+                recorded_by: p.recorded_by.clone(),
+                on_behalf: p.on_behalf,
+            }),
+            LifecycleEvent::MarkedOutOfScope(p) => Payload::MarkedOutOfScope(pb::MarkedOutOfScope {
+                reason: p.reason.clone(),
+                routes: p.routes.iter().map(|route| route.as_str().to_owned()).collect(),
+                marked_by: p.marked_by.to_string(),
+            }),
+            LifecycleEvent::Reassigned(p) => Payload::Reassigned(pb::ComplaintReassigned {
+                department: p.department.clone(),
+                handler_id: p.handler.to_string(),
+                previous_handler_id: p.previous_handler.as_ref().map(StaffId::to_string).unwrap_or_default(),
+                cause: p.cause.as_str().to_owned(),
+                reason: p.reason.clone(),
+                reassigned_by: p.reassigned_by.clone(),
+                grade: p.grade.to_proto() as i32,
+                category: p.category.clone(),
+                product: p.product.clone(),
+                co_reviewer_ids: p.co_reviewers.iter().map(StaffId::to_string).collect(),
+            }),
         }
     }
 }
@@ -1269,6 +1476,7 @@ impl TryFrom<pb::RemedyExecuted> for RemedyExecuted {
             executed_by: StaffId::parse("executed_by", &p.executed_by)?,
             reference: p.reference,
             amount: Money::from_proto("amount", p.amount.as_ref())?,
+            nothing_to_execute: p.nothing_to_execute,
         })
     }
 }
@@ -1279,6 +1487,7 @@ impl From<&RemedyExecuted> for pb::RemedyExecuted {
             executed_by: p.executed_by.to_string(),
             reference: p.reference.clone(),
             amount: p.amount.as_ref().map(pb::Money::from),
+            nothing_to_execute: p.nothing_to_execute,
         }
     }
 }
@@ -1305,15 +1514,24 @@ impl From<&FollowUpRecorded> for pb::FollowUpRecorded {
     }
 }
 
-impl From<pb::ComplaintClosed> for ComplaintClosed {
-    fn from(p: pb::ComplaintClosed) -> Self {
-        Self { reason: p.reason }
+impl TryFrom<pb::ComplaintClosed> for ComplaintClosed {
+    type Error = FieldError;
+
+    fn try_from(p: pb::ComplaintClosed) -> Result<Self, FieldError> {
+        let external_route = match p.external_route.as_str() {
+            "" => None,
+            name => Some(external_route("external_route", name)?),
+        };
+        Ok(Self { reason: p.reason, external_route })
     }
 }
 
 impl From<&ComplaintClosed> for pb::ComplaintClosed {
     fn from(p: &ComplaintClosed) -> Self {
-        pb::ComplaintClosed { reason: p.reason.clone() }
+        pb::ComplaintClosed {
+            reason: p.reason.clone(),
+            external_route: p.external_route.map(|route| route.as_str().to_owned()).unwrap_or_default(),
+        }
     }
 }
 
@@ -1329,6 +1547,22 @@ fn known<T>(field: &str, value: Option<T>) -> Result<T, FieldError> {
 /// Staff ids, each validated; an invalid one is named `field[index]`.
 fn staff_list(field: &str, values: &[String]) -> Result<Vec<StaffId>, FieldError> {
     values.iter().enumerate().map(|(index, value)| StaffId::parse(&format!("{field}[{index}]"), value)).collect()
+}
+
+/// A staff id that may be empty (`None`).
+fn optional_staff(field: &str, value: &str) -> Result<Option<StaffId>, FieldError> {
+    if value.trim().is_empty() {
+        Ok(None)
+    } else {
+        StaffId::parse(field, value).map(Some)
+    }
+}
+
+/// An external route named in an event; unknown names are refused naming `field`.
+fn external_route(field: &str, name: &str) -> Result<ExternalRoute, FieldError> {
+    ExternalRoute::parse(name).ok_or_else(|| {
+        FieldError::new(field, "must be mediation, arbitration, litigation, industry_association, regulator or declined")
+    })
 }
 
 /// The required `resolution` of a payload.
@@ -1479,13 +1713,14 @@ mod tests {
                 executed_by: staff("CARD-9"),
                 reference: "TX-42".into(),
                 amount: cny(12_345),
+                nothing_to_execute: false,
             }),
             LifecycleEvent::FollowUpRecorded(FollowUpRecorded {
                 satisfaction: Satisfaction::BasicallySatisfied,
                 accepts_outcome: true,
                 recorded_by: "HL-007".into(),
             }),
-            LifecycleEvent::Closed(ComplaintClosed { reason: "resolved".into() }),
+            LifecycleEvent::Closed(ComplaintClosed { reason: "out of scope".into(), external_route: Some(ExternalRoute::Mediation) }),
             LifecycleEvent::ClocksChanged(ClocksChanged { clocks: vec![clock(), ClockSnapshot { owner: None, warning_at_ms: None, ..clock() }] }),
             LifecycleEvent::ClockWarning(ClockWarning { clock: clock(), notify: vec![staff("CARD-9")] }),
             LifecycleEvent::ClockBreached(ClockBreached { clock: clock(), escalated_to: vec![staff("RO-HEAD")] }),
@@ -1511,6 +1746,28 @@ mod tests {
                 reason: "complex case".into(),
             }),
             LifecycleEvent::DeadlineExtended(DeadlineExtended { clock: clock(), reason: "complex case".into() }),
+            LifecycleEvent::Withdrawn(ComplaintWithdrawn {
+                reason: "settled with the branch".into(),
+                recorded_by: "HL-007".into(),
+                on_behalf: true,
+            }),
+            LifecycleEvent::MarkedOutOfScope(MarkedOutOfScope {
+                reason: "a dispute with the merchant, not the bank".into(),
+                routes: vec![ExternalRoute::Mediation, ExternalRoute::Litigation],
+                marked_by: staff("CARD-9"),
+            }),
+            LifecycleEvent::Reassigned(ComplaintReassigned {
+                department: "legal".into(),
+                handler: staff("SUP-1"),
+                previous_handler: Some(staff("CARD-9")),
+                cause: ReassignCause::ReReview,
+                reason: "the customer objected".into(),
+                reassigned_by: "system:routing".into(),
+                grade: Grade::Red,
+                category: "product".into(),
+                product: "credit_cards".into(),
+                co_reviewers: vec![staff("LEGAL-1")],
+            }),
         ]
     }
 
@@ -1582,6 +1839,9 @@ mod tests {
                 "extension_requested",
                 "extension_decided",
                 "deadline_extended",
+                "withdrawn",
+                "marked_out_of_scope",
+                "reassigned",
             ]
         );
         for kind in EventKind::ALL {
@@ -1618,6 +1878,9 @@ mod tests {
                 "investigation",
                 "approval",
                 "intake|investigation",
+                "intake",
+                "investigation",
+                "routing",
             ]
         );
     }
@@ -1646,14 +1909,14 @@ mod tests {
 
     #[test]
     fn a_missing_payload_is_named() {
-        let mut envelope = wire(LifecycleEvent::Closed(ComplaintClosed { reason: "resolved".into() }));
+        let mut envelope = wire(LifecycleEvent::Closed(ComplaintClosed { reason: "resolved".into(), external_route: None }));
         envelope.payload = None;
         assert_eq!(rejected_field(envelope), "payload");
     }
 
     #[test]
     fn envelope_ids_are_required() {
-        let valid = wire(LifecycleEvent::Closed(ComplaintClosed { reason: "resolved".into() }));
+        let valid = wire(LifecycleEvent::Closed(ComplaintClosed { reason: "resolved".into(), external_route: None }));
         assert_eq!(rejected_field(pb::EventEnvelope { event_id: String::new(), ..valid.clone() }), "event_id");
         assert_eq!(rejected_field(pb::EventEnvelope { complaint_id: " ".into(), ..valid.clone() }), "complaint_id");
         assert_eq!(rejected_field(pb::EventEnvelope { complaint_number: String::new(), ..valid }), "complaint_number");
@@ -1776,6 +2039,48 @@ mod tests {
         let decoded = Envelope::try_from(envelope).expect("decodes");
         let LifecycleEvent::Received(received) = decoded.event else { panic!("not a received event") };
         assert_eq!(received.contact.preferred_channel, Channel::Hotline);
+    }
+
+    #[test]
+    fn side_path_payloads_are_validated_naming_the_field() {
+        let events = one_of_each();
+        let find = |kind: EventKind| events.iter().find(|event| event.kind() == kind).cloned().expect("one of each");
+        let mut envelope = wire(find(EventKind::Withdrawn));
+        if let Some(Payload::Withdrawn(p)) = envelope.payload.as_mut() {
+            p.reason = " ".into();
+        }
+        assert_eq!(rejected_field(envelope), "withdrawn.reason");
+        let mut envelope = wire(find(EventKind::MarkedOutOfScope));
+        if let Some(Payload::MarkedOutOfScope(p)) = envelope.payload.as_mut() {
+            p.routes[1] = "duel".into();
+        }
+        assert_eq!(rejected_field(envelope), "marked_out_of_scope.routes[1]");
+        let mut envelope = wire(find(EventKind::MarkedOutOfScope));
+        if let Some(Payload::MarkedOutOfScope(p)) = envelope.payload.as_mut() {
+            p.routes.clear();
+        }
+        assert_eq!(rejected_field(envelope), "marked_out_of_scope.routes");
+        let mut envelope = wire(find(EventKind::Reassigned));
+        if let Some(Payload::Reassigned(p)) = envelope.payload.as_mut() {
+            p.cause = "whim".into();
+        }
+        assert_eq!(rejected_field(envelope), "reassigned.cause");
+        let mut envelope = wire(find(EventKind::Closed));
+        if let Some(Payload::Closed(p)) = envelope.payload.as_mut() {
+            p.external_route = "duel".into();
+        }
+        assert_eq!(rejected_field(envelope), "closed.external_route");
+        for route in ExternalRoute::ALL {
+            assert_eq!(ExternalRoute::parse(route.as_str()), Some(route));
+        }
+    }
+
+    #[test]
+    fn nothing_to_execute_is_its_own_step() {
+        let executed = RemedyExecuted { executed_by: staff("CARD-9"), reference: String::new(), amount: None, nothing_to_execute: true };
+        assert_eq!(LifecycleEvent::RemedyExecuted(executed).step(), Some(Step::NothingToExecute));
+        let withdrawn = ComplaintWithdrawn { reason: "x".into(), recorded_by: "channel:app".into(), on_behalf: false };
+        assert_eq!(LifecycleEvent::Withdrawn(withdrawn).step(), Some(Step::Withdrawn));
     }
 
     #[test]

@@ -116,6 +116,18 @@ pub async fn on_event(
         LifecycleEvent::CustomerNotified(notified) if notified.kind == NotificationKind::Acknowledgement => {
             changed.extend(clocks::end(tx, book, id, ClockKind::Acknowledge, at_ms, Ending::Completed).await?);
         }
+        LifecycleEvent::Reassigned(reassigned) => {
+            let mut kinds = statutory(book, &complaint.jurisdiction, complaint.payment_services);
+            kinds.push(ClockKind::Response);
+            changed.extend(clocks::reassign(tx, id, &kinds, &reassigned.handler, &reassigned.department).await?);
+        }
+        LifecycleEvent::CustomerNotified(notified) if notified.kind == NotificationKind::OutOfScope => {
+            // Telling the customer the matter is outside the bank's remit, with the external
+            // routes, is the decision the statutory and response clocks wait for.
+            for kind in statutory(book, &complaint.jurisdiction, complaint.payment_services).into_iter().chain([ClockKind::Response]) {
+                changed.extend(clocks::end(tx, book, id, kind, at_ms, Ending::Completed).await?);
+            }
+        }
         LifecycleEvent::CustomerNotified(notified) if notified.kind == NotificationKind::Result => {
             for kind in statutory(book, &complaint.jurisdiction, complaint.payment_services).into_iter().chain([ClockKind::Response]) {
                 changed.extend(clocks::end(tx, book, id, kind, at_ms, Ending::Completed).await?);
@@ -149,6 +161,11 @@ pub async fn on_closed(tx: &mut Tx, book: &ClockBook, complaint: &StoredComplain
         clocks::end(tx, book, &complaint.complaint_id, ClockKind::FollowUp, at_ms, Ending::Completed).await?.into_iter().collect();
     changed.extend(clocks::cancel_all(tx, book, &complaint.complaint_id, at_ms, &[ClockKind::ReviewWindow]).await?);
     Ok(changed)
+}
+
+/// The customer withdrew the complaint: every clock stops, the review window too.
+pub async fn on_withdrawn(tx: &mut Tx, book: &ClockBook, complaint: &StoredComplaint, at_ms: i64) -> Result<Vec<ClockSnapshot>, StoreError> {
+    clocks::cancel_all(tx, book, &complaint.complaint_id, at_ms, &[]).await
 }
 
 /// A contact with the customer or the hand-over record was written.

@@ -4,7 +4,7 @@
 //! explains is dead-lettered.
 
 use complaints_domain::events::{
-    ClockRestarted, ClockStopped, ComplaintAssigned, ExtensionDecided, ComplaintTriaged, CustomerNotified, EventMeta, NotificationKind, InvestigationOpened, RemedyExecuted, ResolutionApproved,
+    ClockRestarted, ClockStopped, ComplaintAssigned, ComplaintReassigned, ExtensionDecided, MarkedOutOfScope, ComplaintTriaged, CustomerNotified, EventMeta, NotificationKind, InvestigationOpened, RemedyExecuted, ResolutionApproved,
     ResolutionProposed, ResolutionReturned,
 };
 use complaints_domain::lifecycle::{self, Verdict};
@@ -31,6 +31,8 @@ complaints_plumbing::consumes! {
         ClockStopped(ClockStopped),
         ClockRestarted(ClockRestarted),
         ExtensionDecided(ExtensionDecided),
+        MarkedOutOfScope(MarkedOutOfScope),
+        Reassigned(ComplaintReassigned),
     }
 }
 
@@ -41,7 +43,10 @@ pub struct Handler {
 
 /// Whether applying `event` moves one of intake's clocks.
 fn moves_clocks(event: &LifecycleEvent) -> bool {
-    matches!(event, LifecycleEvent::Assigned(_) | LifecycleEvent::CustomerNotified(_) | LifecycleEvent::RemedyExecuted(_))
+    matches!(
+        event,
+        LifecycleEvent::Assigned(_) | LifecycleEvent::CustomerNotified(_) | LifecycleEvent::RemedyExecuted(_) | LifecycleEvent::Reassigned(_)
+    )
 }
 
 impl Handler {
@@ -83,11 +88,14 @@ impl Handler {
 impl EventHandler for Handler {
     type Event = Consumed;
 
-    /// The execution notice and progress updates move no stage (the execution itself did); only
-    /// an approved extension of a statutory limit is intake's to apply.
+    /// The execution notice, progress updates and the withdrawal confirmation move nothing here
+    /// (the execution and the withdrawal themselves did); only an approved extension of a
+    /// statutory limit is intake's to apply.
     fn ignores(&self, event: &Consumed) -> bool {
         match event {
-            Consumed::CustomerNotified(notified) => matches!(notified.kind, NotificationKind::Execution | NotificationKind::Progress),
+            Consumed::CustomerNotified(notified) => {
+                matches!(notified.kind, NotificationKind::Execution | NotificationKind::Progress | NotificationKind::Withdrawal)
+            }
             Consumed::ExtensionDecided(decided) => !decided.approved || !decided.clock.is_statutory(),
             _ => false,
         }
@@ -101,7 +109,8 @@ impl EventHandler for Handler {
         if let LifecycleEvent::ExtensionDecided(decided) = &event {
             return self.extend(tx, meta, decided).await;
         }
-        let Some(step) = event.step() else { return Ok(()) };
+        // A reassignment and the out-of-scope notice move clocks, not the stage.
+        let Some(step) = event.step() else { return self.move_clocks(tx, meta, &event).await };
         let current = store::stage(tx, &meta.complaint_id)
             .await?
             .ok_or_else(|| HandlerError::Poison(format!("unknown complaint {}", meta.complaint_id)))?;

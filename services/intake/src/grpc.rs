@@ -3,7 +3,7 @@
 //! request key reused for a different complaint is `ALREADY_EXISTS`; answers out of turn are
 //! `FAILED_PRECONDITION`; a caller who may not act is `PERMISSION_DENIED`.
 
-use complaints_domain::events::{CustomerResponse, Satisfaction};
+use complaints_domain::events::{CustomerResponse, ExternalRoute, Satisfaction};
 use complaints_domain::lifecycle::{self, Stage};
 use std::sync::Arc;
 
@@ -20,7 +20,7 @@ use tonic::{Request, Response, Status};
 
 use crate::clocks;
 use crate::domain::{choose_jurisdiction, CustomerInput, Evidence, IdType, NewComplaint, Submission};
-use crate::store::{self, Registered, StoredComplaint};
+use crate::store::{self, Outcome, Registered, StoredComplaint};
 use crate::{Config, Error};
 
 pub struct IntakeApi {
@@ -280,6 +280,42 @@ impl Intake for IntakeApi {
         store::record_contact(&mut tx, &current, kind, note, &actor.id).await.map_err(Error::from)?;
         let changed = clocks::on_contact(&mut tx, &self.book, &current, kind, complaints_plumbing::now_ms()).await.map_err(Error::from)?;
         store::announce_clocks(&mut tx, &current, changed).await.map_err(Error::from)?;
+        Ok(self.finish(tx, &current).await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]
+    async fn withdraw_complaint(&self, request: Request<pb::WithdrawComplaintRequest>) -> Result<Response<pb::ComplaintView>, Status> {
+        let actor = actor(&request)?.clone();
+        let request = request.into_inner();
+        let reason = required("reason", &request.reason, 2000).map_err(Error::from)?;
+        let (mut tx, current, to) =
+            self.begin(&request.complaint_number, &Step::Withdrawn, "only an open complaint can be withdrawn").await?;
+        self.may_answer_for(&actor, &current).map_err(Error::from)?;
+        let on_behalf = actor.kind() != ActorKind::Channel;
+        store::record_outcome(&mut tx, &current, to, Outcome::Withdrawn { reason, on_behalf }, &actor.id).await.map_err(Error::from)?;
+        let changed = clocks::on_withdrawn(&mut tx, &self.book, &current, complaints_plumbing::now_ms()).await.map_err(Error::from)?;
+        store::announce_clocks(&mut tx, &current, changed).await.map_err(Error::from)?;
+        tracing::info!(on_behalf, actor = %actor.id, "complaint withdrawn");
+        Ok(self.finish(tx, &current).await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]
+    async fn record_external_route(&self, request: Request<pb::RecordExternalRouteRequest>) -> Result<Response<pb::ComplaintView>, Status> {
+        let actor = actor(&request)?.clone();
+        let request = request.into_inner();
+        let route = ExternalRoute::parse(request.route.trim()).ok_or_else(|| {
+            Error::from(FieldError::new("route", "must be mediation, arbitration, litigation, industry_association, regulator or declined"))
+        })?;
+        at_most("note", &request.note, 2000).map_err(Error::from)?;
+        let (mut tx, current, to) = self
+            .begin(&request.complaint_number, &Step::Closed, "the external route is recorded for a complaint out of scope")
+            .await?;
+        self.may_answer_for(&actor, &current).map_err(Error::from)?;
+        let outcome = Outcome::ExternalRoute { route, note: request.note.trim() };
+        store::record_outcome(&mut tx, &current, to, outcome, &actor.id).await.map_err(Error::from)?;
+        let changed = clocks::on_closed(&mut tx, &self.book, &current, complaints_plumbing::now_ms()).await.map_err(Error::from)?;
+        store::announce_clocks(&mut tx, &current, changed).await.map_err(Error::from)?;
+        tracing::info!(route = route.as_str(), "out-of-scope complaint closed");
         Ok(self.finish(tx, &current).await?)
     }
 }

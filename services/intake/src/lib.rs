@@ -25,6 +25,7 @@ const MIGRATIONS: &[EmbeddedMigration] = &[
     (100, "intake", include_str!("../migrations/0100_intake.sql")),
     (101, "lifecycle stages", include_str!("../migrations/0101_lifecycle_stages.sql")),
     (102, "clocks", include_str!("../migrations/0102_clocks.sql")),
+    (103, "outcomes", include_str!("../migrations/0103_outcomes.sql")),
 ];
 
 /// Builds the service: store, broker, consumer and gRPC API.

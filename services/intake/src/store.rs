@@ -4,7 +4,8 @@
 //! [`StoreError::Conflict`].
 
 use complaints_domain::events::{
-    ComplaintClosed, ComplaintReceived, Contact, CustomerResponded, CustomerResponse, FollowUpRecorded, LifecycleEvent, Satisfaction,
+    ComplaintClosed, ComplaintReceived, ComplaintWithdrawn, Contact, CustomerResponded, CustomerResponse, ExternalRoute, FollowUpRecorded,
+    LifecycleEvent, Satisfaction,
 };
 use complaints_domain::{Channel, ClockKind, ComplaintId, ComplaintKey, ComplaintNumber, Money, Stage, StaffId};
 use complaints_plumbing::clocks::{self as clock_store, ClockBook};
@@ -314,8 +315,54 @@ pub async fn record_follow_up(
         recorded_by: recorded_by.to_owned(),
     });
     outbox::enqueue(tx, SERVICE, complaint.subject(), follow_up).await?;
-    let closed = LifecycleEvent::Closed(ComplaintClosed { reason: "follow-up recorded".into() });
+    let closed = LifecycleEvent::Closed(ComplaintClosed { reason: "follow-up recorded".into(), external_route: None });
     outbox::enqueue(tx, SERVICE, complaint.subject(), closed).await?;
+    Ok(())
+}
+
+/// How a complaint leaves the main path, as [`record_outcome`] writes it.
+pub enum Outcome<'a> {
+    /// The customer withdrew it; `on_behalf` when a member of staff recorded it for them.
+    Withdrawn { reason: &'a str, on_behalf: bool },
+    /// Out of scope: the customer chose `route` (or declined every route).
+    ExternalRoute { route: ExternalRoute, note: &'a str },
+}
+
+/// Records how the complaint left the main path, moves it to `to` and emits the event that
+/// says so (`withdrawn`, or `closed` with the chosen route).
+pub async fn record_outcome(tx: &mut Tx, complaint: &StoredComplaint, to: Stage, outcome: Outcome<'_>, recorded_by: &str) -> Result<(), StoreError> {
+    move_stage(tx, &complaint.complaint_id, complaint.stage, to).await?;
+    let (name, detail, reason, on_behalf, event) = match outcome {
+        Outcome::Withdrawn { reason, on_behalf } => (
+            "withdrawn",
+            "",
+            reason,
+            on_behalf,
+            LifecycleEvent::Withdrawn(ComplaintWithdrawn { reason: reason.to_owned(), recorded_by: recorded_by.to_owned(), on_behalf }),
+        ),
+        Outcome::ExternalRoute { route, note } => (
+            "external_route",
+            route.as_str(),
+            note,
+            false,
+            LifecycleEvent::Closed(ComplaintClosed { reason: "out of scope".into(), external_route: Some(route) }),
+        ),
+    };
+    sqlx::query(
+        "INSERT INTO complaint_outcomes (outcome_id, complaint_id, outcome, detail, reason, recorded_by, on_behalf, recorded_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(complaint.complaint_id.as_str())
+    .bind(name)
+    .bind(detail)
+    .bind(reason)
+    .bind(recorded_by)
+    .bind(i64::from(on_behalf))
+    .bind(complaints_plumbing::now_ms())
+    .execute(&mut **tx)
+    .await?;
+    outbox::enqueue(tx, SERVICE, complaint.subject(), event).await?;
     Ok(())
 }
 

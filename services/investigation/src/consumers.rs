@@ -1,9 +1,10 @@
 //! Investigation opens a case on `assigned` and follows the complaint's lifecycle through the
 //! events that move a case: approval decisions, the result reaching the customer, the
-//! customer's answer, the follow-up and closure.
+//! customer's answer, the follow-up, withdrawal and closure. A `reassigned` hands the case and
+//! its clocks to the new handler.
 
 use complaints_domain::events::{
-    ComplaintAssigned, ComplaintClosed, DeadlineExtended, ExtensionDecided, CustomerNotified, CustomerResponded, EventMeta, FollowUpRecorded, InvestigationOpened,
+    ComplaintAssigned, ComplaintClosed, ComplaintReassigned, ComplaintWithdrawn, DeadlineExtended, ExtensionDecided, CustomerNotified, CustomerResponded, EventMeta, FollowUpRecorded, InvestigationOpened,
     LifecycleEvent, NotificationKind, ResolutionApproved, ResolutionReturned,
 };
 use complaints_domain::lifecycle::{self, Stage, Step, Verdict};
@@ -31,6 +32,8 @@ complaints_plumbing::consumes! {
         FollowUpRecorded(FollowUpRecorded),
         Closed(ComplaintClosed),
         ExtensionDecided(ExtensionDecided),
+        Withdrawn(ComplaintWithdrawn),
+        Reassigned(ComplaintReassigned),
     }
 }
 
@@ -75,6 +78,25 @@ impl Handler {
 }
 
 impl Handler {
+    /// Hands the case and its open clocks to the new handler and records why in the case file.
+    async fn reassign(&self, tx: &mut Tx, case: &store::Case, reassigned: &ComplaintReassigned) -> Result<(), HandlerError> {
+        if case.stage.is_terminal() {
+            return Ok(());
+        }
+        store::reassign(tx, &case.complaint_id, &reassigned.handler, &reassigned.department, reassigned.grade).await?;
+        let mut note = format!("to {} ({}): {}", reassigned.handler, reassigned.department, reassigned.reason);
+        if !reassigned.co_reviewers.is_empty() {
+            let names: Vec<&str> = reassigned.co_reviewers.iter().map(|id| id.as_str()).collect();
+            note.push_str(&format!("; with {}", names.join(", ")));
+        }
+        store::add_note(tx, &case.complaint_id, reassigned.cause.as_str(), &note, &reassigned.reassigned_by).await?;
+        let kinds = [ClockKind::InvestigationStart, ClockKind::Investigation, ClockKind::Execution];
+        let changed = clocks::reassign(tx, &case.complaint_id, &kinds, &reassigned.handler, &reassigned.department).await?;
+        CaseClock::of(case).announce(tx, changed).await?;
+        tracing::info!(handler_id = %reassigned.handler, cause = reassigned.cause.as_str(), "case reassigned");
+        Ok(())
+    }
+
     /// Applies an approved extension of the investigation limit and tells whom it concerns.
     async fn extend(&self, tx: &mut Tx, meta: &EventMeta, case: &store::Case, decided: &ExtensionDecided) -> Result<(), HandlerError> {
         let extended = match clocks::extend(tx, &self.book, &case.complaint_id, decided.clock, None, meta.occurred_at_ms, &decided.reason).await {
@@ -118,13 +140,21 @@ impl EventHandler for Handler {
         if let Consumed::ExtensionDecided(decided) = event {
             return self.extend(tx, meta, &case, &decided).await;
         }
+        if let Consumed::Reassigned(reassigned) = event {
+            return self.reassign(tx, &case, &reassigned).await;
+        }
+        if let Consumed::Withdrawn(withdrawn) = &event {
+            if case.stage.is_open() {
+                store::add_note(tx, &case.complaint_id, "withdrawn", &withdrawn.reason, &withdrawn.recorded_by).await?;
+            }
+        }
         let clock_effect = match &event {
             Consumed::CustomerResponded(responded) if responded.response == CustomerResponse::Accepted => Some(ClockKind::Execution),
             Consumed::CustomerResponded(_) => Some(ClockKind::Investigation),
             Consumed::Closed(_) => None,
             _ => None,
         };
-        let closes = matches!(event, Consumed::Closed(_));
+        let closes = matches!(event, Consumed::Closed(_) | Consumed::Withdrawn(_));
         let verdict = match event {
             Consumed::Assigned(_) => return Ok(()),
             Consumed::ResolutionApproved(approved) => {

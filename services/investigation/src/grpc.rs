@@ -3,7 +3,8 @@
 //! from the token.
 
 use complaints_domain::events::{
-    ClockRestarted, ClockStopped, EvidenceRegistered, ExtensionRequested, LifecycleEvent, RemedyExecuted, Resolution, ResolutionProposed, StopReason,
+    ClockRestarted, ClockStopped, EvidenceRegistered, ExtensionRequested, ExternalRoute, LifecycleEvent, MarkedOutOfScope, RemedyExecuted, Resolution,
+    ResolutionProposed, StopReason,
 };
 use complaints_domain::lifecycle::{self, Stage, Step};
 use std::sync::Arc;
@@ -78,6 +79,7 @@ impl InvestigationApi {
         let case = store::case(pool, key).await?.ok_or_else(|| Error::NotFound(key.to_owned()))?;
         let evidence = store::evidence(pool, &case.complaint_id).await?;
         let findings = store::findings(pool, &case.complaint_id).await?;
+        let notes = store::notes(pool, &case.complaint_id).await?;
         Ok(pb::CaseView {
             complaint_id: case.complaint_id.to_string(),
             complaint_number: case.complaint_number.to_string(),
@@ -88,6 +90,7 @@ impl InvestigationApi {
             findings,
             proposed_resolution: case.resolution.as_ref().map(pb::Resolution::from),
             proposal_id: case.proposal_id.as_ref().map(ToString::to_string).unwrap_or_default(),
+            notes: notes.into_iter().map(|(kind, note, recorded_by)| pb::CaseNote { kind, note, recorded_by }).collect(),
         })
     }
 
@@ -260,17 +263,63 @@ impl Investigation for InvestigationApi {
     }
 
     #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]
+    async fn mark_out_of_scope(&self, request: Request<pb::MarkOutOfScopeRequest>) -> Result<Response<pb::CaseView>, Status> {
+        let actor = actor(&request)?.clone();
+        let request = request.into_inner();
+        let reason = required("reason", &request.reason, MAX_TEXT_CHARS).map_err(Error::from)?;
+        let mut routes = Vec::new();
+        for (index, name) in request.routes.iter().enumerate() {
+            let route = ExternalRoute::parse(name.trim()).filter(|route| *route != ExternalRoute::Declined).ok_or_else(|| {
+                Error::from(FieldError::new(
+                    format!("routes[{index}]"),
+                    "must be mediation, arbitration, litigation, industry_association or regulator",
+                ))
+            })?;
+            if !routes.contains(&route) {
+                routes.push(route);
+            }
+        }
+        if routes.is_empty() {
+            routes = ExternalRoute::OFFERED.to_vec();
+        }
+        let (mut tx, case, staff, to) =
+            self.begin_step(&actor, &request.complaint_number, &Step::MarkedOutOfScope, "mark the complaint out of scope").await?;
+        store::move_stage(&mut tx, &case.complaint_id, case.stage, to).await.map_err(Error::from)?;
+        store::add_note(&mut tx, &case.complaint_id, "out_of_scope", reason, staff.as_str()).await.map_err(Error::from)?;
+        let event = LifecycleEvent::MarkedOutOfScope(MarkedOutOfScope { reason: reason.to_owned(), routes, marked_by: staff });
+        outbox::enqueue(&mut tx, SERVICE, subject(&case), event).await.map_err(Error::from)?;
+        // The handler's decision meets the investigation clocks.
+        self.complete(&mut tx, &case, &[ClockKind::InvestigationStart, ClockKind::Investigation]).await?;
+        self.commit(tx).await?;
+        tracing::info!("marked out of scope");
+        Ok(Response::new(self.view(case.complaint_id.as_str()).await?))
+    }
+
+    #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]
     async fn record_execution(&self, request: Request<pb::RecordExecutionRequest>) -> Result<Response<pb::CaseView>, Status> {
         let actor = actor(&request)?.clone();
         let request = request.into_inner();
-        let reference = required("reference", &request.reference, MAX_TEXT_CHARS).map_err(Error::from)?;
-        let (mut tx, case, staff, to) =
-            self.begin_step(&actor, &request.complaint_number, &Step::RemedyExecuted, "record execution").await?;
+        let (step, reference) = if request.nothing_to_execute {
+            at_most("reference", &request.reference, MAX_TEXT_CHARS).map_err(Error::from)?;
+            (Step::NothingToExecute, request.reference.trim())
+        } else {
+            (Step::RemedyExecuted, required("reference", &request.reference, MAX_TEXT_CHARS).map_err(Error::from)?)
+        };
+        let (mut tx, case, staff, to) = self.begin_step(&actor, &request.complaint_number, &step, "record execution").await?;
+        if request.nothing_to_execute && case.resolution.as_ref().is_some_and(|resolution| resolution.kind.is_monetary()) {
+            return Err(Error::Refused("a monetary remedy must be executed with a reference; nothing_to_execute is for explanations, apologies and commitments").into());
+        }
         store::record_execution(&mut tx, &case, to, &staff, reference).await.map_err(Error::from)?;
+        if request.nothing_to_execute {
+            store::add_note(&mut tx, &case.complaint_id, "nothing_to_execute", "the accepted resolution has nothing to execute", staff.as_str())
+                .await
+                .map_err(Error::from)?;
+        }
         let event = LifecycleEvent::RemedyExecuted(RemedyExecuted {
             executed_by: staff,
             reference: reference.to_owned(),
-            amount: case.resolution.as_ref().and_then(|r| r.amount.clone()),
+            amount: if request.nothing_to_execute { None } else { case.resolution.as_ref().and_then(|r| r.amount.clone()) },
+            nothing_to_execute: request.nothing_to_execute,
         });
         outbox::enqueue(&mut tx, SERVICE, subject(&case), event).await.map_err(Error::from)?;
         self.complete(&mut tx, &case, &[ClockKind::Execution]).await?;

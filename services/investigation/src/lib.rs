@@ -25,6 +25,7 @@ const MIGRATIONS: &[EmbeddedMigration] = &[
     (100, "investigation", include_str!("../migrations/0100_investigation.sql")),
     (101, "lifecycle stages", include_str!("../migrations/0101_lifecycle_stages.sql")),
     (102, "clocks", include_str!("../migrations/0102_clocks.sql")),
+    (103, "case notes", include_str!("../migrations/0103_case_notes.sql")),
 ];
 
 pub struct Application;

@@ -242,3 +242,39 @@ pub async fn record_execution(tx: &mut Tx, case: &Case, to: Stage, executed_by: 
         .await?;
     Ok(())
 }
+
+/// Appends a line to the case file's record of case work (see migration `0103_case_notes`).
+pub async fn add_note(tx: &mut Tx, complaint_id: &ComplaintId, kind: &str, note: &str, recorded_by: &str) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO case_notes (note_id, complaint_id, kind, note, recorded_by, recorded_at_ms) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(complaint_id.as_str())
+        .bind(kind)
+        .bind(note)
+        .bind(recorded_by)
+        .bind(complaints_plumbing::now_ms())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The case file's notes as `(kind, note, recorded_by)`, oldest first.
+pub async fn notes(executor: impl sqlx::Executor<'_, Database = sqlx::Any>, complaint_id: &ComplaintId) -> Result<Vec<(String, String, String)>, StoreError> {
+    let rows = sqlx::query("SELECT kind, note, recorded_by FROM case_notes WHERE complaint_id = $1 ORDER BY note_id")
+        .bind(complaint_id.as_str())
+        .fetch_all(executor)
+        .await?;
+    rows.iter().map(|row| Ok((row.try_get("kind")?, row.try_get("note")?, row.try_get("recorded_by")?))).collect()
+}
+
+/// Hands the case to `handler` of `department` (reassignment, re-triage, re-review).
+pub async fn reassign(tx: &mut Tx, complaint_id: &ComplaintId, handler: &StaffId, department: &str, grade: Grade) -> Result<(), StoreError> {
+    let result = sqlx::query("UPDATE cases SET handler_id = $1, department = $2, grade = $3, updated_at_ms = $4 WHERE complaint_id = $5")
+        .bind(handler.as_str())
+        .bind(department)
+        .bind(grade.as_str())
+        .bind(complaints_plumbing::now_ms())
+        .bind(complaint_id.as_str())
+        .execute(&mut **tx)
+        .await?;
+    expect_one_row(&result)
+}

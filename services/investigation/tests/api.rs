@@ -122,7 +122,7 @@ impl TestInvestigation {
     }
 
     fn execution(&self) -> pb::RecordExecutionRequest {
-        pb::RecordExecutionRequest { complaint_number: self.number.to_string(), reference: "TX-42".into() }
+        pb::RecordExecutionRequest { complaint_number: self.number.to_string(), reference: "TX-42".into(), nothing_to_execute: false }
     }
 }
 

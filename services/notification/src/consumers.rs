@@ -11,7 +11,8 @@
 use std::sync::Arc;
 
 use complaints_domain::events::{
-    ClockBreached, ClockStopped, ClockWarning, ComplaintReceived, DeadlineExtended, ComplaintTriaged, EventMeta, NotificationKind, RemedyExecuted, ResolutionApproved,
+    ClockBreached, ClockStopped, ClockWarning, ComplaintReassigned, ComplaintReceived, ComplaintTriaged, ComplaintWithdrawn, DeadlineExtended, EventMeta,
+    MarkedOutOfScope, NotificationKind, RemedyExecuted, ResolutionApproved,
 };
 use complaints_domain::{Channel, Grade, StaffId};
 use complaints_plumbing::access::Access;
@@ -32,6 +33,9 @@ complaints_plumbing::consumes! {
         ClockBreached(ClockBreached),
         ClockStopped(ClockStopped),
         DeadlineExtended(DeadlineExtended),
+        Withdrawn(ComplaintWithdrawn),
+        MarkedOutOfScope(MarkedOutOfScope),
+        Reassigned(ComplaintReassigned),
     }
 }
 
@@ -114,6 +118,14 @@ impl EventHandler for Handler {
                 // how it stands (FCA holding response with the ombudsman's rights, and so on).
                 (NotificationKind::Progress, domain::holding_response(&self.institution, number, &warning.clock))
             }
+            Consumed::Reassigned(reassigned) => {
+                let message = domain::case_assigned(number, &reassigned);
+                let mut to = vec![reassigned.handler.clone()];
+                to.extend(reassigned.co_reviewers.iter().cloned());
+                return self.alert(tx, meta, Alert::CaseAssigned, &to, message).await;
+            }
+            Consumed::Withdrawn(withdrawn) => (NotificationKind::Withdrawal, domain::withdrawal(&self.institution, number, &withdrawn)),
+            Consumed::MarkedOutOfScope(marked) => (NotificationKind::OutOfScope, domain::out_of_scope(&self.institution, number, &marked)),
             Consumed::ClockBreached(breached) => {
                 let message = domain::clock_breached(number, &breached.clock);
                 return self.alert(tx, meta, Alert::ClockBreached, &breached.escalated_to, message).await;

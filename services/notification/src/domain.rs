@@ -1,7 +1,10 @@
 //! The messages sent to customers: acknowledgement, result (conclusion, basis, amount,
 //! execution method, rights) and execution notice.
 
-use complaints_domain::events::{ClockStopped, DeadlineExtended, ComplaintTriaged, RemedyExecuted, ReplyDue, ResolutionApproved, StopReason};
+use complaints_domain::events::{
+    ClockStopped, ComplaintReassigned, ComplaintTriaged, ComplaintWithdrawn, DeadlineExtended, MarkedOutOfScope, ReassignCause, RemedyExecuted,
+    ReplyDue, ResolutionApproved, StopReason,
+};
 use complaints_domain::{ClockSnapshot, Money};
 use serde::Serialize;
 
@@ -89,6 +92,15 @@ pub fn result(institution: &str, number: &str, approved: &ResolutionApproved) ->
 }
 
 pub fn execution(institution: &str, number: &str, executed: &RemedyExecuted) -> Message {
+    if executed.nothing_to_execute {
+        return Message {
+            subject: format!("Complaint {number}: handling complete"),
+            text: format!(
+                "{institution} has completed the handling of complaint {number}; the outcome you accepted needs nothing \
+                 further to be carried out. We will contact you within a week to ask whether you are satisfied."
+            ),
+        };
+    }
     Message {
         subject: format!("Complaint {number}: remedy carried out"),
         text: format!(
@@ -96,6 +108,53 @@ pub fn execution(institution: &str, number: &str, executed: &RemedyExecuted) -> 
              We will contact you within a week to ask whether you are satisfied.",
             executed.reference,
             amount_text(executed.amount.as_ref()),
+        ),
+    }
+}
+
+/// Confirms a withdrawal to the customer; the procedure has ended.
+pub fn withdrawal(institution: &str, number: &str, withdrawn: &ComplaintWithdrawn) -> Message {
+    Message {
+        subject: format!("Complaint {number} withdrawn"),
+        text: format!(
+            "{institution} has recorded the withdrawal of your complaint {number} ({}). Its handling has ended. If you \
+             did not ask for this, contact us quoting {number}.",
+            withdrawn.reason
+        ),
+    }
+}
+
+/// Tells the customer the matter is outside the institution's remit and which external routes
+/// are open, and asks which they choose.
+pub fn out_of_scope(institution: &str, number: &str, marked: &MarkedOutOfScope) -> Message {
+    let routes: Vec<String> = marked.routes.iter().map(|route| format!("- {} ({})", route.describe(), route.as_str())).collect();
+    Message {
+        subject: format!("Complaint {number}: outside our remit"),
+        text: format!(
+            "{institution} has examined your complaint {number} and cannot decide the matter: {}\nYou may pursue it \
+             through:\n{}\nPlease tell us which route you choose, or that you choose none; we will then close the complaint.",
+            marked.reason,
+            routes.join("\n")
+        ),
+    }
+}
+
+/// Tells the new handler (and counsel joining a re-review) that a case is theirs now.
+pub fn case_assigned(number: &str, reassigned: &ComplaintReassigned) -> Message {
+    let why = match reassigned.cause {
+        ReassignCause::Reassignment => "reassigned to you",
+        ReassignCause::Retriage => "re-triaged and assigned to you",
+        ReassignCause::ReReview => "escalated for re-review after the customer's objection",
+    };
+    let previous = reassigned.previous_handler.as_ref().map(|id| format!(" Previous handler: {id}.")).unwrap_or_default();
+    Message {
+        subject: format!("Complaint {number}: {why}"),
+        text: format!(
+            "Complaint {number} ({}, {}) is {why} by {}: {}.{previous}",
+            reassigned.department,
+            reassigned.grade.as_str(),
+            reassigned.reassigned_by,
+            reassigned.reason
         ),
     }
 }

@@ -29,6 +29,8 @@ pub enum Alert {
     ClockWarning,
     ClockBreached,
     RedTaskGroup,
+    /// A case was handed to the recipient (reassignment, re-triage, re-review).
+    CaseAssigned,
 }
 
 impl DeliveryKind {
@@ -38,6 +40,7 @@ impl DeliveryKind {
             Self::Staff(Alert::ClockWarning) => "clock_warning",
             Self::Staff(Alert::ClockBreached) => "clock_breached",
             Self::Staff(Alert::RedTaskGroup) => "red_task_group",
+            Self::Staff(Alert::CaseAssigned) => "case_assigned",
         }
     }
 
@@ -46,6 +49,7 @@ impl DeliveryKind {
             "clock_warning" => Self::Staff(Alert::ClockWarning),
             "clock_breached" => Self::Staff(Alert::ClockBreached),
             "red_task_group" => Self::Staff(Alert::RedTaskGroup),
+            "case_assigned" => Self::Staff(Alert::CaseAssigned),
             other => Self::Customer(NotificationKind::parse(other)?),
         })
     }

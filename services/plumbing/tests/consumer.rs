@@ -200,7 +200,7 @@ fn received() -> LifecycleEvent {
 }
 
 fn closed(reason: &str) -> LifecycleEvent {
-    LifecycleEvent::Closed(ComplaintClosed { reason: reason.into() })
+    LifecycleEvent::Closed(ComplaintClosed { reason: reason.into(), external_route: None })
 }
 
 /// An event for a fresh complaint as `producer` sent it.

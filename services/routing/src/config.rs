@@ -19,6 +19,25 @@ pub struct Config {
     /// Trained classifier artifact (`complaintctl model train`); rules only when absent.
     pub model_path: PathBuf,
     pub classifier: ClassifierConfig,
+    pub re_review: ReReviewConfig,
+}
+
+/// Who re-reviews a complaint after the customer's objection (SPEC: escalated re-review).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReReviewConfig {
+    /// Complaint tags that mark a contract dispute, whose re-review legal & compliance joins.
+    pub contract_dispute_tags: Vec<String>,
+    /// The org-directory role of legal & compliance counsel.
+    pub counsel_role: String,
+}
+
+impl Default for ReReviewConfig {
+    fn default() -> Self {
+        Self {
+            contract_dispute_tags: vec!["contract_dispute".into(), "合同纠纷".into()],
+            counsel_role: "head_office_risk_legal".into(),
+        }
+    }
 }
 
 impl Config {
@@ -39,6 +58,7 @@ impl Config {
             triage_department: "customer_service".into(),
             model_path: PathBuf::from("models/classifier.json"),
             classifier: ClassifierConfig::default(),
+            re_review: ReReviewConfig::default(),
         };
         Ok(complaints_plumbing::config::load(defaults, complaints_plumbing::config::config_path_from_args().as_deref())?)
     }

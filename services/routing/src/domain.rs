@@ -102,6 +102,44 @@ pub fn choose_handler(
     None
 }
 
+/// Who re-reviews after an objection: a supervisor of `department` (else its head; else a
+/// supervisor or head anywhere) who is neither the handler who decided (`excluded`) nor in a
+/// conflict; the least loaded first.
+pub fn choose_reviewer(
+    org: &OrgDirectory,
+    department: &str,
+    excluded: &StaffId,
+    involvement: &Involvement<'_>,
+    load: impl Fn(&str) -> i64,
+) -> Option<(StaffId, String)> {
+    let scopes = [(Some(department), "supervisor"), (Some(department), "department_head"), (None, "supervisor"), (None, "department_head")];
+    for (scope, role) in scopes {
+        let best = org
+            .with_role(scope, role)
+            .filter(|candidate| candidate.id != excluded.as_str() && org.conflict(candidate, involvement).is_none())
+            .min_by_key(|candidate| load(&candidate.id));
+        if let Some(candidate) = best {
+            if let Ok(id) = StaffId::parse("staff.id", &candidate.id) {
+                return Some((id, candidate.department.clone()));
+            }
+        }
+    }
+    None
+}
+
+/// Counsel who join the re-review of a contract dispute: staff with `role` and no conflict.
+pub fn counsel(org: &OrgDirectory, role: &str, involvement: &Involvement<'_>) -> Vec<StaffId> {
+    org.with_role(None, role)
+        .filter(|candidate| org.conflict(candidate, involvement).is_none())
+        .filter_map(|candidate| StaffId::parse("staff.id", &candidate.id).ok())
+        .collect()
+}
+
+/// Whether the complaint's tags mark a contract dispute (case-insensitive).
+pub fn is_contract_dispute(tags: &[String], dispute_tags: &[String]) -> bool {
+    tags.iter().any(|tag| dispute_tags.iter().any(|dispute| dispute.eq_ignore_ascii_case(tag.trim())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

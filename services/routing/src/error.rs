@@ -11,6 +11,8 @@ pub enum Error {
     Field(#[from] FieldError),
     #[error("no assignment for complaint {0}")]
     NotFound(String),
+    #[error("complaint {0} is closed; its case can no longer be moved")]
+    Closed(String),
     #[error(transparent)]
     Denied(#[from] Denied),
     #[error(transparent)]
@@ -22,6 +24,7 @@ impl ServiceError for Error {
         match self {
             Self::Field(_) => ErrorCode::InvalidField,
             Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Closed(_) => ErrorCode::Refused,
             Self::Denied(_) => ErrorCode::PermissionDenied,
             Self::Store(error) => error.code(),
         }

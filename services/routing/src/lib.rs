@@ -6,6 +6,7 @@ pub mod consumers;
 pub mod domain;
 pub mod error;
 pub mod grpc;
+pub mod moves;
 pub mod store;
 
 use std::sync::Arc;
@@ -21,7 +22,10 @@ pub use error::Error;
 
 pub const SERVICE: &str = "routing";
 
-const MIGRATIONS: &[EmbeddedMigration] = &[(100, "routing", include_str!("../migrations/0100_routing.sql"))];
+const MIGRATIONS: &[EmbeddedMigration] = &[
+    (100, "routing", include_str!("../migrations/0100_routing.sql")),
+    (101, "case work", include_str!("../migrations/0101_case_work.sql")),
+];
 
 /// The trained model at `model_path` when present (a broken artifact stops start-up rather
 /// than silently degrading); the classifier's rules alone otherwise.
@@ -48,6 +52,6 @@ impl Application {
         let consumer = plumbing.consumer(handler).await?;
         service.spawn(consumer.run(service.token()));
         let access = service.access.clone();
-        Ok(service.run(RoutingServer::new(grpc::RoutingApi { plumbing, access })))
+        Ok(service.run(RoutingServer::new(grpc::RoutingApi { plumbing, access, config: Arc::new(config) })))
     }
 }

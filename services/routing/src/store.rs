@@ -1,9 +1,12 @@
-//! Routing's store: assignments, written with their `triaged` and `assigned` events.
+//! Routing's store: assignments (written with their `triaged` and `assigned` events), the
+//! history of reassignments and the re-triage corrections. The caseload counts open cases.
 
 use std::collections::HashMap;
 
+use complaints_domain::events::ReassignCause;
 use complaints_domain::{ComplaintId, ComplaintNumber, Grade, StaffId};
-use complaints_plumbing::store::{json_column, parsed_column, to_json, StoreError, Tx};
+use complaints_plumbing::store::{expect_one_row, json_column, parsed_column, to_json, StoreError, Tx};
+use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
 #[derive(Debug, Clone)]
@@ -17,6 +20,15 @@ pub struct Assignment {
     pub handler: StaffId,
     pub reasons: Vec<String>,
     pub recused: Vec<StaffId>,
+    /// Counts in the handler's caseload: the complaint is not closed, withdrawn or merged.
+    pub open: bool,
+    /// The complaint's summary and description (what a correction labels).
+    pub text: String,
+    pub staff_involved: Vec<StaffId>,
+    pub branch_involved: String,
+    pub tags: Vec<String>,
+    pub co_reviewers: Vec<StaffId>,
+    pub jurisdiction: String,
 }
 
 const TABLE: &str = "assignments";
@@ -24,7 +36,8 @@ const TABLE: &str = "assignments";
 pub async fn insert(tx: &mut Tx, assignment: &Assignment) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO assignments (complaint_id, complaint_number, grade, category, product, department, handler_id, \
-         reasons, recused, assigned_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         reasons, recused, assigned_at_ms, open_case, complaint_text, staff_involved, branch_involved, tags, co_reviewers, jurisdiction) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $14, '[]', $15)",
     )
     .bind(assignment.complaint_id.as_str())
     .bind(assignment.complaint_number.as_str())
@@ -36,40 +49,188 @@ pub async fn insert(tx: &mut Tx, assignment: &Assignment) -> Result<(), StoreErr
     .bind(to_json(&assignment.reasons)?)
     .bind(to_json(&assignment.recused)?)
     .bind(complaints_plumbing::now_ms())
+    .bind(&assignment.text)
+    .bind(to_json(&assignment.staff_involved)?)
+    .bind(&assignment.branch_involved)
+    .bind(to_json(&assignment.tags)?)
+    .bind(&assignment.jurisdiction)
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
-/// Cases assigned per handler, for load balancing.
+/// Open cases per handler, for load balancing.
 pub async fn caseloads(tx: &mut Tx) -> Result<HashMap<String, i64>, StoreError> {
-    let rows = sqlx::query("SELECT handler_id, COUNT(*) AS open_cases FROM assignments GROUP BY handler_id")
+    let rows = sqlx::query("SELECT handler_id, COUNT(*) AS open_cases FROM assignments WHERE open_case = 1 GROUP BY handler_id")
         .fetch_all(&mut **tx)
         .await?;
     rows.iter().map(|row| Ok((row.try_get("handler_id")?, row.try_get("open_cases")?))).collect()
 }
 
-/// The assignment of a complaint named by its id or its number.
-pub async fn find(pool: &AnyPool, key: &ComplaintId) -> Result<Option<Assignment>, StoreError> {
-    let row = sqlx::query(
-        "SELECT complaint_id, complaint_number, grade, category, product, department, handler_id, reasons, recused \
-         FROM assignments WHERE complaint_id = $1 OR complaint_number = $1",
+/// The complaint left the handler's caseload (closed, withdrawn, merged). Idempotent.
+pub async fn close(tx: &mut Tx, complaint_id: &ComplaintId) -> Result<(), StoreError> {
+    sqlx::query("UPDATE assignments SET open_case = 0 WHERE complaint_id = $1")
+        .bind(complaint_id.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A complaint under review is worked again: it counts in the caseload once more.
+pub async fn reopen(tx: &mut Tx, complaint_id: &ComplaintId) -> Result<(), StoreError> {
+    sqlx::query("UPDATE assignments SET open_case = 1 WHERE complaint_id = $1")
+        .bind(complaint_id.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A move of a case to another handler, as [`reassign`] records it.
+pub struct Move<'a> {
+    pub cause: ReassignCause,
+    pub handler: &'a StaffId,
+    pub department: &'a str,
+    pub grade: Grade,
+    pub category: &'a str,
+    pub product: &'a str,
+    pub co_reviewers: &'a [StaffId],
+    pub reason: &'a str,
+    pub by: &'a str,
+}
+
+/// Moves the assignment to the new handler and appends the move to the history.
+pub async fn reassign(tx: &mut Tx, current: &Assignment, to: &Move<'_>) -> Result<(), StoreError> {
+    let now = complaints_plumbing::now_ms();
+    let result = sqlx::query(
+        "UPDATE assignments SET handler_id = $1, department = $2, grade = $3, category = $4, product = $5, co_reviewers = $6 \
+         WHERE complaint_id = $7 AND handler_id = $8",
     )
-    .bind(key.as_str())
-    .fetch_optional(pool)
+    .bind(to.handler.as_str())
+    .bind(to.department)
+    .bind(to.grade.as_str())
+    .bind(to.category)
+    .bind(to.product)
+    .bind(to_json(&to.co_reviewers)?)
+    .bind(current.complaint_id.as_str())
+    .bind(current.handler.as_str())
+    .execute(&mut **tx)
     .await?;
-    row.map(|row| {
-        Ok(Assignment {
-            complaint_id: parsed_column(&row, TABLE, "complaint_id", |v| ComplaintId::parse("complaint_id", v).ok())?,
-            complaint_number: parsed_column(&row, TABLE, "complaint_number", |v| ComplaintNumber::parse("complaint_number", v).ok())?,
-            grade: parsed_column(&row, TABLE, "grade", Grade::parse)?,
-            category: row.try_get("category")?,
-            product: row.try_get("product")?,
-            department: row.try_get("department")?,
-            handler: parsed_column(&row, TABLE, "handler_id", |v| StaffId::parse("handler_id", v).ok())?,
-            reasons: json_column(&row, TABLE, "reasons")?,
-            recused: json_column(&row, TABLE, "recused")?,
+    expect_one_row(&result)?;
+    sqlx::query(
+        "INSERT INTO reassignments (reassignment_id, complaint_id, cause, previous_handler_id, handler_id, department, reason, \
+         reassigned_by, reassigned_at_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(current.complaint_id.as_str())
+    .bind(to.cause.as_str())
+    .bind(current.handler.as_str())
+    .bind(to.handler.as_str())
+    .bind(to.department)
+    .bind(to.reason)
+    .bind(to.by)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A re-triage correction: the classifier's (or the last) labels and the corrected ones.
+pub struct Correction {
+    pub complaint_number: String,
+    pub text: String,
+    pub category_before: String,
+    pub category: String,
+    pub grade_before: String,
+    pub grade: String,
+    pub product_before: String,
+    pub product: String,
+    pub corrected_by: String,
+    pub reason: String,
+    pub corrected_at_ms: i64,
+    /// Paging cursor: the correction's id (UUIDv7, in recording order).
+    pub id: String,
+}
+
+pub async fn record_correction(tx: &mut Tx, current: &Assignment, corrected: &Correction) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO triage_corrections (correction_id, complaint_id, complaint_number, complaint_text, category_before, category, \
+         grade_before, grade, product_before, product, corrected_by, reason, corrected_at_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(current.complaint_id.as_str())
+    .bind(current.complaint_number.as_str())
+    .bind(&corrected.text)
+    .bind(&corrected.category_before)
+    .bind(&corrected.category)
+    .bind(&corrected.grade_before)
+    .bind(&corrected.grade)
+    .bind(&corrected.product_before)
+    .bind(&corrected.product)
+    .bind(&corrected.corrected_by)
+    .bind(&corrected.reason)
+    .bind(corrected.corrected_at_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Corrections recorded after the one with id `after` (all when empty), oldest first.
+pub async fn corrections(pool: &AnyPool, after: &str, limit: i64) -> Result<Vec<Correction>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT correction_id, complaint_number, complaint_text, category_before, category, grade_before, grade, product_before, \
+         product, corrected_by, reason, corrected_at_ms FROM triage_corrections WHERE correction_id > $1 ORDER BY correction_id LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Correction {
+                id: row.try_get("correction_id")?,
+                complaint_number: row.try_get("complaint_number")?,
+                text: row.try_get("complaint_text")?,
+                category_before: row.try_get("category_before")?,
+                category: row.try_get("category")?,
+                grade_before: row.try_get("grade_before")?,
+                grade: row.try_get("grade")?,
+                product_before: row.try_get("product_before")?,
+                product: row.try_get("product")?,
+                corrected_by: row.try_get("corrected_by")?,
+                reason: row.try_get("reason")?,
+                corrected_at_ms: row.try_get("corrected_at_ms")?,
+            })
         })
+        .collect()
+}
+
+const SELECT: &str = "SELECT complaint_id, complaint_number, grade, category, product, department, handler_id, reasons, recused, \
+    open_case, complaint_text, staff_involved, branch_involved, tags, co_reviewers, jurisdiction FROM assignments";
+
+fn from_row(row: &AnyRow) -> Result<Assignment, StoreError> {
+    Ok(Assignment {
+        complaint_id: parsed_column(row, TABLE, "complaint_id", |v| ComplaintId::parse("complaint_id", v).ok())?,
+        complaint_number: parsed_column(row, TABLE, "complaint_number", |v| ComplaintNumber::parse("complaint_number", v).ok())?,
+        grade: parsed_column(row, TABLE, "grade", Grade::parse)?,
+        category: row.try_get("category")?,
+        product: row.try_get("product")?,
+        department: row.try_get("department")?,
+        handler: parsed_column(row, TABLE, "handler_id", |v| StaffId::parse("handler_id", v).ok())?,
+        reasons: json_column(row, TABLE, "reasons")?,
+        recused: json_column(row, TABLE, "recused")?,
+        open: row.try_get::<i64, _>("open_case")? == 1,
+        text: row.try_get("complaint_text")?,
+        staff_involved: json_column(row, TABLE, "staff_involved")?,
+        branch_involved: row.try_get("branch_involved")?,
+        tags: json_column(row, TABLE, "tags")?,
+        co_reviewers: json_column(row, TABLE, "co_reviewers")?,
+        jurisdiction: row.try_get("jurisdiction")?,
     })
-    .transpose()
+}
+
+/// The assignment of a complaint named by its id or its number.
+pub async fn find<'e>(executor: impl sqlx::Executor<'e, Database = sqlx::Any>, key: &str) -> Result<Option<Assignment>, StoreError> {
+    let row = sqlx::query(&format!("{SELECT} WHERE complaint_id = $1 OR complaint_number = $1")).bind(key).fetch_optional(executor).await?;
+    row.as_ref().map(from_row).transpose()
 }

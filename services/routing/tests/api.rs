@@ -47,6 +47,7 @@ impl TestRouting {
             // Absent on purpose: triage by the classifier's rules.
             model_path: env.stores.path("no-model.json"),
             classifier: ClassifierConfig::default(),
+            re_review: routing::config::ReReviewConfig::default(),
         };
         let app = SpawnedApp::spawn(|token| routing::Application::start(config, token)).await;
         let js = async_nats::jetstream::new(async_nats::connect(env.nats.url()).await.expect("nats"));

@@ -1,0 +1,169 @@
+//! `complaintctl` commands for case work off the main path: withdrawal, out of scope and the
+//! customer's external route, reassignment and hand-over, re-triage, and the re-triage
+//! corrections exported for `model train --corrections`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use complaints_proto::v1 as pb;
+use complaints_proto::v1::intake_client::IntakeClient;
+use complaints_proto::v1::investigation_client::InvestigationClient;
+use complaints_proto::v1::routing_client::RoutingClient;
+
+use crate::{call, endpoint, rpc};
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum CaseWork {
+    /// Withdraw a complaint for the customer (through their channel, or staff on their behalf);
+    /// every clock stops.
+    Withdraw {
+        number: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Mark a complaint outside the bank's remit; the customer is told and offered external
+    /// routes (all of them unless --route is given, repeatable).
+    OutOfScope {
+        number: String,
+        #[arg(long)]
+        reason: String,
+        /// mediation, arbitration, litigation, industry_association, regulator
+        #[arg(long = "route")]
+        routes: Vec<String>,
+    },
+    /// Record the external route the customer chose for a complaint out of scope; it closes.
+    ExternalRoute {
+        number: String,
+        /// mediation, arbitration, litigation, industry_association, regulator or declined
+        route: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Move a case to another handler (a supervisor reassigns; the handler hands over). The
+    /// reason is the written record.
+    Reassign {
+        number: String,
+        #[arg(long)]
+        reason: String,
+        /// Target handler; the least-loaded one without a conflict when omitted.
+        #[arg(long = "to")]
+        handler: Option<String>,
+        /// Target department; the case's own when omitted.
+        #[arg(long)]
+        department: Option<String>,
+    },
+    /// Correct category, grade or product at the triage desk; recorded as training data.
+    Retriage {
+        number: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        category: Option<String>,
+        /// green, yellow or red
+        #[arg(long)]
+        grade: Option<String>,
+        #[arg(long)]
+        product: Option<String>,
+    },
+    /// Export the re-triage corrections as the CSV `model train --corrections` reads.
+    Corrections {
+        /// Where to write the CSV; standard output when omitted.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+fn grade(name: &str) -> anyhow::Result<i32> {
+    Ok(match name {
+        "green" => pb::Grade::Green,
+        "yellow" => pb::Grade::Yellow,
+        "red" => pb::Grade::Red,
+        other => anyhow::bail!("--grade {other}: use green, yellow or red"),
+    } as i32)
+}
+
+/// One CSV field, quoted when it must be.
+fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_owned()
+    }
+}
+
+pub async fn run(host: &str, command: CaseWork, token: &str) -> anyhow::Result<()> {
+    match command {
+        CaseWork::Withdraw { number, reason } => {
+            let mut intake = IntakeClient::connect(endpoint(host, "intake")).await?;
+            let view = rpc(intake.withdraw_complaint(call(pb::WithdrawComplaintRequest { complaint_number: number, reason }, token)).await)?;
+            println!("{}: {}", view.complaint_number, view.status);
+        }
+        CaseWork::OutOfScope { number, reason, routes } => {
+            let mut client = InvestigationClient::connect(endpoint(host, "investigation")).await?;
+            let request = pb::MarkOutOfScopeRequest { complaint_number: number, reason, routes };
+            let case = rpc(client.mark_out_of_scope(call(request, token)).await)?;
+            println!("{}: {}; the customer is offered the external routes", case.complaint_number, case.status);
+        }
+        CaseWork::ExternalRoute { number, route, note } => {
+            let mut intake = IntakeClient::connect(endpoint(host, "intake")).await?;
+            let request = pb::RecordExternalRouteRequest { complaint_number: number, route, note };
+            let view = rpc(intake.record_external_route(call(request, token)).await)?;
+            println!("{}: {}", view.complaint_number, view.status);
+        }
+        CaseWork::Reassign { number, reason, handler, department } => {
+            let mut routing = RoutingClient::connect(endpoint(host, "routing")).await?;
+            let request = pb::ReassignRequest {
+                complaint_number: number,
+                department: department.unwrap_or_default(),
+                handler_id: handler.unwrap_or_default(),
+                reason,
+            };
+            let assignment = rpc(routing.reassign(call(request, token)).await)?;
+            println!("{}: {} / {}", assignment.complaint_number, assignment.department, assignment.handler_id);
+        }
+        CaseWork::Retriage { number, reason, category, grade: wanted, product } => {
+            let mut routing = RoutingClient::connect(endpoint(host, "routing")).await?;
+            let request = pb::RetriageRequest {
+                complaint_number: number,
+                category: category.unwrap_or_default(),
+                grade: wanted.as_deref().map(grade).transpose()?.unwrap_or(0),
+                product: product.unwrap_or_default(),
+                reason,
+            };
+            let assignment = rpc(routing.retriage(call(request, token)).await)?;
+            let grade_name = pb::Grade::try_from(assignment.grade).map(|g| g.as_str_name()).unwrap_or("?");
+            println!(
+                "{}: {} {} {} -> {} / {}",
+                assignment.complaint_number, grade_name, assignment.category, assignment.product, assignment.department, assignment.handler_id
+            );
+        }
+        CaseWork::Corrections { out } => {
+            let mut routing = RoutingClient::connect(endpoint(host, "routing")).await?;
+            let mut writer: Box<dyn Write> = match &out {
+                Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?),
+                None => Box::new(std::io::stdout().lock()),
+            };
+            writeln!(writer, "complaint_number,text,product,category,grade,corrected_by,reason")?;
+            let mut page_token = String::new();
+            let mut count = 0usize;
+            loop {
+                let request = pb::ListCorrectionsRequest { page_size: 1000, page_token: page_token.clone() };
+                let page = rpc(routing.list_corrections(call(request, token)).await)?;
+                for c in &page.corrections {
+                    let fields = [&c.complaint_number, &c.text, &c.product, &c.category, &c.grade, &c.corrected_by, &c.reason];
+                    writeln!(writer, "{}", fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","))?;
+                }
+                count += page.corrections.len();
+                if page.next_page_token.is_empty() {
+                    break;
+                }
+                page_token = page.next_page_token;
+            }
+            if let Some(path) = out {
+                eprintln!("{count} corrections written to {}", path.display());
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,429 @@
+//! The side paths of case work in the running processes, on SQLite and PostgreSQL:
+//!
+//! - **withdrawal** by the customer's channel: the procedure ends, every clock of every service
+//!   stops, the reason is recorded, the customer gets a confirmation and the case leaves the
+//!   handler's caseload;
+//! - **out of scope**: the handler marks it, the customer is offered the external routes, the
+//!   statutory clock is met by that notice, and the customer's choice closes the complaint;
+//! - **closing without execution**: an accepted apology goes to the follow-up with nothing
+//!   executed;
+//! - **objection → escalated re-review** of a contract dispute: a supervisor, not the handler
+//!   who decided, takes the case with legal & compliance; the new resolution is approved again;
+//! - **reassignment and hand-over**: a supervisor moves a case, the handler hands one over
+//!   with a written record, the clocks follow the case, outsiders are refused;
+//! - **re-triage** from the triage desk: the correction is recorded with who and why and the
+//!   case goes to the department of the corrected category.
+
+use complaints_plumbing::store::Backend;
+use complaints_proto::v1 as pb;
+use system_tests::{
+    assignment, case_of, clock_in, clock_state, clocks_of, complaint, delivered, handler_of, propose_and_approve, resolve, sample_complaint,
+    wait_for, wait_stage, Platform, WAIT,
+};
+
+async fn submit(platform: &Platform, request: pb::SubmitComplaintRequest) -> String {
+    platform.intake().await.submit_complaint(request).await.expect("submit").into_inner().complaint_number
+}
+
+/// Timeline lines of the complaint as `(stage, actor, detail)`.
+async fn timeline(platform: &Platform, number: &str) -> Vec<(String, String, String)> {
+    let mut analytics = platform.analytics().await;
+    let request = pb::GetTimelineRequest { complaint_number: number.to_owned(), ..Default::default() };
+    match analytics.get_timeline(request).await {
+        Ok(timeline) => timeline.into_inner().entries.into_iter().map(|e| (e.stage, e.actor, e.detail)).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Waits for a timeline line of `stage` whose detail contains `text`.
+async fn timeline_line(platform: &Platform, number: &str, stage: &str, text: &str) -> (String, String, String) {
+    wait_for(&format!("{stage} on the timeline"), WAIT, || async move {
+        timeline(platform, number).await.into_iter().find(|(s, _, detail)| s == stage && detail.contains(text))
+    })
+    .await
+}
+
+fn case_stage(case: &Option<pb::CaseView>) -> &str {
+    case.as_ref().map_or("", |case| case.status.as_str())
+}
+
+async fn withdrawal(platform: &Platform) {
+    let number = submit(platform, sample_complaint("side-withdraw")).await;
+    let number: &str = &number;
+    let handler = handler_of(platform, &number).await;
+    clock_in(platform, &number, "investigation", pb::ClockState::Running).await;
+    clock_in(platform, &number, "regulator_decision", pb::ClockState::Running).await;
+
+    let mut intake = platform.intake().await;
+    let refused = intake
+        .withdraw_complaint(pb::WithdrawComplaintRequest { complaint_number: number.to_owned(), reason: "  ".into() })
+        .await
+        .expect_err("a reason is required");
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert!(refused.message().contains("reason"), "{}", refused.message());
+    let other_channel = platform
+        .intake_as("channel:wechat")
+        .await
+        .withdraw_complaint(pb::WithdrawComplaintRequest { complaint_number: number.to_owned(), reason: "not mine".into() })
+        .await
+        .expect_err("a channel that does not serve the customer");
+    assert_eq!(other_channel.code(), tonic::Code::PermissionDenied);
+
+    let view = intake
+        .withdraw_complaint(pb::WithdrawComplaintRequest { complaint_number: number.to_owned(), reason: "settled with the branch".into() })
+        .await
+        .expect("withdraw")
+        .into_inner();
+    assert_eq!(view.status, "withdrawn");
+    let again = intake
+        .withdraw_complaint(pb::WithdrawComplaintRequest { complaint_number: number.to_owned(), reason: "twice".into() })
+        .await
+        .expect_err("only an open complaint can be withdrawn");
+    assert_eq!(again.code(), tonic::Code::FailedPrecondition);
+
+    // Every clock stops: intake's and investigation's, none left running anywhere.
+    wait_for("every clock stopped", WAIT, || async move {
+        let clocks = clocks_of(platform, &number).await;
+        let running = clocks.iter().filter(|clock| {
+            matches!(clock_state(clock), pb::ClockState::Running | pb::ClockState::Warned | pb::ClockState::Paused)
+        });
+        (clocks.len() >= 4 && running.count() == 0).then_some(())
+    })
+    .await;
+    clock_in(platform, &number, "investigation", pb::ClockState::Cancelled).await;
+    clock_in(platform, &number, "regulator_decision", pb::ClockState::Cancelled).await;
+
+    // The reason is on record, the customer is told, the case and the caseload let it go.
+    let (_, actor, detail) = timeline_line(platform, &number, "withdrawn", "settled with the branch").await;
+    assert_eq!(actor, "channel:app");
+    assert!(detail.contains("by the customer"), "{detail}");
+    let confirmation = delivered(platform, "withdrawal confirmation", |m| m.body["kind"] == "withdrawal").await;
+    assert!(confirmation.body["text"].as_str().unwrap_or_default().contains(&number), "{:?}", confirmation.body);
+    wait_for("case withdrawn", WAIT, || async move { (case_stage(&case_of(platform, &number).await) == "withdrawn").then_some(()) }).await;
+    let case = case_of(platform, &number).await.expect("case");
+    assert!(case.notes.iter().any(|note| note.kind == "withdrawn" && note.note == "settled with the branch"), "{:?}", case.notes);
+    wait_for("out of the caseload", WAIT, || async move { assignment(platform, &number).await.filter(|a| !a.open) }).await;
+    let late = platform
+        .investigation_as(&handler)
+        .await
+        .record_finding(pb::RecordFindingRequest { complaint_number: number.to_owned(), finding: "too late".into() })
+        .await
+        .expect_err("a withdrawn case takes no more work");
+    assert_eq!(late.code(), tonic::Code::FailedPrecondition);
+}
+
+async fn out_of_scope(platform: &Platform) {
+    let number = submit(platform, sample_complaint("side-scope")).await;
+    let number: &str = &number;
+    let handler = handler_of(platform, &number).await;
+    let mut investigation = platform.investigation_as(&handler).await;
+    let refused = investigation
+        .mark_out_of_scope(pb::MarkOutOfScopeRequest {
+            complaint_number: number.to_owned(),
+            reason: "a merchant dispute".into(),
+            routes: vec!["mediation".into(), "duel".into()],
+        })
+        .await
+        .expect_err("unknown route");
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert!(refused.message().contains("routes[1]"), "{}", refused.message());
+    let case = investigation
+        .mark_out_of_scope(pb::MarkOutOfScopeRequest {
+            complaint_number: number.to_owned(),
+            reason: "the fee was set by the card scheme, not by the bank".into(),
+            routes: vec![],
+        })
+        .await
+        .expect("out of scope")
+        .into_inner();
+    assert_eq!(case.status, "out_of_scope");
+
+    // The customer is told why and offered every external route; that notice is the decision
+    // the statutory clock waits for.
+    let notice = delivered(platform, "out-of-scope notice", |m| m.body["kind"] == "out_of_scope").await;
+    let text = notice.body["text"].as_str().unwrap_or_default().to_owned();
+    for route in ["mediation", "arbitration", "litigation", "industry_association", "regulator"] {
+        assert!(text.contains(route), "{route} offered: {text}");
+    }
+    assert!(text.contains("card scheme"), "{text}");
+    clock_in(platform, &number, "regulator_decision", pb::ClockState::Met).await;
+    clock_in(platform, &number, "investigation", pb::ClockState::Met).await;
+    wait_stage(platform, &number, "out_of_scope").await;
+
+    let mut intake = platform.intake().await;
+    let bad = intake
+        .record_external_route(pb::RecordExternalRouteRequest { complaint_number: number.to_owned(), route: "duel".into(), note: String::new() })
+        .await
+        .expect_err("unknown route");
+    assert_eq!(bad.code(), tonic::Code::InvalidArgument);
+    assert!(bad.message().contains("route"), "{}", bad.message());
+    let view = intake
+        .record_external_route(pb::RecordExternalRouteRequest {
+            complaint_number: number.to_owned(),
+            route: "mediation".into(),
+            note: "will go to the mediation centre".into(),
+        })
+        .await
+        .expect("route chosen")
+        .into_inner();
+    assert_eq!(view.status, "closed");
+    timeline_line(platform, &number, "closed", "mediation").await;
+    wait_for("case closed", WAIT, || async move { (case_stage(&case_of(platform, &number).await) == "closed").then_some(()) }).await;
+}
+
+async fn nothing_to_execute(platform: &Platform) {
+    let number = submit(platform, sample_complaint("side-nothing")).await;
+    let number: &str = &number;
+    let handler = handler_of(platform, &number).await;
+    let apology = pb::Resolution {
+        resolution_type: pb::ResolutionType::ExplanationAndApology as i32,
+        amount: None,
+        conclusion: "The fee was correct; we apologise for the unclear statement".into(),
+        basis: "Card agreement 4.2".into(),
+        execution_method: "Letter of explanation".into(),
+    };
+    propose_and_approve(platform, &number, &handler, apology).await;
+    platform
+        .intake()
+        .await
+        .respond_to_resolution(pb::RespondToResolutionRequest { complaint_number: number.to_owned(), accept: true, comment: String::new() })
+        .await
+        .expect("accept");
+    let mut investigation = platform.investigation_as(&handler).await;
+    wait_for("case accepted", WAIT, || async move { (case_stage(&case_of(platform, &number).await) == "accepted").then_some(()) }).await;
+    let missing = investigation
+        .record_execution(pb::RecordExecutionRequest { complaint_number: number.to_owned(), reference: String::new(), nothing_to_execute: false })
+        .await
+        .expect_err("an execution needs its reference");
+    assert!(missing.message().contains("reference"), "{}", missing.message());
+    let case = investigation
+        .record_execution(pb::RecordExecutionRequest { complaint_number: number.to_owned(), reference: String::new(), nothing_to_execute: true })
+        .await
+        .expect("nothing to execute")
+        .into_inner();
+    assert_eq!(case.status, "awaiting_follow_up");
+    wait_stage(platform, &number, "awaiting_follow_up").await;
+    clock_in(platform, &number, "execution", pb::ClockState::Met).await;
+    clock_in(platform, &number, "follow_up", pb::ClockState::Running).await;
+    timeline_line(platform, &number, "nothing_to_execute", "nothing executed").await;
+    let notice = delivered(platform, "completion notice", |m| {
+        m.body["kind"] == "execution" && m.body["text"].as_str().is_some_and(|t| t.contains(&number) && t.contains("nothing further"))
+    })
+    .await;
+    assert_eq!(notice.body["channel"], "sms");
+}
+
+async fn objection_re_review(platform: &Platform) {
+    let request = pb::SubmitComplaintRequest { tags: vec!["contract_dispute".into()], ..sample_complaint("side-objection") };
+    let number = submit(platform, request).await;
+    let number: &str = &number;
+    let handler = resolve(platform, number).await;
+    let handler: &str = &handler;
+    platform
+        .intake()
+        .await
+        .respond_to_resolution(pb::RespondToResolutionRequest {
+            complaint_number: number.to_owned(),
+            accept: false,
+            comment: "the contract says the fee is waived for life".into(),
+        })
+        .await
+        .expect("objection");
+
+    // A supervisor of the department, not the handler who decided, re-reviews; legal &
+    // compliance joins because the complaint is a contract dispute.
+    let moved = wait_for("re-review assigned", WAIT, || async move {
+        assignment(platform, &number).await.filter(|a| a.handler_id != handler)
+    })
+    .await;
+    assert_eq!(moved.handler_id, "RO-SUP");
+    assert_eq!(moved.co_reviewer_ids, ["HO-RISK"]);
+    for recipient in ["RO-SUP", "HO-RISK"] {
+        delivered(platform, &format!("re-review alert to {recipient}"), |m| {
+            m.body["kind"] == "case_assigned" && m.body["recipient"] == recipient
+        })
+        .await;
+    }
+    let (_, actor, _) = timeline_line(platform, &number, "re_review", "RO-SUP").await;
+    assert_eq!(actor, "system:routing");
+    wait_for("case handed to the reviewer", WAIT, || async move {
+        case_of(platform, &number).await.filter(|case| case.handler_id == "RO-SUP" && case.status == "re_review")
+    })
+    .await;
+    let round_two = clock_where_owner(platform, &number, "investigation", 2, "RO-SUP").await;
+    assert_eq!(clock_state(&round_two), pb::ClockState::Running);
+
+    // The handler who decided no longer works the case; the supervisor proposes anew and the
+    // new resolution goes through approval again.
+    let refused = platform
+        .investigation_as(&handler)
+        .await
+        .record_finding(pb::RecordFindingRequest { complaint_number: number.to_owned(), finding: "mine".into() })
+        .await
+        .expect_err("not the original handler");
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+    let larger = pb::Resolution { conclusion: "The fee is refunded with interest".into(), ..system_tests::fee_waiver() };
+    propose_and_approve(platform, &number, "RO-SUP", larger).await;
+    let results = platform.sink.all().into_iter().filter(|m| m.body["kind"] == "result" && m.body["text"].as_str().is_some_and(|t| t.contains(&number))).count();
+    assert!(results >= 1);
+    delivered(platform, "second result", |m| {
+        m.body["kind"] == "result" && m.body["text"].as_str().is_some_and(|t| t.contains(&number) && t.contains("with interest"))
+    })
+    .await;
+}
+
+/// Waits for the complaint's clock `kind` of `round` owned by `owner`.
+async fn clock_where_owner(platform: &Platform, number: &str, kind: &str, round: u32, owner: &str) -> pb::ClockSnapshot {
+    system_tests::clock_where(platform, number, &format!("{kind} round {round} owned by {owner}"), |clock| {
+        clock.kind == kind && clock.round == round && clock.owner_id == owner
+    })
+    .await
+}
+
+async fn reassignment(platform: &Platform) {
+    let number = submit(platform, sample_complaint("side-reassign")).await;
+    let number: &str = &number;
+    let first = handler_of(platform, &number).await;
+    let other = if first == "RO-001" { "RO-002" } else { "RO-001" };
+
+    // Someone outside the department and not holding the case is refused.
+    let mut outsider = platform.routing_as("DB-001").await;
+    let denied = outsider
+        .reassign(pb::ReassignRequest { complaint_number: number.to_owned(), reason: "mine now".into(), ..Default::default() })
+        .await
+        .expect_err("not a supervisor of the department");
+    assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+
+    // The handler hands over to a named colleague with a written record.
+    let mut holder = platform.routing_as(&first).await;
+    let missing = holder
+        .reassign(pb::ReassignRequest { complaint_number: number.to_owned(), handler_id: other.into(), ..Default::default() })
+        .await
+        .expect_err("the written record is required");
+    assert!(missing.message().contains("reason"), "{}", missing.message());
+    let moved = holder
+        .reassign(pb::ReassignRequest {
+            complaint_number: number.to_owned(),
+            handler_id: other.into(),
+            reason: "going on leave; customer called twice, statement requested".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("hand-over")
+        .into_inner();
+    assert_eq!(moved.handler_id, other);
+    clock_where_owner(platform, &number, "investigation", 1, other).await;
+    wait_for("case follows", WAIT, || async move { case_of(platform, &number).await.filter(|case| case.handler_id == other) }).await;
+    timeline_line(platform, &number, "reassignment", "going on leave").await;
+    delivered(platform, "hand-over alert", |m| m.body["kind"] == "case_assigned" && m.body["recipient"] == other).await;
+    let old = platform
+        .investigation_as(&first)
+        .await
+        .record_finding(pb::RecordFindingRequest { complaint_number: number.to_owned(), finding: "still mine?".into() })
+        .await
+        .expect_err("handed over");
+    assert_eq!(old.code(), tonic::Code::PermissionDenied);
+
+    // The supervisor moves it on to whoever has the lightest open caseload.
+    let mut supervisor = platform.routing_as("RO-SUP").await;
+    let back = supervisor
+        .reassign(pb::ReassignRequest { complaint_number: number.to_owned(), reason: "balance the load".into(), ..Default::default() })
+        .await
+        .expect("reassign")
+        .into_inner();
+    assert_ne!(back.handler_id, other);
+    assert_eq!(back.department, "retail_operations");
+    let conflicted = supervisor
+        .reassign(pb::ReassignRequest {
+            complaint_number: number.to_owned(),
+            department: "digital_banking".into(),
+            handler_id: "RO-001".into(),
+            reason: "x".into(),
+        })
+        .await
+        .expect_err("handler not in the department");
+    assert_eq!(conflicted.code(), tonic::Code::InvalidArgument);
+    assert!(conflicted.message().contains("handler_id"), "{}", conflicted.message());
+}
+
+async fn retriage(platform: &Platform) {
+    // Text the classifier cannot place lands at the triage desk (customer service).
+    let request = pb::SubmitComplaintRequest {
+        summary: "zorp blivet quandary".into(),
+        description: "frobnicated the wibble twice without a glorp".into(),
+        product_hint: String::new(),
+        amount_involved: None,
+        ..sample_complaint("side-retriage")
+    };
+    let number = submit(platform, request).await;
+    let number: &str = &number;
+    handler_of(platform, &number).await;
+    let desk = assignment(platform, &number).await.expect("assignment");
+    assert_eq!(desk.department, "customer_service", "{desk:?}");
+
+    let mut routing = platform.routing_as("CS-002").await;
+    let nothing = routing
+        .retriage(pb::RetriageRequest { complaint_number: number.to_owned(), reason: "x".into(), ..Default::default() })
+        .await
+        .expect_err("no correction named");
+    assert_eq!(nothing.code(), tonic::Code::InvalidArgument);
+    let unknown = routing
+        .retriage(pb::RetriageRequest { complaint_number: number.to_owned(), category: "weather".into(), reason: "x".into(), ..Default::default() })
+        .await
+        .expect_err("unknown category");
+    assert!(unknown.message().contains("category"), "{}", unknown.message());
+    let corrected = routing
+        .retriage(pb::RetriageRequest {
+            complaint_number: number.to_owned(),
+            category: "fees".into(),
+            grade: pb::Grade::Yellow as i32,
+            product: "credit_cards".into(),
+            reason: "the customer explained by phone: a card fee charged twice".into(),
+        })
+        .await
+        .expect("retriage")
+        .into_inner();
+    assert_eq!(corrected.department, "retail_operations");
+    assert_eq!(corrected.category, "fees");
+    assert_eq!(corrected.product, "credit_cards");
+    assert_eq!(corrected.grade, pb::Grade::Yellow as i32);
+    let handler: &str = &corrected.handler_id;
+    assert!(handler.starts_with("RO-"), "{handler}");
+    wait_for("case moved to retail operations", WAIT, || async move {
+        case_of(platform, &number).await.filter(|case| case.department == "retail_operations" && case.handler_id == handler)
+    })
+    .await;
+    timeline_line(platform, &number, "retriage", "card fee charged twice").await;
+
+    // The correction is training data: who, why, the text, before and after.
+    let corrections = routing.list_corrections(pb::ListCorrectionsRequest::default()).await.expect("corrections").into_inner();
+    let correction = corrections.corrections.iter().find(|c| c.complaint_number == number).expect("recorded");
+    assert_eq!(correction.corrected_by, "CS-002");
+    assert_eq!(correction.category, "fees");
+    assert_eq!(correction.product, "credit_cards");
+    assert_eq!(correction.grade, "yellow");
+    assert!(correction.text.contains("frobnicated"), "{correction:?}");
+    assert_ne!(correction.category_before, "fees");
+    // The complaint itself stays where it was.
+    assert_ne!(complaint(platform, &number).await.status, "closed");
+}
+
+async fn side_paths(backend: Backend) {
+    let platform = Platform::start(backend).await;
+    withdrawal(&platform).await;
+    out_of_scope(&platform).await;
+    nothing_to_execute(&platform).await;
+    objection_re_review(&platform).await;
+    reassignment(&platform).await;
+    retriage(&platform).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn side_paths_on_sqlite() {
+    side_paths(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn side_paths_on_postgres() {
+    side_paths(Backend::Postgres).await;
+}
