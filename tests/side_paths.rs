@@ -12,7 +12,10 @@
 //! - **reassignment and hand-over**: a supervisor moves a case, the handler hands one over
 //!   with a written record, the clocks follow the case, outsiders are refused;
 //! - **re-triage** from the triage desk: the correction is recorded with who and why and the
-//!   case goes to the department of the corrected category.
+//!   case goes to the department of the corrected category;
+//! - **work queues and search** over all of them: my cases, the department's, the triage desk,
+//!   filters, earliest due first, paging without a cap, search by number, by customer (through
+//!   the protected lookup key) and by text.
 
 use complaints_plumbing::store::Backend;
 use complaints_proto::v1 as pb;
@@ -408,6 +411,105 @@ async fn retriage(platform: &Platform) {
     assert_ne!(complaint(platform, &number).await.status, "closed");
 }
 
+async fn queue(platform: &Platform, as_staff: &str, request: pb::ListQueueRequest) -> Vec<pb::QueueItem> {
+    let mut analytics = platform.analytics_as(as_staff).await;
+    analytics.list_queue(request).await.expect("queue").into_inner().items
+}
+
+fn numbers(items: &[pb::QueueItem]) -> Vec<&str> {
+    items.iter().map(|item| item.complaint_number.as_str()).collect()
+}
+
+async fn queues_and_search(platform: &Platform) {
+    let all = |page_size| pb::ListQueueRequest { view: pb::QueueView::All as i32, page_size, ..Default::default() };
+    // The read side has caught up once the re-triaged complaint shows its new department.
+    let open = wait_for("queues caught up", WAIT, || async move {
+        let items = queue(platform, "RO-HEAD", all(1000)).await;
+        items.iter().any(|item| item.summary.contains("zorp") && item.department == "retail_operations").then_some(items)
+    })
+    .await;
+    assert!(open.iter().all(|item| !["withdrawn", "closed"].contains(&item.status.as_str())), "open cases only by default");
+    let dues: Vec<&str> = open.iter().map(|item| item.next_due_at.as_str()).filter(|due| !due.is_empty()).collect();
+    assert!(dues.windows(2).all(|pair| pair[0] <= pair[1]), "earliest due first: {dues:?}");
+    assert!(open.iter().any(|item| item.clock_state == "running" || item.clock_state == "breached"), "{open:?}");
+
+    // Paging one at a time gives the same rows, none twice, with no fixed cap.
+    let mut paged = Vec::new();
+    let mut token = String::new();
+    loop {
+        let mut analytics = platform.analytics_as("RO-HEAD").await;
+        let page = analytics.list_queue(pb::ListQueueRequest { page_token: token, ..all(1) }).await.expect("page").into_inner();
+        paged.extend(page.items);
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!(numbers(&paged), numbers(&open));
+
+    // The supervisor's own cases; the department's; the triage desk is empty again.
+    let mine = queue(platform, "RO-SUP", pb::ListQueueRequest { view: pb::QueueView::Mine as i32, ..Default::default() }).await;
+    assert!(!mine.is_empty() && mine.iter().all(|item| item.handler_id == "RO-SUP"), "{mine:?}");
+    let department = queue(platform, "RO-HEAD", pb::ListQueueRequest { view: pb::QueueView::Department as i32, ..Default::default() }).await;
+    assert!(department.len() >= 2 && department.iter().all(|item| item.department == "retail_operations"), "{department:?}");
+    let triage = queue(platform, "CS-001", pb::ListQueueRequest { view: pb::QueueView::Triage as i32, ..Default::default() }).await;
+    assert!(triage.iter().all(|item| !item.summary.contains("zorp")), "re-triaged away: {triage:?}");
+
+    // Filters.
+    let yellow = queue(platform, "RO-HEAD", pb::ListQueueRequest { grades: vec![pb::Grade::Yellow as i32], ..all(0) }).await;
+    assert!(yellow.iter().any(|item| item.summary.contains("zorp")) && yellow.iter().all(|item| item.grade == pb::Grade::Yellow as i32));
+    let informed = queue(platform, "RO-HEAD", pb::ListQueueRequest { statuses: vec!["customer_informed".into()], ..all(0) }).await;
+    assert!(!informed.is_empty() && informed.iter().all(|item| item.status == "customer_informed"), "{informed:?}");
+    let soon = queue(platform, "RO-HEAD", pb::ListQueueRequest { due_before: "2000-01-01T00:00:00Z".into(), ..all(0) }).await;
+    assert!(soon.is_empty(), "nothing was due in 2000: {soon:?}");
+    let app = queue(platform, "RO-HEAD", pb::ListQueueRequest { channels: vec![pb::Channel::App as i32], jurisdictions: vec!["cn".into()], ..all(0) }).await;
+    assert_eq!(app.len(), open.len());
+    let with_closed = queue(platform, "RO-HEAD", pb::ListQueueRequest { include_closed: true, ..all(0) }).await;
+    assert!(with_closed.iter().any(|item| item.status == "withdrawn") && with_closed.iter().any(|item| item.status == "closed"));
+
+    let mut analytics = platform.analytics_as("RO-HEAD").await;
+    let bad = analytics.list_queue(pb::ListQueueRequest::default()).await.expect_err("a view is required");
+    assert!(bad.message().contains("view"), "{}", bad.message());
+    let bad = analytics.list_queue(pb::ListQueueRequest { statuses: vec!["lost".into()], ..all(0) }).await.expect_err("unknown stage");
+    assert!(bad.message().contains("statuses[0]"), "{}", bad.message());
+
+    // Search: by customer through the protected key (however the number is written), by text,
+    // by number.
+    let by_customer = analytics
+        .search_complaints(pb::SearchComplaintsRequest { customer_id_number: "110105 19491231002x".into(), ..Default::default() })
+        .await
+        .expect("search")
+        .into_inner()
+        .items;
+    assert_eq!(by_customer.len(), with_closed.len(), "every complaint of the sample customer");
+    let nobody = analytics
+        .search_complaints(pb::SearchComplaintsRequest { customer_id_number: "110105194912310000".into(), ..Default::default() })
+        .await
+        .expect("search")
+        .into_inner()
+        .items;
+    assert!(nobody.is_empty());
+    let by_text = analytics
+        .search_complaints(pb::SearchComplaintsRequest { text: "ZORP blivet".into(), ..Default::default() })
+        .await
+        .expect("search")
+        .into_inner()
+        .items;
+    assert_eq!(by_text.len(), 1);
+    let by_number = analytics
+        .search_complaints(pb::SearchComplaintsRequest { complaint_number: by_text[0].complaint_number.clone(), ..Default::default() })
+        .await
+        .expect("search")
+        .into_inner()
+        .items;
+    assert_eq!(numbers(&by_number), numbers(&by_text));
+    let two = analytics
+        .search_complaints(pb::SearchComplaintsRequest { text: "fee".into(), complaint_number: "X".into(), ..Default::default() })
+        .await
+        .expect_err("one criterion");
+    assert_eq!(two.code(), tonic::Code::InvalidArgument);
+}
+
 async fn side_paths(backend: Backend) {
     let platform = Platform::start(backend).await;
     withdrawal(&platform).await;
@@ -416,6 +518,7 @@ async fn side_paths(backend: Backend) {
     objection_re_review(&platform).await;
     reassignment(&platform).await;
     retriage(&platform).await;
+    queues_and_search(&platform).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

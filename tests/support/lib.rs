@@ -205,6 +205,7 @@ impl Platform {
         let auth = TestAuth::new();
         let auth_config = auth.config();
         let jwks = auth_config.jwks_file.clone().expect("a test key set file");
+        let lookup_key = testing::test_lookup_key(&stores);
         let mut services = Vec::new();
         for name in SERVICES {
             let env = vec![
@@ -225,6 +226,7 @@ impl Platform {
                 ("CMS_CLOCKS__TEST_TIME_FILE".to_owned(), stores.path("test-time-offset-ms").display().to_string()),
                 ("CMS_CLOCKS__POLL_MS".to_owned(), "100".to_owned()),
                 ("CMS_METRICS_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
+                ("CMS_LOOKUP_KEY_FILE".to_owned(), lookup_key.display().to_string()),
             ];
             services.push(ServiceProcess::spawn(name, env, stores.directory()));
         }
@@ -291,7 +293,10 @@ impl Platform {
     }
     /// Analytics as a member of staff.
     pub async fn analytics(&self) -> AnalyticsClient<AuthorizedChannel> {
-        AnalyticsClient::new(self.channel_as("analytics", "CS-HEAD").await)
+        self.analytics_as("CS-HEAD").await
+    }
+    pub async fn analytics_as(&self, subject: &str) -> AnalyticsClient<AuthorizedChannel> {
+        AnalyticsClient::new(self.channel_as("analytics", subject).await)
     }
 
     /// Unauthenticated clients, for tests of the authentication layer.

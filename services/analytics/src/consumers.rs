@@ -64,14 +64,48 @@ impl EventHandler for Handler {
         };
         store::record(tx, &recorded, entry.as_ref()).await?;
         match &event {
-            LifecycleEvent::ClocksChanged(changed) => store::upsert_clocks(tx, &recorded, &changed.clocks).await?,
+            LifecycleEvent::ClocksChanged(changed) => {
+                store::upsert_clocks(tx, &recorded, &changed.clocks).await?;
+                store::refresh_due(tx, complaint_id).await?;
+            }
             LifecycleEvent::ClockWarning(ClockWarning { clock, .. })
             | LifecycleEvent::ClockBreached(ClockBreached { clock, .. })
             | LifecycleEvent::DeadlineExtended(DeadlineExtended { clock, .. }) => {
                 store::upsert_clocks(tx, &recorded, std::slice::from_ref(clock)).await?;
+                store::refresh_due(tx, complaint_id).await?;
             }
-            LifecycleEvent::Received(received) => store::set_attribute(tx, complaint_id, Attribute::Channel, received.channel.as_str()).await?,
-            LifecycleEvent::Triaged(triaged) => store::set_attribute(tx, complaint_id, Attribute::Grade, triaged.grade.as_str()).await?,
+            LifecycleEvent::Received(received) => {
+                store::received(tx, complaint_id, received.received_at_ms).await?;
+                let values = [
+                    (Attribute::Channel, received.channel.as_str()),
+                    (Attribute::Summary, received.summary.as_str()),
+                    (Attribute::Jurisdiction, received.jurisdiction.as_str()),
+                    (Attribute::CustomerKey, received.customer_key.as_str()),
+                ];
+                store::set_attributes(tx, complaint_id, &values).await?;
+            }
+            LifecycleEvent::Triaged(triaged) => {
+                let values = [
+                    (Attribute::Grade, triaged.grade.as_str()),
+                    (Attribute::Category, triaged.category.as_str()),
+                    (Attribute::Product, triaged.product.as_str()),
+                ];
+                store::set_attributes(tx, complaint_id, &values).await?;
+            }
+            LifecycleEvent::Assigned(assigned) => {
+                let values = [(Attribute::Handler, assigned.handler.as_str()), (Attribute::Department, assigned.department.as_str())];
+                store::set_attributes(tx, complaint_id, &values).await?;
+            }
+            LifecycleEvent::Reassigned(moved) => {
+                let values = [
+                    (Attribute::Handler, moved.handler.as_str()),
+                    (Attribute::Department, moved.department.as_str()),
+                    (Attribute::Grade, moved.grade.as_str()),
+                    (Attribute::Category, moved.category.as_str()),
+                    (Attribute::Product, moved.product.as_str()),
+                ];
+                store::set_attributes(tx, complaint_id, &values).await?;
+            }
             _ => {}
         }
         let Some(step) = event.step() else { return Ok(()) };

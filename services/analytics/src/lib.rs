@@ -22,6 +22,7 @@ const MIGRATIONS: &[EmbeddedMigration] = &[
     (100, "analytics", include_str!("../migrations/0100_analytics.sql")),
     (101, "lifecycle stages", include_str!("../migrations/0101_lifecycle_stages.sql")),
     (102, "clock view", include_str!("../migrations/0102_clock_view.sql")),
+    (103, "work queues", include_str!("../migrations/0103_work_queues.sql")),
 ];
 
 pub struct Application;
@@ -33,6 +34,8 @@ impl Application {
         let consumer = plumbing.consumer(consumers::Handler).await?;
         service.spawn(consumer.run(service.token()));
         let access = service.access.clone();
-        Ok(service.run(AnalyticsServer::new(grpc::AnalyticsApi { plumbing, access })))
+        let lookup = complaints_plumbing::lookup::LookupKey::from_config(config.common.lookup_key_file.as_deref())?;
+        let api = grpc::AnalyticsApi { plumbing, access, lookup, triage_department: config.triage_department.clone() };
+        Ok(service.run(AnalyticsServer::new(api)))
     }
 }

@@ -206,31 +206,224 @@ pub async fn stage(tx: &mut Tx, complaint_id: &str) -> Result<Stage, StoreError>
 /// Moves the summary from `from` to `to` (guarded), recording when and the stage's progress.
 pub async fn move_stage(tx: &mut Tx, complaint_id: &str, from: Stage, to: Stage, at_ms: i64) -> Result<(), StoreError> {
     let result = sqlx::query(
-        "UPDATE complaint_summaries SET status = $1, status_rank = $2, status_at_ms = $3 WHERE complaint_id = $4 AND status = $5",
+        "UPDATE complaint_summaries SET status = $1, status_rank = $2, status_at_ms = $3, open_case = $6 WHERE complaint_id = $4 AND status = $5",
     )
     .bind(to.as_str())
     .bind(i64::from(to.progress()))
     .bind(at_ms)
     .bind(complaint_id)
     .bind(from.as_str())
+    .bind(i64::from(to.is_open()))
     .execute(&mut **tx)
     .await?;
     expect_one_row(&result)
 }
 
-pub async fn set_attribute(tx: &mut Tx, complaint_id: &str, column: Attribute, value: &str) -> Result<(), StoreError> {
-    let sql = match column {
-        Attribute::Grade => "UPDATE complaint_summaries SET grade = $1 WHERE complaint_id = $2",
-        Attribute::Channel => "UPDATE complaint_summaries SET channel = $1 WHERE complaint_id = $2",
-    };
-    sqlx::query(sql).bind(value).bind(complaint_id).execute(&mut **tx).await?;
+/// Sets summary columns from an event (one statement); an empty value leaves its column as is.
+pub async fn set_attributes(tx: &mut Tx, complaint_id: &str, values: &[(Attribute, &str)]) -> Result<(), StoreError> {
+    let values: Vec<&(Attribute, &str)> = values.iter().filter(|(_, value)| !value.is_empty()).collect();
+    if values.is_empty() {
+        return Ok(());
+    }
+    let sets: Vec<String> = values.iter().enumerate().map(|(i, (column, _))| format!("{} = ${}", column.column(), i + 1)).collect();
+    let sql = format!("UPDATE complaint_summaries SET {} WHERE complaint_id = ${}", sets.join(", "), values.len() + 1);
+    let mut query = sqlx::query(&sql);
+    for (_, value) in &values {
+        query = query.bind(*value);
+    }
+    query.bind(complaint_id).execute(&mut **tx).await?;
     Ok(())
 }
 
+/// A summary column an event sets.
 #[derive(Debug, Clone, Copy)]
 pub enum Attribute {
     Grade,
     Channel,
+    Handler,
+    Department,
+    Product,
+    Category,
+    Jurisdiction,
+    Summary,
+    CustomerKey,
+}
+
+impl Attribute {
+    fn column(self) -> &'static str {
+        match self {
+            Self::Grade => "grade",
+            Self::Channel => "channel",
+            Self::Handler => "handler_id",
+            Self::Department => "department",
+            Self::Product => "product",
+            Self::Category => "category",
+            Self::Jurisdiction => "jurisdiction",
+            Self::Summary => "summary",
+            Self::CustomerKey => "customer_key",
+        }
+    }
+}
+
+/// Records when the complaint was received (the `received` event).
+pub async fn received(tx: &mut Tx, complaint_id: &str, received_at_ms: i64) -> Result<(), StoreError> {
+    sqlx::query("UPDATE complaint_summaries SET received_at_ms = $1 WHERE complaint_id = $2")
+        .bind(received_at_ms)
+        .bind(complaint_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// "No open clock" in `next_due_at_ms`.
+pub const NO_DUE: i64 = i64::MAX;
+
+/// Recomputes the complaint's next due instant and worst clock state from its open staff clocks
+/// (the customer's objection and review windows are not the staff's to meet).
+pub async fn refresh_due(tx: &mut Tx, complaint_id: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE complaint_summaries SET \
+           next_due_at_ms = COALESCE((SELECT MIN(due_at_ms) FROM clock_view WHERE complaint_id = $1 AND ended_at_ms IS NULL \
+             AND state <> 'paused' AND kind NOT LIKE '%_window'), $2), \
+           clock_state = COALESCE((SELECT state FROM clock_view WHERE complaint_id = $1 AND ended_at_ms IS NULL \
+             AND kind NOT LIKE '%_window' ORDER BY CASE state WHEN 'breached' THEN 0 WHEN 'warned' THEN 1 WHEN 'running' THEN 2 ELSE 3 END \
+             LIMIT 1), '') \
+         WHERE complaint_id = $1",
+    )
+    .bind(complaint_id)
+    .bind(NO_DUE)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// What a queue or a search selects; every filter that is set must hold.
+#[derive(Debug, Default)]
+pub struct QueueFilter {
+    pub handler: Option<String>,
+    pub department: Option<String>,
+    pub statuses: Vec<String>,
+    pub grades: Vec<String>,
+    pub clock_states: Vec<String>,
+    pub channels: Vec<String>,
+    pub products: Vec<String>,
+    pub jurisdictions: Vec<String>,
+    pub due_before_ms: Option<i64>,
+    pub include_closed: bool,
+    pub number: Option<String>,
+    pub customer_key: Option<String>,
+    /// Lower-cased text the summary must contain.
+    pub text: Option<String>,
+}
+
+/// One queue row.
+#[derive(Debug, Clone)]
+pub struct QueueRow {
+    pub complaint_id: String,
+    pub complaint_number: String,
+    pub status: String,
+    pub grade: String,
+    pub channel: String,
+    pub product: String,
+    pub category: String,
+    pub jurisdiction: String,
+    pub department: String,
+    pub handler_id: String,
+    pub summary: String,
+    pub next_due_at_ms: i64,
+    pub clock_state: String,
+    pub received_at_ms: Option<i64>,
+}
+
+/// Complaints matching `filter`, earliest due first, after the (due, complaint id) cursor.
+pub async fn queue(pool: &AnyPool, filter: &QueueFilter, after: Option<(i64, String)>, limit: i64) -> Result<Vec<QueueRow>, StoreError> {
+    let mut clauses: Vec<String> = Vec::new();
+    let mut binds: Vec<Bind> = Vec::new();
+    let equal = |clauses: &mut Vec<String>, binds: &mut Vec<Bind>, column: &str, value: &Option<String>| {
+        if let Some(value) = value {
+            binds.push(Bind::Text(value.clone()));
+            clauses.push(format!("{column} = ${}", binds.len()));
+        }
+    };
+    equal(&mut clauses, &mut binds, "handler_id", &filter.handler);
+    equal(&mut clauses, &mut binds, "department", &filter.department);
+    equal(&mut clauses, &mut binds, "complaint_number", &filter.number);
+    equal(&mut clauses, &mut binds, "customer_key", &filter.customer_key);
+    if !filter.include_closed {
+        clauses.push("open_case = 1".into());
+    }
+    for (column, values) in [
+        ("status", &filter.statuses),
+        ("grade", &filter.grades),
+        ("clock_state", &filter.clock_states),
+        ("channel", &filter.channels),
+        ("product", &filter.products),
+        ("jurisdiction", &filter.jurisdictions),
+    ] {
+        if values.is_empty() {
+            continue;
+        }
+        let mut placeholders = Vec::new();
+        for value in values {
+            binds.push(Bind::Text(value.clone()));
+            placeholders.push(format!("${}", binds.len()));
+        }
+        clauses.push(format!("{column} IN ({})", placeholders.join(", ")));
+    }
+    if let Some(due) = filter.due_before_ms {
+        binds.push(Bind::Int(due));
+        clauses.push(format!("next_due_at_ms < ${}", binds.len()));
+    }
+    if let Some(text) = &filter.text {
+        binds.push(Bind::Text(format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))));
+        clauses.push(format!("LOWER(summary) LIKE ${} ESCAPE '\\'", binds.len()));
+    }
+    if let Some((due, id)) = after {
+        binds.push(Bind::Int(due));
+        let a = binds.len();
+        binds.push(Bind::Text(id));
+        let b = binds.len();
+        clauses.push(format!("(next_due_at_ms > ${a} OR (next_due_at_ms = ${a} AND complaint_id > ${b}))"));
+    }
+    let filter_sql = if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
+    let sql = format!(
+        "SELECT complaint_id, complaint_number, status, grade, channel, product, category, jurisdiction, department, handler_id, \
+         summary, next_due_at_ms, clock_state, received_at_ms FROM complaint_summaries{filter_sql} \
+         ORDER BY next_due_at_ms, complaint_id LIMIT {limit}"
+    );
+    let mut query = sqlx::query(&sql);
+    for bind in binds {
+        query = match bind {
+            Bind::Text(text) => query.bind(text),
+            Bind::Int(value) => query.bind(value),
+        };
+    }
+    let rows = query.fetch_all(pool).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(QueueRow {
+                complaint_id: row.try_get("complaint_id")?,
+                complaint_number: row.try_get("complaint_number")?,
+                status: row.try_get("status")?,
+                grade: row.try_get("grade")?,
+                channel: row.try_get("channel")?,
+                product: row.try_get("product")?,
+                category: row.try_get("category")?,
+                jurisdiction: row.try_get("jurisdiction")?,
+                department: row.try_get("department")?,
+                handler_id: row.try_get("handler_id")?,
+                summary: row.try_get("summary")?,
+                next_due_at_ms: row.try_get("next_due_at_ms")?,
+                clock_state: row.try_get("clock_state")?,
+                received_at_ms: row.try_get("received_at_ms")?,
+            })
+        })
+        .collect()
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
 }
 
 /// Summary (id, number, status) by id or number.

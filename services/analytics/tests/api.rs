@@ -51,6 +51,7 @@ fn received(channel: Channel) -> LifecycleEvent {
         received_at_ms: complaints_plumbing::now_ms(),
         jurisdiction: "cn".into(),
         reply_due: None,
+        customer_key: String::new(),
     })
 }
 
@@ -144,7 +145,7 @@ struct TestAnalytics {
 impl TestAnalytics {
     async fn start() -> Self {
         let env = TestEnv::new(Backend::Sqlite);
-        let config = analytics::Config { common: env.common(analytics::SERVICE) };
+        let config = analytics::Config { common: env.common(analytics::SERVICE), triage_department: "customer_service".into() };
         let app = SpawnedApp::spawn(|token| analytics::Application::start(config, token)).await;
         let js = async_nats::jetstream::new(async_nats::connect(env.nats.url()).await.expect("nats"));
         Self { app, env, js }

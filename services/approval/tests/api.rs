@@ -86,6 +86,7 @@ impl TestApproval {
             received_at_ms: complaints_plumbing::now_ms(),
             jurisdiction: "cn".into(),
             reply_due: None,
+            customer_key: String::new(),
         };
         publish_event(&self.js, &id, &number, LifecycleEvent::Received(received)).await;
         let handler = staff("RO-001");

@@ -1,20 +1,74 @@
-//! `complaintctl` commands for case work off the main path: withdrawal, out of scope and the
-//! customer's external route, reassignment and hand-over, re-triage, and the re-triage
-//! corrections exported for `model train --corrections`.
+//! `complaintctl` commands for case work: work queues and search; off the main path,
+//! withdrawal, out of scope and the customer's external route, reassignment and hand-over,
+//! re-triage, and the re-triage corrections exported for `model train --corrections`.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use complaints_proto::v1 as pb;
+use complaints_proto::v1::analytics_client::AnalyticsClient;
 use complaints_proto::v1::intake_client::IntakeClient;
 use complaints_proto::v1::investigation_client::InvestigationClient;
 use complaints_proto::v1::routing_client::RoutingClient;
 
 use crate::{call, endpoint, rpc};
 
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum View {
+    Mine,
+    Department,
+    Triage,
+    All,
+}
+
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum CaseWork {
+    /// A work queue, earliest due first: your cases, a department's, the triage desk's or all.
+    Queue {
+        #[arg(value_enum, default_value = "mine")]
+        view: View,
+        /// For `department`: which one (default: yours).
+        #[arg(long)]
+        department: Option<String>,
+        /// Lifecycle stage, e.g. investigating (repeatable).
+        #[arg(long = "status")]
+        statuses: Vec<String>,
+        /// green, yellow or red (repeatable).
+        #[arg(long = "grade")]
+        grades: Vec<String>,
+        /// breached, warned, running or paused (repeatable).
+        #[arg(long = "clock-state")]
+        clock_states: Vec<String>,
+        /// Channel of receipt, e.g. app (repeatable).
+        #[arg(long = "channel")]
+        channels: Vec<String>,
+        #[arg(long = "product")]
+        products: Vec<String>,
+        #[arg(long = "jurisdiction")]
+        jurisdictions: Vec<String>,
+        /// RFC 3339: cases whose next clock falls due before then.
+        #[arg(long)]
+        due_before: Option<String>,
+        /// Include closed, withdrawn, merged and archived complaints.
+        #[arg(long)]
+        closed: bool,
+        /// Show at most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Find complaints by number, by the customer's ID number (compared through its protected
+    /// lookup key) or by text in the summary.
+    Search {
+        #[arg(long, group = "by")]
+        number: Option<String>,
+        #[arg(long, group = "by")]
+        customer_id: Option<String>,
+        #[arg(long, group = "by")]
+        text: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
     /// Withdraw a complaint for the customer (through their channel, or staff on their behalf);
     /// every clock stops.
     Withdraw {
@@ -74,6 +128,42 @@ pub enum CaseWork {
     },
 }
 
+fn channel(name: &str) -> anyhow::Result<i32> {
+    complaints_domain::Channel::parse(name).map(|c| c.to_proto() as i32).with_context(|| format!("unknown channel {name}"))
+}
+
+/// Pages through a queue or search until `limit` rows are printed.
+async fn print_pages<F, Fut>(limit: usize, mut fetch: F) -> anyhow::Result<()>
+where
+    F: FnMut(String, u32) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<pb::QueuePage>>,
+{
+    println!("{:<22} {:<18} {:<6} {:<9} {:<25} {:<17} {:<13} summary", "complaint", "status", "grade", "clock", "next due", "department", "handler");
+    let (mut shown, mut token) = (0usize, String::new());
+    loop {
+        let size = u32::try_from((limit - shown).min(1000)).unwrap_or(1000);
+        let page = fetch(token, size).await?;
+        for item in &page.items {
+            let grade = pb::Grade::try_from(item.grade).map(|g| g.as_str_name().trim_start_matches("GRADE_").to_lowercase()).unwrap_or_default();
+            let summary: String = item.summary.chars().take(40).collect();
+            println!(
+                "{:<22} {:<18} {:<6} {:<9} {:<25} {:<17} {:<13} {summary}",
+                item.complaint_number, item.status, grade, item.clock_state, item.next_due_at, item.department, item.handler_id
+            );
+        }
+        shown += page.items.len();
+        if page.next_page_token.is_empty() || page.items.is_empty() {
+            println!("({shown} shown)");
+            return Ok(());
+        }
+        if shown >= limit {
+            println!("({shown} shown; more with --limit)");
+            return Ok(());
+        }
+        token = page.next_page_token;
+    }
+}
+
 fn grade(name: &str) -> anyhow::Result<i32> {
     Ok(match name {
         "green" => pb::Grade::Green,
@@ -94,6 +184,51 @@ fn csv_field(value: &str) -> String {
 
 pub async fn run(host: &str, command: CaseWork, token: &str) -> anyhow::Result<()> {
     match command {
+        CaseWork::Queue { view, department, statuses, grades, clock_states, channels, products, jurisdictions, due_before, closed, limit } => {
+            let analytics = AnalyticsClient::connect(endpoint(host, "analytics")).await?;
+            let request = pb::ListQueueRequest {
+                view: match view {
+                    View::Mine => pb::QueueView::Mine,
+                    View::Department => pb::QueueView::Department,
+                    View::Triage => pb::QueueView::Triage,
+                    View::All => pb::QueueView::All,
+                } as i32,
+                department: department.unwrap_or_default(),
+                statuses,
+                grades: grades.iter().map(|g| grade(g)).collect::<anyhow::Result<_>>()?,
+                clock_states,
+                channels: channels.iter().map(|c| channel(c)).collect::<anyhow::Result<_>>()?,
+                products,
+                jurisdictions,
+                due_before: due_before.unwrap_or_default(),
+                include_closed: closed,
+                page_size: 0,
+                page_token: String::new(),
+            };
+            print_pages(limit, |page_token, page_size| {
+                let mut analytics = analytics.clone();
+                let request = pb::ListQueueRequest { page_token, page_size, ..request.clone() };
+                async move { rpc(analytics.list_queue(call(request, token)).await) }
+            })
+            .await?;
+        }
+        CaseWork::Search { number, customer_id, text, limit } => {
+            anyhow::ensure!(number.is_some() || customer_id.is_some() || text.is_some(), "say --number, --customer-id or --text");
+            let analytics = AnalyticsClient::connect(endpoint(host, "analytics")).await?;
+            let request = pb::SearchComplaintsRequest {
+                complaint_number: number.unwrap_or_default(),
+                customer_id_number: customer_id.unwrap_or_default(),
+                text: text.unwrap_or_default(),
+                page_size: 0,
+                page_token: String::new(),
+            };
+            print_pages(limit, |page_token, page_size| {
+                let mut analytics = analytics.clone();
+                let request = pb::SearchComplaintsRequest { page_token, page_size, ..request.clone() };
+                async move { rpc(analytics.search_complaints(call(request, token)).await) }
+            })
+            .await?;
+        }
         CaseWork::Withdraw { number, reason } => {
             let mut intake = IntakeClient::connect(endpoint(host, "intake")).await?;
             let view = rpc(intake.withdraw_complaint(call(pb::WithdrawComplaintRequest { complaint_number: number, reason }, token)).await)?;

@@ -93,6 +93,9 @@ pub async fn up(args: UpArgs, data_dir: &Path) -> anyhow::Result<()> {
     // A development signing key of this installation (never one built into the code); the
     // services trust its public half, `complaintctl --as` / `login` sign with it.
     let signer = DevSigner::ensure(&crate::identity::auth_dir(&data), crate::identity::DEV_ISSUER, crate::identity::DEV_AUDIENCE)?;
+    // The installation's secret for protected lookup keys (search by ID number, repeats).
+    let lookup_key = data.join("secrets").join("lookup.key");
+    complaints_plumbing::lookup::LookupKey::ensure(&lookup_key)?;
     let logs = data.join("logs");
     std::fs::create_dir_all(&logs)?;
     let org = std::path::absolute(&args.org_directory)?;
@@ -155,6 +158,7 @@ pub async fn up(args: UpArgs, data_dir: &Path) -> anyhow::Result<()> {
             .env("CMS_AUTH__ISSUER", crate::identity::DEV_ISSUER)
             .env("CMS_AUTH__AUDIENCE", crate::identity::DEV_AUDIENCE)
             .env("CMS_AUTH__JWKS_FILE", signer.jwks_path())
+            .env("CMS_LOOKUP_KEY_FILE", &lookup_key)
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&log)?)
             .stderr(std::fs::File::options().append(true).open(&log)?)

@@ -465,6 +465,8 @@ pub struct ComplaintReceived {
     pub jurisdiction: String,
     /// The committed reply date told to the customer (the statutory limit at receipt).
     pub reply_due: Option<ReplyDue>,
+    /// Protected lookup key of the customer's ID number (keyed HMAC); never the number itself.
+    pub customer_key: String,
 }
 
 /// A date promised to the customer.
@@ -1227,6 +1229,7 @@ impl TryFrom<pb::ComplaintReceived> for ComplaintReceived {
                 local: p.reply_due_local,
                 provisional: p.reply_due_provisional,
             }),
+            customer_key: p.customer_key,
         })
     }
 }
@@ -1255,6 +1258,7 @@ impl From<&ComplaintReceived> for pb::ComplaintReceived {
             reply_due_at_ms: p.reply_due.as_ref().map_or(0, |due| due.at_ms),
             reply_due_local: p.reply_due.as_ref().map(|due| due.local.clone()).unwrap_or_default(),
             reply_due_provisional: p.reply_due.as_ref().is_some_and(|due| due.provisional),
+            customer_key: p.customer_key.clone(),
         }
     }
 }
@@ -1630,6 +1634,7 @@ mod tests {
             received_at_ms: 1_700_000_000_000,
             jurisdiction: "cn".into(),
             reply_due: Some(ReplyDue { at_ms: 1_701_400_000_000, local: "2023-12-01T00:00:00+08:00".into(), provisional: false }),
+            customer_key: "ab".repeat(32),
         }
     }
 

@@ -11,6 +11,7 @@ use complaints_domain::{at_most, masking, required, Channel, ClockKind, Complain
 use complaints_plumbing::clocks::ClockBook;
 use complaints_plumbing::access::{Access, Denied};
 use complaints_plumbing::auth::{actor, Actor, ActorKind};
+use complaints_plumbing::lookup::LookupKey;
 use complaints_plumbing::service::Plumbing;
 use complaints_plumbing::store::{StoreError, Tx};
 use complaints_proto::v1 as pb;
@@ -28,11 +29,12 @@ pub struct IntakeApi {
     access: Access,
     config: Config,
     book: Arc<ClockBook>,
+    lookup: LookupKey,
 }
 
 impl IntakeApi {
-    pub fn new(plumbing: Plumbing, access: Access, config: Config, book: Arc<ClockBook>) -> Self {
-        Self { plumbing, access, config, book }
+    pub fn new(plumbing: Plumbing, access: Access, config: Config, book: Arc<ClockBook>, lookup: LookupKey) -> Self {
+        Self { plumbing, access, config, book, lookup }
     }
 
     async fn load(&self, key: &ComplaintKey) -> Result<StoredComplaint, Error> {
@@ -191,7 +193,9 @@ impl Intake for IntakeApi {
         .map_err(Error::from)?;
         self.may_submit(&actor, &mut complaint)?;
         let rules = choose_jurisdiction(&self.config.jurisdiction, complaint.channel, &complaint.branch_involved, &complaint.product_hint);
-        let registered = store::register(&self.plumbing.pool, &self.config, &self.book, &complaint, &rules).await.map_err(Error::from)?;
+        let customer_key = self.lookup.customer(&complaint.customer.id_number);
+        let registered =
+            store::register(&self.plumbing.pool, &self.config, &self.book, &complaint, &rules, &customer_key).await.map_err(Error::from)?;
         let (stored, duplicate) = match registered {
             Registered::New(stored) => {
                 self.plumbing.relay.notify();

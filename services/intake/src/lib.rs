@@ -26,6 +26,7 @@ const MIGRATIONS: &[EmbeddedMigration] = &[
     (101, "lifecycle stages", include_str!("../migrations/0101_lifecycle_stages.sql")),
     (102, "clocks", include_str!("../migrations/0102_clocks.sql")),
     (103, "outcomes", include_str!("../migrations/0103_outcomes.sql")),
+    (104, "customer key", include_str!("../migrations/0104_customer_key.sql")),
 ];
 
 /// Builds the service: store, broker, consumer and gRPC API.
@@ -39,7 +40,8 @@ impl Application {
         clocks::check_rule_packs(&book, &config)?;
         let consumer = plumbing.consumer(consumers::Handler { book: book.clone(), config: config.clone() }).await?;
         service.spawn(consumer.run(service.token()));
-        let api = grpc::IntakeApi::new(plumbing, service.access.clone(), config, book);
+        let lookup = complaints_plumbing::lookup::LookupKey::from_config(config.common.lookup_key_file.as_deref())?;
+        let api = grpc::IntakeApi::new(plumbing, service.access.clone(), config, book, lookup);
         Ok(service.run(IntakeServer::new(api)))
     }
 }

@@ -144,6 +144,7 @@ pub async fn register(
     book: &ClockBook,
     complaint: &NewComplaint,
     rules: &RulePackChoice,
+    customer_key: &str,
 ) -> Result<Registered, StoreError> {
     let prefix = config.number_prefix.as_str();
     let channel = complaint.channel;
@@ -159,9 +160,9 @@ pub async fn register(
         "INSERT INTO complaints (complaint_id, complaint_number, channel, request_key, request_hash, status, \
          customer_name, id_type, id_number, phone, email, address, account_number, preferred_channel, summary, \
          description, demand, amount_minor, currency, product_hint, receiving_staff, staff_involved, branch_involved, \
-         tags, evidence, received_at_ms, traceparent, created_at_ms, updated_at_ms, jurisdiction, payment_services) \
+         tags, evidence, received_at_ms, traceparent, created_at_ms, updated_at_ms, jurisdiction, payment_services, customer_key) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, \
-         $23, $24, $25, $26, $27, $28, $28, $29, $30) ON CONFLICT (channel, request_key) DO NOTHING",
+         $23, $24, $25, $26, $27, $28, $28, $29, $30, $31) ON CONFLICT (channel, request_key) DO NOTHING",
     )
     .bind(complaint_id.as_str())
     .bind(number.as_str())
@@ -193,6 +194,7 @@ pub async fn register(
     .bind(now)
     .bind(&rules.jurisdiction)
     .bind(i64::from(rules.payment_services))
+    .bind(customer_key)
     .execute(&mut *tx)
     .await?;
     if inserted.rows_affected() == 0 {
@@ -225,6 +227,7 @@ pub async fn register(
         received_at_ms: complaint.received_at_ms,
         jurisdiction: rules.jurisdiction.clone(),
         reply_due,
+        customer_key: customer_key.to_owned(),
     });
     outbox::enqueue(&mut tx, SERVICE, Subject::new(&complaint_id, &number), received).await?;
     clock_store::announce(&mut tx, SERVICE, Subject::new(&complaint_id, &number), clocks).await?;

@@ -95,6 +95,7 @@ fn received() -> ComplaintReceived {
         received_at_ms: complaints_plumbing::now_ms(),
         jurisdiction: "cn".into(),
         reply_due: None,
+        customer_key: String::new(),
     }
 }
 

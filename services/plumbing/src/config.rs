@@ -39,6 +39,9 @@ pub struct CommonConfig {
     pub deployment: String,
     /// Calendars, rule packs and the clock scheduler.
     pub clocks: ClockConfig,
+    /// The installation's secret for protected lookup keys of personal identifiers (hex, 32
+    /// bytes or more; `complaintctl up` generates one). Intake and analytics need it.
+    pub lookup_key_file: Option<PathBuf>,
 }
 
 /// Where the clocks' rules come from and how the scheduler runs (`CMS_CLOCKS__…`).
@@ -110,6 +113,7 @@ impl CommonConfig {
             metrics_addr: format!("127.0.0.1:{}", default_port(service) - 50051 + 9151),
             deployment: "production".into(),
             clocks: ClockConfig::default(),
+            lookup_key_file: None,
         }
     }
 }

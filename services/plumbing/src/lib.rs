@@ -16,6 +16,7 @@ pub mod error;
 pub mod events;
 pub mod grpc;
 pub mod inbox;
+pub mod lookup;
 pub mod metrics;
 pub mod nats;
 pub mod outbox;
@@ -31,6 +32,11 @@ pub mod testing;
 /// Milliseconds since the Unix epoch, the one time representation stored and carried on events.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
+}
+
+/// Epoch milliseconds of an RFC 3339 instant (any offset); `None` when it is not one.
+pub fn parse_rfc3339_ms(text: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp_millis())
 }
 
 /// Formats epoch milliseconds as RFC 3339 (UTC, millisecond precision).

@@ -217,6 +217,7 @@ impl TestEnv {
         common.clocks = test_clock_config(&self.stores);
         common.metrics_addr = "127.0.0.1:0".into();
         common.deployment = "test".into();
+        common.lookup_key_file = Some(test_lookup_key(&self.stores));
         common
     }
 
@@ -224,6 +225,13 @@ impl TestEnv {
     pub fn shift_time(&self, offset_ms: i64) {
         shift_time(&self.stores, offset_ms);
     }
+}
+
+/// A lookup-key secret generated for this test run in the stores' directory.
+pub fn test_lookup_key(stores: &TestStores) -> PathBuf {
+    let path = stores.path("lookup.key");
+    crate::lookup::LookupKey::ensure(&path).expect("a test lookup key");
+    path
 }
 
 /// The repository's calendars and rule packs, and a test time file in the stores' directory.

@@ -196,6 +196,7 @@ fn received() -> LifecycleEvent {
         received_at_ms: complaints_plumbing::now_ms(),
         jurisdiction: "cn".into(),
         reply_due: None,
+        customer_key: String::new(),
     })
 }
 

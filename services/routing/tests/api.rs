@@ -98,6 +98,7 @@ fn fees_complaint() -> ComplaintReceived {
         received_at_ms: complaints_plumbing::now_ms(),
         jurisdiction: "cn".into(),
         reply_due: None,
+        customer_key: String::new(),
     }
 }
 
