@@ -400,16 +400,31 @@ impl Platform {
     }
 }
 
-/// A valid submission; `key` makes it unique.
+/// A valid resident ID card number (GB 11643 checksum) for test customer `n`.
+pub fn customer_id(n: u64) -> String {
+    let body = format!("110105{:08}{:03}", 19_490_101 + (n / 1000) % 500_000, n % 1000);
+    let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = body.bytes().zip(weights).map(|(digit, weight)| u32::from(digit - b'0') * weight).sum();
+    let check = b"10X98765432"[(sum % 11) as usize] as char;
+    format!("{body}{check}")
+}
+
+fn key_hash(key: &str, salt: u64) -> u64 {
+    key.bytes().fold(0xcbf2_9ce4_8422_2325_u64 ^ salt, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// A valid submission; `key` makes it unique: its own customer (ID number) and its own
+/// reference words, so unrelated test complaints are neither repeats nor a mass incident.
 pub fn sample_complaint(key: &str) -> complaints_proto::v1::SubmitComplaintRequest {
     use complaints_proto::v1 as pb;
+    let references: Vec<String> = (0..40).map(|i| format!("r{:06x}", key_hash(key, i) & 0xff_ffff)).collect();
     pb::SubmitComplaintRequest {
         request_key: key.to_owned(),
         channel: pb::Channel::App as i32,
         customer: Some(pb::Customer {
             name: "Zhang San".into(),
             id_type: pb::IdDocumentType::IdCard as i32,
-            id_number: "11010519491231002X".into(),
+            id_number: customer_id(key_hash(key, 99) % 1_000_000_000),
             phone: "13812345678".into(),
             email: "zhang.san@example.com".into(),
             address: "1 Chaoyang Road, Beijing".into(),
@@ -417,7 +432,10 @@ pub fn sample_complaint(key: &str) -> complaints_proto::v1::SubmitComplaintReque
             preferred_channel: pb::Channel::Sms as i32,
         }),
         summary: "Annual fee charged on a card I cancelled".into(),
-        description: "An annual fee of 500 CNY was charged twice on 2026-11-02 although I closed the card in October.".into(),
+        description: format!(
+            "An annual fee of 500 CNY was charged twice on 2026-11-02 although I closed the card in October. Statement references {}.",
+            references.join(" ")
+        ),
         demand: "refund".into(),
         amount_involved: Some(pb::Money { minor_units: 50_000, currency: "CNY".into() }),
         product_hint: "credit card".into(),

@@ -5,7 +5,8 @@
 use complaints_domain::events::{
     ClockBreached, ClockRestarted, ClockStopped, ClockWarning, ClocksChanged, DeadlineExtended, ExtensionDecided, ExtensionRequested, ComplaintAssigned, ComplaintClosed, ComplaintReceived, ComplaintTriaged, CustomerNotified, CustomerResponded, EventMeta,
     EvidenceRegistered, FollowUpRecorded, InvestigationOpened, LifecycleEvent, RemedyExecuted, ResolutionApproved,
-    ResolutionProposed, ResolutionReturned, ComplaintWithdrawn, MarkedOutOfScope, ComplaintReassigned,
+    ResolutionProposed, ResolutionReturned, ComplaintWithdrawn, MarkedOutOfScope, ComplaintReassigned, RepeatDetected, MergedInto,
+    JoinedMassIncident, LeftMassIncident, UnifiedStatement,
 };
 use complaints_domain::lifecycle::{self, Verdict};
 use complaints_plumbing::consumer::{EventHandler, HandlerError};
@@ -42,6 +43,11 @@ complaints_plumbing::consumes! {
         Withdrawn(ComplaintWithdrawn),
         MarkedOutOfScope(MarkedOutOfScope),
         Reassigned(ComplaintReassigned),
+        RepeatDetected(RepeatDetected),
+        MergedInto(MergedInto),
+        JoinedMassIncident(JoinedMassIncident),
+        LeftMassIncident(LeftMassIncident),
+        UnifiedStatement(UnifiedStatement),
     }
 }
 
@@ -95,6 +101,9 @@ impl EventHandler for Handler {
             LifecycleEvent::Assigned(assigned) => {
                 let values = [(Attribute::Handler, assigned.handler.as_str()), (Attribute::Department, assigned.department.as_str())];
                 store::set_attributes(tx, complaint_id, &values).await?;
+            }
+            LifecycleEvent::JoinedMassIncident(_) => {
+                store::set_attributes(tx, complaint_id, &[(Attribute::Grade, complaints_domain::Grade::Red.as_str())]).await?;
             }
             LifecycleEvent::Reassigned(moved) => {
                 let values = [

@@ -38,6 +38,8 @@ pub fn interpret(event: &LifecycleEvent, producer: &str) -> Option<Entry> {
                 NotificationKind::Progress => "customer_updated",
                 NotificationKind::Withdrawal => "withdrawal_confirmed",
                 NotificationKind::OutOfScope => "external_routes_offered",
+                NotificationKind::Merged => "merge_notice_delivered",
+                NotificationKind::UnifiedStatement => "customer_informed",
             };
             entry(stage, producer, format!("{} notice delivered via {}", p.kind.as_str(), p.channel.as_str()))
         }
@@ -76,6 +78,24 @@ pub fn interpret(event: &LifecycleEvent, producer: &str) -> Option<Entry> {
             let routes: Vec<&str> = p.routes.iter().map(|route| route.as_str()).collect();
             entry("out_of_scope", p.marked_by.as_str(), format!("{}; routes offered: {}", p.reason, routes.join(", ")))
         }
+        LifecycleEvent::RepeatDetected(p) => {
+            let escalated = p.escalated_to.as_ref().map(|id| format!("; escalated to {id}")).unwrap_or_default();
+            let facts = if p.new_facts { "new facts" } else { "no new facts" };
+            entry(
+                "repeat_detected",
+                producer,
+                format!("complaint #{} on the matter after {} ({facts}, similarity {:.2}){escalated}", p.count, p.earlier_numbers.join(", "), p.similarity),
+            )
+        }
+        LifecycleEvent::MergedInto(p) => {
+            let facts = if p.new_facts { "with new facts; its clocks restart" } else { "without new facts" };
+            entry("merged", producer, format!("into {} {facts}", p.target_number))
+        }
+        LifecycleEvent::JoinedMassIncident(p) => entry("mass_member", &p.linked_by, format!("member of incident {}", p.incident_number)),
+        LifecycleEvent::LeftMassIncident(p) => {
+            entry("left_mass_incident", p.unlinked_by.as_str(), format!("unlinked from incident {}: {}", p.incident_number, p.reason))
+        }
+        LifecycleEvent::UnifiedStatement(p) => entry("unified_statement", p.issued_by.as_str(), format!("incident {}: {}", p.incident_number, p.text)),
         LifecycleEvent::Reassigned(p) => {
             let from = p.previous_handler.as_ref().map(|id| format!(" from {id}")).unwrap_or_default();
             let with = if p.co_reviewers.is_empty() {

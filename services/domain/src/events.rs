@@ -50,11 +50,16 @@ pub enum EventKind {
     Withdrawn,
     MarkedOutOfScope,
     Reassigned,
+    RepeatDetected,
+    MergedInto,
+    JoinedMassIncident,
+    LeftMassIncident,
+    UnifiedStatement,
 }
 
 impl EventKind {
     /// Every kind, in lifecycle order (the clock events last).
-    pub const ALL: [EventKind; 24] = [
+    pub const ALL: [EventKind; 29] = [
         Self::Received,
         Self::Triaged,
         Self::Assigned,
@@ -79,6 +84,11 @@ impl EventKind {
         Self::Withdrawn,
         Self::MarkedOutOfScope,
         Self::Reassigned,
+        Self::RepeatDetected,
+        Self::MergedInto,
+        Self::JoinedMassIncident,
+        Self::LeftMassIncident,
+        Self::UnifiedStatement,
     ];
 
     /// The short name, which is also the last token of the subject `cms.complaint.<name>`.
@@ -109,6 +119,11 @@ impl EventKind {
             Self::Withdrawn => "withdrawn",
             Self::MarkedOutOfScope => "marked_out_of_scope",
             Self::Reassigned => "reassigned",
+            Self::RepeatDetected => "repeat_detected",
+            Self::MergedInto => "merged_into",
+            Self::JoinedMassIncident => "joined_mass_incident",
+            Self::LeftMassIncident => "left_mass_incident",
+            Self::UnifiedStatement => "unified_statement",
         }
     }
 
@@ -123,7 +138,14 @@ impl EventKind {
     pub fn catalogued_producers(self) -> &'static [&'static str] {
         match self {
             Self::Received | Self::CustomerResponded | Self::FollowUpRecorded | Self::Closed | Self::Withdrawn => &["intake"],
-            Self::Triaged | Self::Assigned | Self::Reassigned => &["routing"],
+            Self::Triaged
+            | Self::Assigned
+            | Self::Reassigned
+            | Self::RepeatDetected
+            | Self::MergedInto
+            | Self::JoinedMassIncident
+            | Self::LeftMassIncident
+            | Self::UnifiedStatement => &["routing"],
             Self::InvestigationOpened
             | Self::EvidenceRegistered
             | Self::ResolutionProposed
@@ -243,11 +265,23 @@ pub enum NotificationKind {
     /// The matter is outside the institution's remit and the external routes are offered; moves
     /// no stage (the marking did).
     OutOfScope,
+    /// The complaint was merged into the customer's open complaint; moves no stage.
+    Merged,
+    /// A mass incident's unified statement reached the member: the customer is informed.
+    UnifiedStatement,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 6] =
-        [Self::Acknowledgement, Self::Result, Self::Execution, Self::Progress, Self::Withdrawal, Self::OutOfScope];
+    pub const ALL: [NotificationKind; 8] = [
+        Self::Acknowledgement,
+        Self::Result,
+        Self::Execution,
+        Self::Progress,
+        Self::Withdrawal,
+        Self::OutOfScope,
+        Self::Merged,
+        Self::UnifiedStatement,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -257,6 +291,8 @@ impl NotificationKind {
             Self::Progress => "progress",
             Self::Withdrawal => "withdrawal",
             Self::OutOfScope => "out_of_scope",
+            Self::Merged => "merged",
+            Self::UnifiedStatement => "unified_statement",
         }
     }
 
@@ -274,6 +310,8 @@ impl NotificationKind {
             pb::NotificationKind::Progress => Some(Self::Progress),
             pb::NotificationKind::Withdrawal => Some(Self::Withdrawal),
             pb::NotificationKind::OutOfScope => Some(Self::OutOfScope),
+            pb::NotificationKind::Merged => Some(Self::Merged),
+            pb::NotificationKind::UnifiedStatement => Some(Self::UnifiedStatement),
         }
     }
 
@@ -285,6 +323,8 @@ impl NotificationKind {
             Self::Progress => pb::NotificationKind::Progress,
             Self::Withdrawal => pb::NotificationKind::Withdrawal,
             Self::OutOfScope => pb::NotificationKind::OutOfScope,
+            Self::Merged => pb::NotificationKind::Merged,
+            Self::UnifiedStatement => pb::NotificationKind::UnifiedStatement,
         }
     }
 }
@@ -689,22 +729,76 @@ pub enum ReassignCause {
     Retriage,
     /// The customer objected: a supervisor (and counsel for a contract dispute) re-reviews.
     ReReview,
+    /// The customer's series of repeat complaints reached the escalation count.
+    RepeatEscalation,
 }
 
 impl ReassignCause {
-    pub const ALL: [ReassignCause; 3] = [Self::Reassignment, Self::Retriage, Self::ReReview];
+    pub const ALL: [ReassignCause; 4] = [Self::Reassignment, Self::Retriage, Self::ReReview, Self::RepeatEscalation];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Reassignment => "reassignment",
             Self::Retriage => "retriage",
             Self::ReReview => "re_review",
+            Self::RepeatEscalation => "repeat_escalation",
         }
     }
 
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|cause| cause.as_str() == name)
     }
+}
+
+/// `repeat_detected`: the same customer, the same or a related matter, within the window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepeatDetected {
+    pub earlier_numbers: Vec<String>,
+    pub count: u32,
+    pub new_facts: bool,
+    pub similarity: f64,
+    /// Set when the series reached the escalation count.
+    pub escalated_to: Option<StaffId>,
+    pub co_reviewers: Vec<StaffId>,
+}
+
+impl Eq for RepeatDetected {}
+
+/// `merged_into`: handled under the customer's open complaint on the same matter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergedInto {
+    pub target_complaint_id: ComplaintId,
+    pub target_number: ComplaintNumber,
+    pub new_facts: bool,
+    pub facts: String,
+}
+
+/// `joined_mass_incident`: a member of a mass incident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinedMassIncident {
+    pub incident_id: String,
+    pub incident_number: String,
+    pub task_force: Vec<StaffId>,
+    /// `detected`, or the staff id who linked it.
+    pub linked_by: String,
+}
+
+/// `left_mass_incident`: unlinked from a mass incident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftMassIncident {
+    pub incident_id: String,
+    pub incident_number: String,
+    pub unlinked_by: StaffId,
+    pub reason: String,
+}
+
+/// `unified_statement`: the incident's one statement, for this member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnifiedStatement {
+    pub incident_id: String,
+    pub incident_number: String,
+    pub text: String,
+    pub issued_by: StaffId,
 }
 
 /// `reassigned`: routing moved an assigned complaint to another handler.
@@ -851,6 +945,11 @@ pub enum LifecycleEvent {
     Withdrawn(ComplaintWithdrawn),
     MarkedOutOfScope(MarkedOutOfScope),
     Reassigned(ComplaintReassigned),
+    RepeatDetected(RepeatDetected),
+    MergedInto(MergedInto),
+    JoinedMassIncident(JoinedMassIncident),
+    LeftMassIncident(LeftMassIncident),
+    UnifiedStatement(UnifiedStatement),
 }
 
 impl LifecycleEvent {
@@ -880,6 +979,11 @@ impl LifecycleEvent {
             Self::Withdrawn(_) => EventKind::Withdrawn,
             Self::MarkedOutOfScope(_) => EventKind::MarkedOutOfScope,
             Self::Reassigned(_) => EventKind::Reassigned,
+            Self::RepeatDetected(_) => EventKind::RepeatDetected,
+            Self::MergedInto(_) => EventKind::MergedInto,
+            Self::JoinedMassIncident(_) => EventKind::JoinedMassIncident,
+            Self::LeftMassIncident(_) => EventKind::LeftMassIncident,
+            Self::UnifiedStatement(_) => EventKind::UnifiedStatement,
         }
     }
 
@@ -897,7 +1001,9 @@ impl LifecycleEvent {
             | Self::ExtensionRequested(_)
             | Self::ExtensionDecided(_)
             | Self::DeadlineExtended(_)
-            | Self::Reassigned(_) => return None,
+            | Self::Reassigned(_)
+            | Self::RepeatDetected(_)
+            | Self::UnifiedStatement(_) => return None,
             Self::Triaged(_) => Step::Triaged,
             Self::Assigned(_) => Step::Assigned,
             Self::InvestigationOpened(_) => Step::InvestigationOpened,
@@ -910,7 +1016,9 @@ impl LifecycleEvent {
                 NotificationKind::Execution
                 | NotificationKind::Progress
                 | NotificationKind::Withdrawal
-                | NotificationKind::OutOfScope => return None,
+                | NotificationKind::OutOfScope
+                | NotificationKind::Merged => return None,
+                NotificationKind::UnifiedStatement => Step::UnifiedStatementDelivered,
             },
             Self::CustomerResponded(responded) => match responded.response {
                 CustomerResponse::Accepted => Step::CustomerAccepted { by_silence: responded.by_silence },
@@ -922,6 +1030,9 @@ impl LifecycleEvent {
             Self::Closed(_) => Step::Closed,
             Self::Withdrawn(_) => Step::Withdrawn,
             Self::MarkedOutOfScope(_) => Step::MarkedOutOfScope,
+            Self::MergedInto(_) => Step::MergedInto,
+            Self::JoinedMassIncident(_) => Step::JoinedMassIncident,
+            Self::LeftMassIncident(_) => Step::LeftMassIncident,
         })
     }
 }
@@ -1097,13 +1208,45 @@ impl TryFrom<Payload> for LifecycleEvent {
                 handler: StaffId::parse("reassigned.handler_id", &p.handler_id)?,
                 previous_handler: optional_staff("reassigned.previous_handler_id", &p.previous_handler_id)?,
                 cause: ReassignCause::parse(&p.cause)
-                    .ok_or_else(|| FieldError::new("reassigned.cause", "must be reassignment, retriage or re_review"))?,
+                    .ok_or_else(|| FieldError::new("reassigned.cause", "must be reassignment, retriage, re_review or repeat_escalation"))?,
                 reason: p.reason,
                 reassigned_by: required("reassigned.reassigned_by", &p.reassigned_by, 128)?.to_owned(),
                 grade: known("reassigned.grade", Grade::from_proto(p.grade))?,
                 category: p.category,
                 product: p.product,
                 co_reviewers: staff_list("reassigned.co_reviewer_ids", &p.co_reviewer_ids)?,
+            }),
+            Payload::RepeatDetected(p) => Self::RepeatDetected(RepeatDetected {
+                earlier_numbers: p.earlier_numbers,
+                count: p.count,
+                new_facts: p.new_facts,
+                similarity: p.similarity,
+                escalated_to: optional_staff("repeat_detected.escalated_to_id", &p.escalated_to_id)?,
+                co_reviewers: staff_list("repeat_detected.co_reviewer_ids", &p.co_reviewer_ids)?,
+            }),
+            Payload::MergedInto(p) => Self::MergedInto(MergedInto {
+                target_complaint_id: ComplaintId::parse("merged_into.target_complaint_id", &p.target_complaint_id)?,
+                target_number: ComplaintNumber::parse("merged_into.target_number", &p.target_number)?,
+                new_facts: p.new_facts,
+                facts: p.facts,
+            }),
+            Payload::JoinedMassIncident(p) => Self::JoinedMassIncident(JoinedMassIncident {
+                incident_id: required("joined_mass_incident.incident_id", &p.incident_id, 64)?.to_owned(),
+                incident_number: required("joined_mass_incident.incident_number", &p.incident_number, 64)?.to_owned(),
+                task_force: staff_list("joined_mass_incident.task_force_ids", &p.task_force_ids)?,
+                linked_by: p.linked_by,
+            }),
+            Payload::LeftMassIncident(p) => Self::LeftMassIncident(LeftMassIncident {
+                incident_id: required("left_mass_incident.incident_id", &p.incident_id, 64)?.to_owned(),
+                incident_number: required("left_mass_incident.incident_number", &p.incident_number, 64)?.to_owned(),
+                unlinked_by: StaffId::parse("left_mass_incident.unlinked_by", &p.unlinked_by)?,
+                reason: p.reason,
+            }),
+            Payload::UnifiedStatement(p) => Self::UnifiedStatement(UnifiedStatement {
+                incident_id: required("unified_statement.incident_id", &p.incident_id, 64)?.to_owned(),
+                incident_number: required("unified_statement.incident_number", &p.incident_number, 64)?.to_owned(),
+                text: required("unified_statement.text", &p.text, 8000)?.to_owned(),
+                issued_by: StaffId::parse("unified_statement.issued_by", &p.issued_by)?,
             }),
         })
     }
@@ -1183,6 +1326,38 @@ impl From<&LifecycleEvent> for Payload {
                 category: p.category.clone(),
                 product: p.product.clone(),
                 co_reviewer_ids: p.co_reviewers.iter().map(StaffId::to_string).collect(),
+            }),
+            LifecycleEvent::RepeatDetected(p) => Payload::RepeatDetected(pb::RepeatDetected {
+                earlier_numbers: p.earlier_numbers.clone(),
+                count: p.count,
+                new_facts: p.new_facts,
+                similarity: p.similarity,
+                escalated_to_id: p.escalated_to.as_ref().map(StaffId::to_string).unwrap_or_default(),
+                co_reviewer_ids: p.co_reviewers.iter().map(StaffId::to_string).collect(),
+            }),
+            LifecycleEvent::MergedInto(p) => Payload::MergedInto(pb::MergedInto {
+                target_complaint_id: p.target_complaint_id.to_string(),
+                target_number: p.target_number.to_string(),
+                new_facts: p.new_facts,
+                facts: p.facts.clone(),
+            }),
+            LifecycleEvent::JoinedMassIncident(p) => Payload::JoinedMassIncident(pb::JoinedMassIncident {
+                incident_id: p.incident_id.clone(),
+                incident_number: p.incident_number.clone(),
+                task_force_ids: p.task_force.iter().map(StaffId::to_string).collect(),
+                linked_by: p.linked_by.clone(),
+            }),
+            LifecycleEvent::LeftMassIncident(p) => Payload::LeftMassIncident(pb::LeftMassIncident {
+                incident_id: p.incident_id.clone(),
+                incident_number: p.incident_number.clone(),
+                unlinked_by: p.unlinked_by.to_string(),
+                reason: p.reason.clone(),
+            }),
+            LifecycleEvent::UnifiedStatement(p) => Payload::UnifiedStatement(pb::UnifiedStatement {
+                incident_id: p.incident_id.clone(),
+                incident_number: p.incident_number.clone(),
+                text: p.text.clone(),
+                issued_by: p.issued_by.to_string(),
             }),
         }
     }
@@ -1773,6 +1948,38 @@ mod tests {
                 product: "credit_cards".into(),
                 co_reviewers: vec![staff("LEGAL-1")],
             }),
+            LifecycleEvent::RepeatDetected(RepeatDetected {
+                earlier_numbers: vec!["CMP-20261124-000001".into(), "CMP-20261124-000007".into()],
+                count: 3,
+                new_facts: false,
+                similarity: 0.875,
+                escalated_to: Some(staff("SUP-1")),
+                co_reviewers: vec![],
+            }),
+            LifecycleEvent::MergedInto(MergedInto {
+                target_complaint_id: ComplaintId::generate(),
+                target_number: ComplaintNumber::parse("target_number", "CMP-20261124-000001").expect("number"),
+                new_facts: true,
+                facts: "charged again".into(),
+            }),
+            LifecycleEvent::JoinedMassIncident(JoinedMassIncident {
+                incident_id: "I-1".into(),
+                incident_number: "INC-20261124-000001".into(),
+                task_force: vec![staff("RS-HEAD")],
+                linked_by: "detected".into(),
+            }),
+            LifecycleEvent::LeftMassIncident(LeftMassIncident {
+                incident_id: "I-1".into(),
+                incident_number: "INC-20261124-000001".into(),
+                unlinked_by: staff("RS-HEAD"),
+                reason: "a different fault".into(),
+            }),
+            LifecycleEvent::UnifiedStatement(UnifiedStatement {
+                incident_id: "I-1".into(),
+                incident_number: "INC-20261124-000001".into(),
+                text: "The outage is fixed; fees are refunded".into(),
+                issued_by: staff("RS-HEAD"),
+            }),
         ]
     }
 
@@ -1847,6 +2054,11 @@ mod tests {
                 "withdrawn",
                 "marked_out_of_scope",
                 "reassigned",
+                "repeat_detected",
+                "merged_into",
+                "joined_mass_incident",
+                "left_mass_incident",
+                "unified_statement",
             ]
         );
         for kind in EventKind::ALL {
@@ -1885,6 +2097,11 @@ mod tests {
                 "intake|investigation",
                 "intake",
                 "investigation",
+                "routing",
+                "routing",
+                "routing",
+                "routing",
+                "routing",
                 "routing",
             ]
         );

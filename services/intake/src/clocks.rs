@@ -128,7 +128,26 @@ pub async fn on_event(
                 changed.extend(clocks::end(tx, book, id, kind, at_ms, Ending::Completed).await?);
             }
         }
-        LifecycleEvent::CustomerNotified(notified) if notified.kind == NotificationKind::Result => {
+        LifecycleEvent::MergedInto(merged) => {
+            // This complaint is handled under the open one: its own clocks end. With new
+            // facts, the open complaint's statutory limit counts anew from now.
+            changed.extend(clocks::cancel_all(tx, book, id, at_ms, &[]).await?);
+            if merged.new_facts {
+                let target = crate::store::find(&mut **tx, &complaints_domain::ComplaintKey::Id(merged.target_complaint_id.clone()))
+                    .await?
+                    .ok_or_else(|| StoreError::Clock(format!("merge target {} unknown", merged.target_number)))?;
+                if target.stage.is_open() {
+                    let mut restarted = Vec::new();
+                    for kind in statutory(book, &target.jurisdiction, target.payment_services) {
+                        restarted.extend(clocks::start(tx, book, start(&target, kind, at_ms, None)).await?);
+                    }
+                    crate::store::announce_clocks(tx, &target, restarted).await?;
+                }
+            }
+        }
+        LifecycleEvent::CustomerNotified(notified)
+            if matches!(notified.kind, NotificationKind::Result | NotificationKind::UnifiedStatement) =>
+        {
             for kind in statutory(book, &complaint.jurisdiction, complaint.payment_services).into_iter().chain([ClockKind::Response]) {
                 changed.extend(clocks::end(tx, book, id, kind, at_ms, Ending::Completed).await?);
             }

@@ -4,7 +4,8 @@
 //! explains is dead-lettered.
 
 use complaints_domain::events::{
-    ClockRestarted, ClockStopped, ComplaintAssigned, ComplaintReassigned, ExtensionDecided, MarkedOutOfScope, ComplaintTriaged, CustomerNotified, EventMeta, NotificationKind, InvestigationOpened, RemedyExecuted, ResolutionApproved,
+    ClockRestarted, ClockStopped, ComplaintAssigned, ComplaintReassigned, ExtensionDecided, JoinedMassIncident, LeftMassIncident, MarkedOutOfScope,
+    MergedInto, ComplaintTriaged, CustomerNotified, EventMeta, NotificationKind, InvestigationOpened, RemedyExecuted, ResolutionApproved,
     ResolutionProposed, ResolutionReturned,
 };
 use complaints_domain::lifecycle::{self, Verdict};
@@ -33,6 +34,9 @@ complaints_plumbing::consumes! {
         ExtensionDecided(ExtensionDecided),
         MarkedOutOfScope(MarkedOutOfScope),
         Reassigned(ComplaintReassigned),
+        MergedInto(MergedInto),
+        JoinedMassIncident(JoinedMassIncident),
+        LeftMassIncident(LeftMassIncident),
     }
 }
 
@@ -45,7 +49,11 @@ pub struct Handler {
 fn moves_clocks(event: &LifecycleEvent) -> bool {
     matches!(
         event,
-        LifecycleEvent::Assigned(_) | LifecycleEvent::CustomerNotified(_) | LifecycleEvent::RemedyExecuted(_) | LifecycleEvent::Reassigned(_)
+        LifecycleEvent::Assigned(_)
+            | LifecycleEvent::CustomerNotified(_)
+            | LifecycleEvent::RemedyExecuted(_)
+            | LifecycleEvent::Reassigned(_)
+            | LifecycleEvent::MergedInto(_)
     )
 }
 
@@ -94,7 +102,10 @@ impl EventHandler for Handler {
     fn ignores(&self, event: &Consumed) -> bool {
         match event {
             Consumed::CustomerNotified(notified) => {
-                matches!(notified.kind, NotificationKind::Execution | NotificationKind::Progress | NotificationKind::Withdrawal)
+                matches!(
+                    notified.kind,
+                    NotificationKind::Execution | NotificationKind::Progress | NotificationKind::Withdrawal | NotificationKind::Merged
+                )
             }
             Consumed::ExtensionDecided(decided) => !decided.approved || !decided.clock.is_statutory(),
             _ => false,

@@ -4,7 +4,7 @@
 //! its clocks to the new handler.
 
 use complaints_domain::events::{
-    ComplaintAssigned, ComplaintClosed, ComplaintReassigned, ComplaintWithdrawn, DeadlineExtended, ExtensionDecided, CustomerNotified, CustomerResponded, EventMeta, FollowUpRecorded, InvestigationOpened,
+    ComplaintAssigned, ComplaintClosed, ComplaintReassigned, ComplaintWithdrawn, DeadlineExtended, JoinedMassIncident, LeftMassIncident, MergedInto, ExtensionDecided, CustomerNotified, CustomerResponded, EventMeta, FollowUpRecorded, InvestigationOpened,
     LifecycleEvent, NotificationKind, ResolutionApproved, ResolutionReturned,
 };
 use complaints_domain::lifecycle::{self, Stage, Step, Verdict};
@@ -18,7 +18,7 @@ use complaints_plumbing::outbox::{self, Subject};
 use complaints_plumbing::store::{StoreError, Tx};
 
 use crate::clocks::CaseClock;
-use crate::domain::decision;
+use crate::domain::{decision, STOP_CLOCK_STAGES};
 use crate::store::{self, NewCase};
 use crate::SERVICE;
 
@@ -34,6 +34,9 @@ complaints_plumbing::consumes! {
         ExtensionDecided(ExtensionDecided),
         Withdrawn(ComplaintWithdrawn),
         Reassigned(ComplaintReassigned),
+        MergedInto(MergedInto),
+        JoinedMassIncident(JoinedMassIncident),
+        LeftMassIncident(LeftMassIncident),
     }
 }
 
@@ -78,6 +81,26 @@ impl Handler {
 }
 
 impl Handler {
+    /// A repeat was merged into the customer's open complaint: its facts go into that case
+    /// file; new facts restart the investigation limit while the case is being investigated.
+    async fn merged(&self, tx: &mut Tx, meta: &EventMeta, merged: &MergedInto) -> Result<(), HandlerError> {
+        let Some(target) = store::case(&mut **tx, merged.target_complaint_id.as_str()).await? else {
+            return Err(HandlerError::Retry(anyhow::anyhow!("no case for {} yet", merged.target_number)));
+        };
+        if !target.stage.is_open() {
+            return Ok(());
+        }
+        let what = if merged.new_facts { "repeat with new facts" } else { "repeat without new facts" };
+        let note = format!("{what} {} merged: {}", meta.complaint_number, merged.facts);
+        store::add_note(tx, &target.complaint_id, "merged", &note, "system:routing").await?;
+        if merged.new_facts && STOP_CLOCK_STAGES.contains(&target.stage) {
+            let clock = CaseClock::of(&target);
+            let changed = clock.start(tx, &self.book, ClockKind::Investigation, meta.occurred_at_ms).await?;
+            clock.announce(tx, changed).await?;
+        }
+        Ok(())
+    }
+
     /// Hands the case and its open clocks to the new handler and records why in the case file.
     async fn reassign(&self, tx: &mut Tx, case: &store::Case, reassigned: &ComplaintReassigned) -> Result<(), HandlerError> {
         if case.stage.is_terminal() {
@@ -123,7 +146,7 @@ impl EventHandler for Handler {
     /// the case exists) and the execution notice are nothing to investigation.
     fn ignores(&self, event: &Consumed) -> bool {
         match event {
-            Consumed::CustomerNotified(notified) => notified.kind != NotificationKind::Result,
+            Consumed::CustomerNotified(notified) => !matches!(notified.kind, NotificationKind::Result | NotificationKind::UnifiedStatement),
             // Only an approved extension of the investigation limit is investigation's to apply.
             Consumed::ExtensionDecided(decided) => !decided.approved || decided.clock != ClockKind::Investigation,
             _ => false,
@@ -133,6 +156,10 @@ impl EventHandler for Handler {
     async fn handle(&self, tx: &mut Tx, meta: &EventMeta, event: Consumed) -> Result<(), HandlerError> {
         if let Consumed::Assigned(assigned) = event {
             return self.open(tx, meta, assigned).await;
+        }
+        if let Consumed::MergedInto(merged) = &event {
+            // The merged complaint itself never had a case.
+            return self.merged(tx, meta, merged).await;
         }
         let case = store::case(&mut **tx, meta.complaint_id.as_str())
             .await?
@@ -151,9 +178,12 @@ impl EventHandler for Handler {
         let clock_effect = match &event {
             Consumed::CustomerResponded(responded) if responded.response == CustomerResponse::Accepted => Some(ClockKind::Execution),
             Consumed::CustomerResponded(_) => Some(ClockKind::Investigation),
-            Consumed::Closed(_) => None,
+            // The left member's own investigation resumes with a fresh limit.
+            Consumed::LeftMassIncident(_) => Some(ClockKind::Investigation),
             _ => None,
         };
+        // The unified statement answers the member: its investigation clocks are met.
+        let meets = matches!(&event, Consumed::CustomerNotified(notified) if notified.kind == NotificationKind::UnifiedStatement);
         let closes = matches!(event, Consumed::Closed(_) | Consumed::Withdrawn(_));
         let verdict = match event {
             Consumed::Assigned(_) => return Ok(()),
@@ -180,6 +210,9 @@ impl EventHandler for Handler {
                 }
                 if closes {
                     changed.extend(clocks::cancel_all(tx, &self.book, &case.complaint_id, meta.occurred_at_ms, &[]).await?);
+                }
+                if meets {
+                    changed.extend(clock.complete(tx, &self.book, &[ClockKind::InvestigationStart, ClockKind::Investigation], meta.occurred_at_ms).await?);
                 }
                 clock.announce(tx, changed).await?;
                 Ok(())

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use complaints_domain::events::{
     ClockBreached, ClockStopped, ClockWarning, ComplaintReassigned, ComplaintReceived, ComplaintTriaged, ComplaintWithdrawn, DeadlineExtended, EventMeta,
-    MarkedOutOfScope, NotificationKind, RemedyExecuted, ResolutionApproved,
+    MarkedOutOfScope, MergedInto, NotificationKind, RemedyExecuted, RepeatDetected, ResolutionApproved, UnifiedStatement,
 };
 use complaints_domain::{Channel, Grade, StaffId};
 use complaints_plumbing::access::Access;
@@ -36,6 +36,9 @@ complaints_plumbing::consumes! {
         Withdrawn(ComplaintWithdrawn),
         MarkedOutOfScope(MarkedOutOfScope),
         Reassigned(ComplaintReassigned),
+        RepeatDetected(RepeatDetected),
+        MergedInto(MergedInto),
+        UnifiedStatement(UnifiedStatement),
     }
 }
 
@@ -96,9 +99,13 @@ pub fn recipient(contact: &Contact, channel: &str) -> String {
 impl EventHandler for Handler {
     type Event = Consumed;
 
-    /// Only Red complaints call the task group.
+    /// Only Red complaints call the task group; only an escalated repeat alerts anyone.
     fn ignores(&self, event: &Consumed) -> bool {
-        matches!(event, Consumed::Triaged(triaged) if triaged.grade != Grade::Red)
+        match event {
+            Consumed::Triaged(triaged) => triaged.grade != Grade::Red,
+            Consumed::RepeatDetected(repeat) => repeat.escalated_to.is_none(),
+            _ => false,
+        }
     }
 
     async fn handle(&self, tx: &mut Tx, meta: &EventMeta, event: Consumed) -> Result<(), HandlerError> {
@@ -123,6 +130,15 @@ impl EventHandler for Handler {
                 let mut to = vec![reassigned.handler.clone()];
                 to.extend(reassigned.co_reviewers.iter().cloned());
                 return self.alert(tx, meta, Alert::CaseAssigned, &to, message).await;
+            }
+            Consumed::RepeatDetected(repeat) => {
+                let message = domain::repeat_escalated(number, &repeat);
+                let to: Vec<StaffId> = repeat.escalated_to.iter().chain(&repeat.co_reviewers).cloned().collect();
+                return self.alert(tx, meta, Alert::CaseAssigned, &to, message).await;
+            }
+            Consumed::MergedInto(merged) => (NotificationKind::Merged, domain::merged(&self.institution, number, &merged)),
+            Consumed::UnifiedStatement(statement) => {
+                (NotificationKind::UnifiedStatement, domain::unified_statement(&self.institution, number, &statement))
             }
             Consumed::Withdrawn(withdrawn) => (NotificationKind::Withdrawal, domain::withdrawal(&self.institution, number, &withdrawn)),
             Consumed::MarkedOutOfScope(marked) => (NotificationKind::OutOfScope, domain::out_of_scope(&self.institution, number, &marked)),

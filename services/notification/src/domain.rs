@@ -2,8 +2,8 @@
 //! execution method, rights) and execution notice.
 
 use complaints_domain::events::{
-    ClockStopped, ComplaintReassigned, ComplaintTriaged, ComplaintWithdrawn, DeadlineExtended, MarkedOutOfScope, ReassignCause, RemedyExecuted,
-    ReplyDue, ResolutionApproved, StopReason,
+    ClockStopped, ComplaintReassigned, ComplaintTriaged, ComplaintWithdrawn, DeadlineExtended, MarkedOutOfScope, MergedInto, ReassignCause,
+    RemedyExecuted, RepeatDetected, ReplyDue, ResolutionApproved, StopReason, UnifiedStatement,
 };
 use complaints_domain::{ClockSnapshot, Money};
 use serde::Serialize;
@@ -139,12 +139,52 @@ pub fn out_of_scope(institution: &str, number: &str, marked: &MarkedOutOfScope) 
     }
 }
 
+/// Tells the customer the complaint is handled under their open complaint on the matter.
+pub fn merged(institution: &str, number: &str, merged: &MergedInto) -> Message {
+    let clock = if merged.new_facts { " The new facts you gave are added to it and its handling time starts again from today." } else { "" };
+    Message {
+        subject: format!("Complaint {number}: handled with complaint {}", merged.target_number),
+        text: format!(
+            "{institution} is already handling your complaint {} on the same matter. Complaint {number} is handled together with \
+             it; you will receive one answer, under {}.{clock}",
+            merged.target_number, merged.target_number
+        ),
+    }
+}
+
+/// A mass incident's one statement, as every member receives it.
+pub fn unified_statement(institution: &str, number: &str, statement: &UnifiedStatement) -> Message {
+    Message {
+        subject: format!("Complaint {number}: statement on incident {}", statement.incident_number),
+        text: format!(
+            "{institution} has received complaints from many customers about the same problem ({}), yours among them \
+             ({number}).\n{}\nYou may accept this outcome or object within 3 working days; without an answer it is taken \
+             as accepted.",
+            statement.incident_number, statement.text
+        ),
+    }
+}
+
+/// The supervisor (and counsel) a repeated complaint is escalated to.
+pub fn repeat_escalated(number: &str, repeat: &RepeatDetected) -> Message {
+    Message {
+        subject: format!("Complaint {number}: repeat complaint #{} escalated to you", repeat.count),
+        text: format!(
+            "Complaint {number} is the customer's complaint #{} on the matter (earlier: {}). It is escalated to you; you track it \
+             until it is resolved.",
+            repeat.count,
+            repeat.earlier_numbers.join(", ")
+        ),
+    }
+}
+
 /// Tells the new handler (and counsel joining a re-review) that a case is theirs now.
 pub fn case_assigned(number: &str, reassigned: &ComplaintReassigned) -> Message {
     let why = match reassigned.cause {
         ReassignCause::Reassignment => "reassigned to you",
         ReassignCause::Retriage => "re-triaged and assigned to you",
         ReassignCause::ReReview => "escalated for re-review after the customer's objection",
+        ReassignCause::RepeatEscalation => "escalated to you: the customer has complained repeatedly about the matter; you track it",
     };
     let previous = reassigned.previous_handler.as_ref().map(|id| format!(" Previous handler: {id}.")).unwrap_or_default();
     Message {

@@ -20,6 +20,47 @@ pub struct Config {
     pub model_path: PathBuf,
     pub classifier: ClassifierConfig,
     pub re_review: ReReviewConfig,
+    pub detection: DetectionConfig,
+}
+
+/// Repeat and mass-complaint detection (SPEC: repeat complaints, mass complaints).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DetectionConfig {
+    /// How far back a customer's earlier complaints count towards a repeat, in days.
+    pub repeat_window_days: i64,
+    /// Text similarity (estimated Jaccard, 0..1) at which two complaints of the same product
+    /// but different categories are the same matter.
+    pub repeat_similarity: f64,
+    /// Similarity at or above which a repeat brings no new facts.
+    pub same_facts_similarity: f64,
+    /// The complaint of a series that is escalated to a supervisor (the third by default).
+    pub escalate_at: u32,
+    /// Complaints received within this many minutes of each other can form a mass incident.
+    pub mass_window_minutes: i64,
+    /// Text similarity at which two complaints of the same product report the same problem.
+    pub mass_similarity: f64,
+    /// Distinct customers reporting the same problem that open an incident.
+    pub mass_min_customers: usize,
+    /// Only complaints through the same channel count together.
+    pub mass_same_channel: bool,
+    /// The org-directory role of the task force that handles a mass incident.
+    pub task_force_role: String,
+}
+
+impl Default for DetectionConfig {
+    fn default() -> Self {
+        Self {
+            repeat_window_days: 180,
+            repeat_similarity: 0.3,
+            same_facts_similarity: 0.75,
+            escalate_at: 3,
+            mass_window_minutes: 24 * 60,
+            mass_similarity: 0.5,
+            mass_min_customers: 10,
+            mass_same_channel: false,
+            task_force_role: "red_task_group".into(),
+        }
+    }
 }
 
 /// Who re-reviews a complaint after the customer's objection (SPEC: escalated re-review).
@@ -59,6 +100,7 @@ impl Config {
             model_path: PathBuf::from("models/classifier.json"),
             classifier: ClassifierConfig::default(),
             re_review: ReReviewConfig::default(),
+            detection: DetectionConfig::default(),
         };
         Ok(complaints_plumbing::config::load(defaults, complaints_plumbing::config::config_path_from_args().as_deref())?)
     }

@@ -14,6 +14,8 @@ pub struct Complaint<'a> {
     pub product_hint: &'a str,
     pub amount: Option<&'a Money>,
     pub tags: &'a [String],
+    /// Reported by many customers at once (a mass incident): graded Red.
+    pub mass_complaint: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -39,7 +41,7 @@ pub fn triage(classifier: &Classifier, complaint: &Complaint<'_>) -> Triage {
         amount_minor: complaint.amount.map(|m| m.minor_units),
         tags: complaint.tags,
         regulator_transfer: complaint.channel == Some(Channel::RegulatorTransfer),
-        mass_complaint: false,
+        mass_complaint: complaint.mass_complaint,
     });
     let grade = prediction.grade;
     let mut reasons = prediction.reasons;
@@ -108,7 +110,7 @@ pub fn choose_handler(
 pub fn choose_reviewer(
     org: &OrgDirectory,
     department: &str,
-    excluded: &StaffId,
+    excluded: Option<&StaffId>,
     involvement: &Involvement<'_>,
     load: impl Fn(&str) -> i64,
 ) -> Option<(StaffId, String)> {
@@ -116,7 +118,7 @@ pub fn choose_reviewer(
     for (scope, role) in scopes {
         let best = org
             .with_role(scope, role)
-            .filter(|candidate| candidate.id != excluded.as_str() && org.conflict(candidate, involvement).is_none())
+            .filter(|candidate| excluded.is_none_or(|id| candidate.id != id.as_str()) && org.conflict(candidate, involvement).is_none())
             .min_by_key(|candidate| load(&candidate.id));
         if let Some(candidate) = best {
             if let Ok(id) = StaffId::parse("staff.id", &candidate.id) {
@@ -145,7 +147,7 @@ mod tests {
     use super::*;
 
     fn complaint<'a>(summary: &'a str, amount: Option<&'a Money>, tags: &'a [String]) -> Complaint<'a> {
-        Complaint { channel: Some(Channel::App), summary, description: "", product_hint: "", amount, tags }
+        Complaint { channel: Some(Channel::App), summary, description: "", product_hint: "", amount, tags, mass_complaint: false }
     }
 
     #[test]

@@ -232,6 +232,65 @@ impl Routing for RoutingApi {
         Ok(self.commit(tx, current.complaint_id.as_str()).await?)
     }
 
+    async fn list_incidents(&self, request: Request<pb::ListIncidentsRequest>) -> Result<Response<pb::IncidentList>, Status> {
+        self.access.any_staff(actor(&request)?).map_err(Error::from)?;
+        let found = crate::incidents::list(&self.plumbing.pool, request.get_ref().include_closed).await.map_err(Error::from)?;
+        let mut incidents = Vec::new();
+        for incident in found {
+            incidents.push(incident_api::view(self, incident).await?);
+        }
+        Ok(Response::new(pb::IncidentList { incidents }))
+    }
+
+    async fn get_incident(&self, request: Request<pb::GetIncidentRequest>) -> Result<Response<pb::Incident>, Status> {
+        self.access.any_staff(actor(&request)?).map_err(Error::from)?;
+        let incident = incident_api::load(self, &request.get_ref().incident).await?;
+        Ok(Response::new(incident_api::view(self, incident).await?))
+    }
+
+    #[tracing::instrument(skip_all, fields(incident = %request.get_ref().incident))]
+    async fn issue_statement(&self, request: Request<pb::IssueStatementRequest>) -> Result<Response<pb::Incident>, Status> {
+        let actor = actor(&request)?.clone();
+        let request = request.into_inner();
+        let incident = incident_api::load(self, &request.incident).await?;
+        let by = incident_api::task_force(self, &actor, &incident)?;
+        incident_api::open(&incident)?;
+        let text = required("text", &request.text, 8000).map_err(Error::from)?;
+        if !incident.statement.is_empty() {
+            return Err(Error::from(FieldError::new("incident", "has its unified statement already")).into());
+        }
+        let mut tx = self.plumbing.pool.begin().await.map_err(|e| Error::from(StoreError::from(e)))?;
+        let sent = crate::incidents::issue_statement(&mut tx, &incident, text, &by).await.map_err(Error::from)?;
+        tx.commit().await.map_err(|e| Error::from(StoreError::from(e)))?;
+        self.plumbing.relay.notify();
+        tracing::info!(members = sent, "unified statement issued");
+        Ok(Response::new(incident_api::view(self, incident_api::load(self, &incident.incident_id).await?).await?))
+    }
+
+    async fn link_to_incident(&self, request: Request<pb::LinkToIncidentRequest>) -> Result<Response<pb::Incident>, Status> {
+        let actor = actor(&request)?.clone();
+        Ok(Response::new(incident_api::link(self, &actor, request.into_inner()).await?))
+    }
+
+    async fn unlink_from_incident(&self, request: Request<pb::UnlinkFromIncidentRequest>) -> Result<Response<pb::Incident>, Status> {
+        let actor = actor(&request)?.clone();
+        Ok(Response::new(incident_api::unlink(self, &actor, request.into_inner()).await?))
+    }
+
+    async fn close_incident(&self, request: Request<pb::CloseIncidentRequest>) -> Result<Response<pb::Incident>, Status> {
+        let actor = actor(&request)?.clone();
+        let request = request.into_inner();
+        let incident = incident_api::load(self, &request.incident).await?;
+        incident_api::task_force(self, &actor, &incident)?;
+        incident_api::open(&incident)?;
+        let root_cause = required("root_cause", &request.root_cause, 8000).map_err(Error::from)?;
+        let review = required("review", &request.review, 8000).map_err(Error::from)?;
+        let mut tx = self.plumbing.pool.begin().await.map_err(|e| Error::from(StoreError::from(e)))?;
+        crate::incidents::close(&mut tx, &incident, root_cause, review).await.map_err(Error::from)?;
+        tx.commit().await.map_err(|e| Error::from(StoreError::from(e)))?;
+        Ok(Response::new(incident_api::view(self, incident_api::load(self, &incident.incident_id).await?).await?))
+    }
+
     async fn list_corrections(&self, request: Request<pb::ListCorrectionsRequest>) -> Result<Response<pb::CorrectionList>, Status> {
         self.access.any_staff(actor(&request)?).map_err(Error::from)?;
         let request = request.into_inner();
@@ -264,4 +323,119 @@ impl Routing for RoutingApi {
             next_page_token,
         }))
     }
+}
+
+/// The incident API: any member of staff reads; the task force issues the statement and closes
+/// the incident; the task force or a supervisor links and unlinks members.
+pub mod incident_api {
+    use complaints_domain::{required, FieldError, StaffId};
+    use complaints_plumbing::access::{Denied, SUPERVISING_ROLES};
+    use complaints_plumbing::auth::Actor;
+    use complaints_plumbing::store::StoreError;
+    use complaints_proto::v1 as pb;
+
+    use super::RoutingApi;
+    use crate::incidents::{self, Incident};
+    use crate::{store, Error};
+
+    fn ms(value: Option<i64>) -> String {
+        value.map(complaints_plumbing::format_ms).unwrap_or_default()
+    }
+
+    pub async fn view(api: &RoutingApi, incident: Incident) -> Result<pb::Incident, Error> {
+        let members = incidents::members(&api.plumbing.pool, &incident.incident_id).await?;
+        Ok(pb::Incident {
+            incident_id: incident.incident_id,
+            incident_number: incident.incident_number,
+            product: incident.product,
+            category: incident.category,
+            status: incident.status,
+            opened_at: complaints_plumbing::format_ms(incident.opened_at_ms),
+            task_force_ids: incident.task_force.into_iter().map(StaffId::into_string).collect(),
+            root_cause: incident.root_cause,
+            statement: incident.statement,
+            statement_by: incident.statement_by,
+            statement_at: ms(incident.statement_at_ms),
+            review: incident.review,
+            members: members
+                .into_iter()
+                .map(|m| pb::IncidentMember {
+                    complaint_number: m.complaint_number,
+                    joined_at: complaints_plumbing::format_ms(m.joined_at_ms),
+                    linked_by: m.linked_by,
+                    left_at: ms(m.left_at_ms),
+                })
+                .collect(),
+        })
+    }
+
+    pub async fn load(api: &RoutingApi, key: &str) -> Result<Incident, Error> {
+        let key = required("incident", key, 64)?;
+        incidents::find(&api.plumbing.pool, key).await?.ok_or_else(|| Error::NotFound(key.to_owned()))
+    }
+
+    /// A member of the incident's task force.
+    pub fn task_force(api: &RoutingApi, actor: &Actor, incident: &Incident) -> Result<StaffId, Error> {
+        let staff = api.access.staff(actor)?;
+        if incident.task_force.iter().any(|id| id.as_str() == staff.id) {
+            return Ok(StaffId::parse("actor", &staff.id)?);
+        }
+        Err(Denied(format!("{} is not on the task force of {}", staff.id, incident.incident_number)).into())
+    }
+
+    /// The task force, or a supervisor or department head.
+    pub fn operator(api: &RoutingApi, actor: &Actor, incident: &Incident) -> Result<StaffId, Error> {
+        let staff = api.access.staff(actor)?;
+        if SUPERVISING_ROLES.iter().any(|role| staff.has_role(role)) {
+            return Ok(StaffId::parse("actor", &staff.id)?);
+        }
+        task_force(api, actor, incident)
+    }
+
+    pub fn open(incident: &Incident) -> Result<(), Error> {
+        if incident.status != "open" {
+            return Err(Error::Closed(incident.incident_number.clone()));
+        }
+        Ok(())
+    }
+
+    pub async fn link(api: &RoutingApi, actor: &Actor, request: pb::LinkToIncidentRequest) -> Result<pb::Incident, Error> {
+        let incident = load(api, &request.incident).await?;
+        let by = operator(api, actor, &incident)?;
+        open(&incident)?;
+        let number = required("complaint_number", &request.complaint_number, 64)?;
+        let mut tx = api.plumbing.pool.begin().await.map_err(StoreError::from)?;
+        let case = store::find(&mut *tx, number).await?.ok_or_else(|| Error::NotFound(number.to_owned()))?;
+        if !case.open {
+            return Err(Error::Closed(case.complaint_number.to_string()));
+        }
+        if case.incident_id == incident.incident_id {
+            return Err(FieldError::new("complaint_number", "is a member already").into());
+        }
+        if !case.incident_id.is_empty() {
+            return Err(FieldError::new("complaint_number", "belongs to another incident; unlink it there first").into());
+        }
+        incidents::join(&mut tx, &incident, &case.complaint_id, &case.complaint_number, by.as_str()).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        api.plumbing.relay.notify();
+        view(api, load(api, &incident.incident_id).await?).await
+    }
+
+    pub async fn unlink(api: &RoutingApi, actor: &Actor, request: pb::UnlinkFromIncidentRequest) -> Result<pb::Incident, Error> {
+        let incident = load(api, &request.incident).await?;
+        let by = operator(api, actor, &incident)?;
+        let reason = required("reason", &request.reason, 2000)?;
+        let number = required("complaint_number", &request.complaint_number, 64)?;
+        let members = incidents::members(&api.plumbing.pool, &incident.incident_id).await?;
+        let member = members
+            .into_iter()
+            .find(|m| m.complaint_number == number && m.left_at_ms.is_none())
+            .ok_or_else(|| FieldError::new("complaint_number", "is not a member of the incident"))?;
+        let mut tx = api.plumbing.pool.begin().await.map_err(StoreError::from)?;
+        incidents::leave(&mut tx, &incident, &member, &by, reason).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        api.plumbing.relay.notify();
+        view(api, load(api, &incident.incident_id).await?).await
+    }
+
 }

@@ -6,6 +6,9 @@ pub mod consumers;
 pub mod domain;
 pub mod error;
 pub mod grpc;
+pub mod incidents;
+pub mod screening;
+pub mod detection;
 pub mod moves;
 pub mod store;
 
@@ -25,6 +28,7 @@ pub const SERVICE: &str = "routing";
 const MIGRATIONS: &[EmbeddedMigration] = &[
     (100, "routing", include_str!("../migrations/0100_routing.sql")),
     (101, "case work", include_str!("../migrations/0101_case_work.sql")),
+    (102, "detection", include_str!("../migrations/0102_detection.sql")),
 ];
 
 /// The trained model at `model_path` when present (a broken artifact stops start-up rather

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use complaints_domain::events::ReassignCause;
 use complaints_domain::{ComplaintId, ComplaintNumber, Grade, StaffId};
-use complaints_plumbing::store::{expect_one_row, json_column, parsed_column, to_json, StoreError, Tx};
+use complaints_plumbing::store::{expect_one_row, json_column, parsed_column, to_json, value_rows, StoreError, Tx, ROWS_PER_STATEMENT};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
@@ -29,6 +29,16 @@ pub struct Assignment {
     pub tags: Vec<String>,
     pub co_reviewers: Vec<StaffId>,
     pub jurisdiction: String,
+    /// Protected lookup key of the customer's ID number.
+    pub customer_key: String,
+    pub received_at_ms: i64,
+    pub channel: String,
+    /// MinHash signature of the text (`detection::encode`); empty for a text without words.
+    pub signature: String,
+    /// Place in the customer's series of complaints on the matter (1 = first).
+    pub series_count: i64,
+    /// The mass incident it belongs to; empty for none.
+    pub incident_id: String,
 }
 
 const TABLE: &str = "assignments";
@@ -36,8 +46,9 @@ const TABLE: &str = "assignments";
 pub async fn insert(tx: &mut Tx, assignment: &Assignment) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO assignments (complaint_id, complaint_number, grade, category, product, department, handler_id, \
-         reasons, recused, assigned_at_ms, open_case, complaint_text, staff_involved, branch_involved, tags, co_reviewers, jurisdiction) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $14, '[]', $15)",
+         reasons, recused, assigned_at_ms, open_case, complaint_text, staff_involved, branch_involved, tags, co_reviewers, jurisdiction, \
+         customer_key, received_at_ms, channel, signature, series_count, incident_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $16, $11, $12, $13, $14, '[]', $15, $17, $18, $19, $20, $21, $22)",
     )
     .bind(assignment.complaint_id.as_str())
     .bind(assignment.complaint_number.as_str())
@@ -54,6 +65,13 @@ pub async fn insert(tx: &mut Tx, assignment: &Assignment) -> Result<(), StoreErr
     .bind(&assignment.branch_involved)
     .bind(to_json(&assignment.tags)?)
     .bind(&assignment.jurisdiction)
+    .bind(i64::from(assignment.open))
+    .bind(&assignment.customer_key)
+    .bind(assignment.received_at_ms)
+    .bind(&assignment.channel)
+    .bind(&assignment.signature)
+    .bind(assignment.series_count)
+    .bind(&assignment.incident_id)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -206,7 +224,8 @@ pub async fn corrections(pool: &AnyPool, after: &str, limit: i64) -> Result<Vec<
 }
 
 const SELECT: &str = "SELECT complaint_id, complaint_number, grade, category, product, department, handler_id, reasons, recused, \
-    open_case, complaint_text, staff_involved, branch_involved, tags, co_reviewers, jurisdiction FROM assignments";
+    open_case, complaint_text, staff_involved, branch_involved, tags, co_reviewers, jurisdiction, customer_key, received_at_ms, channel, \
+    signature, series_count, incident_id FROM assignments";
 
 fn from_row(row: &AnyRow) -> Result<Assignment, StoreError> {
     Ok(Assignment {
@@ -226,6 +245,12 @@ fn from_row(row: &AnyRow) -> Result<Assignment, StoreError> {
         tags: json_column(row, TABLE, "tags")?,
         co_reviewers: json_column(row, TABLE, "co_reviewers")?,
         jurisdiction: row.try_get("jurisdiction")?,
+        customer_key: row.try_get("customer_key")?,
+        received_at_ms: row.try_get("received_at_ms")?,
+        channel: row.try_get("channel")?,
+        signature: row.try_get("signature")?,
+        series_count: row.try_get("series_count")?,
+        incident_id: row.try_get("incident_id")?,
     })
 }
 
@@ -233,4 +258,87 @@ fn from_row(row: &AnyRow) -> Result<Assignment, StoreError> {
 pub async fn find<'e>(executor: impl sqlx::Executor<'e, Database = sqlx::Any>, key: &str) -> Result<Option<Assignment>, StoreError> {
     let row = sqlx::query(&format!("{SELECT} WHERE complaint_id = $1 OR complaint_number = $1")).bind(key).fetch_optional(executor).await?;
     row.as_ref().map(from_row).transpose()
+}
+
+/// The customer's complaints received since `since_ms`, oldest first (bounded by one
+/// customer's complaints, through the customer index).
+pub async fn customer_history(tx: &mut Tx, customer_key: &str, since_ms: i64) -> Result<Vec<Assignment>, StoreError> {
+    if customer_key.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(&format!("{SELECT} WHERE customer_key = $1 AND received_at_ms >= $2 ORDER BY received_at_ms, complaint_id"))
+        .bind(customer_key)
+        .bind(since_ms)
+        .fetch_all(&mut **tx)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Assignments by complaint id.
+pub async fn by_ids(tx: &mut Tx, ids: &[String]) -> Result<Vec<Assignment>, StoreError> {
+    let mut found = Vec::new();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("{SELECT} WHERE complaint_id IN ({}) ORDER BY received_at_ms, complaint_id", placeholders.join(", "));
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(id);
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            found.push(from_row(&row)?);
+        }
+    }
+    Ok(found)
+}
+
+/// Complaints received since `since_ms` that share one of `keys`.
+pub async fn band_candidates(tx: &mut Tx, keys: &[String], since_ms: i64) -> Result<Vec<String>, StoreError> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (2..keys.len() + 2).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT DISTINCT complaint_id FROM similarity_bands WHERE received_at_ms >= $1 AND band_key IN ({})",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query(&sql).bind(since_ms);
+    for key in keys {
+        query = query.bind(key);
+    }
+    let rows = query.fetch_all(&mut **tx).await?;
+    rows.iter().map(|row| Ok(row.try_get("complaint_id")?)).collect()
+}
+
+/// Files the complaint's band keys and forgets those older than `prune_before_ms`.
+pub async fn file_bands(tx: &mut Tx, complaint_id: &ComplaintId, received_at_ms: i64, keys: &[String], prune_before_ms: i64) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM similarity_bands WHERE received_at_ms < $1").bind(prune_before_ms).execute(&mut **tx).await?;
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO similarity_bands (band_key, complaint_id, received_at_ms) VALUES {} ON CONFLICT DO NOTHING",
+        value_rows(keys.len(), 3, 1)
+    );
+    let mut query = sqlx::query(&sql);
+    for key in keys {
+        query = query.bind(key).bind(complaint_id.as_str()).bind(received_at_ms);
+    }
+    query.execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Links a repeat to an earlier complaint of the series.
+pub async fn link_repeat(tx: &mut Tx, complaint_id: &ComplaintId, earlier: &Assignment, similarity: f64) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO repeat_links (complaint_id, earlier_id, earlier_number, similarity_permille, linked_at_ms) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(complaint_id.as_str())
+    .bind(earlier.complaint_id.as_str())
+    .bind(earlier.complaint_number.as_str())
+    .bind((similarity * 1000.0).round() as i64)
+    .bind(complaints_plumbing::now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

@@ -48,6 +48,7 @@ impl TestRouting {
             model_path: env.stores.path("no-model.json"),
             classifier: ClassifierConfig::default(),
             re_review: routing::config::ReReviewConfig::default(),
+            detection: routing::config::DetectionConfig::default(),
         };
         let app = SpawnedApp::spawn(|token| routing::Application::start(config, token)).await;
         let js = async_nats::jetstream::new(async_nats::connect(env.nats.url()).await.expect("nats"));
