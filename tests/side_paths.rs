@@ -13,6 +13,10 @@
 //!   with a written record, the clocks follow the case, outsiders are refused;
 //! - **re-triage** from the triage desk: the correction is recorded with who and why and the
 //!   case goes to the department of the corrected category;
+//! - **review (复核)** by the superior institution: inside the window the customer asks; a
+//!   reviewer at head office (not the handler) takes the case on its own 30-day clock and
+//!   upholds the decision (the complaint closes again, the customer told) or changes it (the
+//!   new resolution is approved again); after the window, or before a decision, it is refused;
 //! - **work queues and search** over all of them: my cases, the department's, the triage desk,
 //!   filters, earliest due first, paging without a cap, search by number, by customer (through
 //!   the protected lookup key) and by text.
@@ -411,6 +415,140 @@ async fn retriage(platform: &Platform) {
     assert_ne!(complaint(platform, &number).await.status, "closed");
 }
 
+async fn review(platform: &Platform) {
+    // Before any decision there is nothing to review.
+    let early = submit(platform, sample_complaint("side-review-early")).await;
+    let early: &str = &early;
+    handler_of(platform, early).await;
+    let refused = platform
+        .intake()
+        .await
+        .request_review(pb::RequestReviewRequest { complaint_number: early.to_owned(), reason: "too early".into() })
+        .await
+        .expect_err("no decision yet");
+    assert_eq!(refused.code(), tonic::Code::FailedPrecondition);
+
+    for (key, upheld) in [("side-review-upheld", true), ("side-review-changed", false)] {
+        let number = submit(platform, sample_complaint(key)).await;
+        let number: &str = &number;
+        let handler = resolve(platform, number).await;
+        let handler: &str = &handler;
+        clock_in(platform, number, "review_window", pb::ClockState::Running).await;
+        let mut intake = platform.intake().await;
+        let missing = intake
+            .request_review(pb::RequestReviewRequest { complaint_number: number.to_owned(), reason: String::new() })
+            .await
+            .expect_err("a reason is required");
+        assert!(missing.message().contains("reason"), "{}", missing.message());
+        let view = intake
+            .request_review(pb::RequestReviewRequest {
+                complaint_number: number.to_owned(),
+                reason: "the card agreement waives the fee for life".into(),
+            })
+            .await
+            .expect("review requested")
+            .into_inner();
+        assert_eq!(view.status, "under_review");
+        clock_in(platform, number, "review_window", pb::ClockState::Met).await;
+
+        // A reviewer at the superior institution, not the handler, on the review's own clock.
+        let reviewer = wait_for("reviewer assigned", WAIT, || async move {
+            assignment(platform, number).await.filter(|a| a.handler_id.starts_with("HO-") && a.open)
+        })
+        .await
+        .handler_id;
+        let reviewer: &str = &reviewer;
+        assert_ne!(reviewer, handler);
+        let clock = clock_where_owner(platform, number, "review_decision", 1, reviewer).await;
+        assert_eq!(clock.period, "30 days");
+        wait_for("case under review", WAIT, || async move {
+            case_of(platform, number).await.filter(|case| case.status == "under_review" && case.handler_id == reviewer)
+        })
+        .await;
+        let denied = platform
+            .investigation_as(handler)
+            .await
+            .decide_review(pb::DecideReviewRequest { complaint_number: number.to_owned(), upheld: true, conclusion: "mine".into(), resolution: None })
+            .await
+            .expect_err("the handler who decided does not review");
+        assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+        let mut investigation = platform.investigation_as(reviewer).await;
+        if upheld {
+            let case = investigation
+                .decide_review(pb::DecideReviewRequest {
+                    complaint_number: number.to_owned(),
+                    upheld: true,
+                    conclusion: "The fee waiver ended with the promotion in 2025; the decision stands".into(),
+                    resolution: None,
+                })
+                .await
+                .expect("upheld")
+                .into_inner();
+            assert_eq!(case.status, "closed");
+            wait_stage(platform, number, "closed").await;
+            let notice = delivered(platform, "review outcome", |m| {
+                m.body["kind"] == "review_outcome" && m.body["text"].as_str().is_some_and(|t| t.contains(number) && t.contains("upholds"))
+            })
+            .await;
+            assert_eq!(notice.body["channel"], "sms");
+            clock_in(platform, number, "review_decision", pb::ClockState::Met).await;
+            wait_for("out of the caseload again", WAIT, || async move { assignment(platform, number).await.filter(|a| !a.open) }).await;
+        } else {
+            let no_resolution = investigation
+                .decide_review(pb::DecideReviewRequest { complaint_number: number.to_owned(), upheld: false, conclusion: "x".into(), resolution: None })
+                .await
+                .expect_err("a changed decision needs its resolution");
+            assert!(no_resolution.message().contains("resolution"), "{}", no_resolution.message());
+            let larger = pb::Resolution { conclusion: "The fee is waived for life as agreed".into(), ..system_tests::fee_waiver() };
+            let case = investigation
+                .decide_review(pb::DecideReviewRequest {
+                    complaint_number: number.to_owned(),
+                    upheld: false,
+                    conclusion: "The agreement does waive the fee for life".into(),
+                    resolution: Some(larger),
+                })
+                .await
+                .expect("changed")
+                .into_inner();
+            assert_eq!(case.status, "awaiting_approval");
+            let proposal = case.proposal_id.clone();
+            let proposal: &str = &proposal;
+            let approval = platform.approval_as("RO-HEAD").await;
+            let approval = &approval;
+            wait_for("new approval opened", WAIT, || async move {
+                let mut approval = approval.clone();
+                let view = approval.get_approval(pb::GetApprovalRequest { complaint_number: number.to_owned() }).await.ok()?.into_inner();
+                (view.proposal_id == proposal).then_some(())
+            })
+            .await;
+            approval.clone().approve(pb::DecideRequest { complaint_number: number.to_owned(), comment: String::new() }).await.expect("approve");
+            wait_stage(platform, number, "customer_informed").await;
+            delivered(platform, "the changed result", |m| {
+                m.body["kind"] == "result" && m.body["text"].as_str().is_some_and(|t| t.contains(number) && t.contains("for life as agreed"))
+            })
+            .await;
+        }
+    }
+}
+
+/// After the window, the review is refused (the test's clock moves 31 days on: run last).
+async fn review_after_the_window(platform: &Platform) {
+    let number = submit(platform, sample_complaint("side-review-late")).await;
+    let number: &str = &number;
+    resolve(platform, number).await;
+    clock_in(platform, number, "review_window", pb::ClockState::Running).await;
+    platform.shift_time(31 * 24 * 3_600_000);
+    clock_in(platform, number, "review_window", pb::ClockState::Expired).await;
+    let late = platform
+        .intake()
+        .await
+        .request_review(pb::RequestReviewRequest { complaint_number: number.to_owned(), reason: "too late".into() })
+        .await
+        .expect_err("the window has passed");
+    assert_eq!(late.code(), tonic::Code::FailedPrecondition);
+    assert!(late.message().contains("review window"), "{}", late.message());
+}
+
 async fn queue(platform: &Platform, as_staff: &str, request: pb::ListQueueRequest) -> Vec<pb::QueueItem> {
     let mut analytics = platform.analytics_as(as_staff).await;
     analytics.list_queue(request).await.expect("queue").into_inner().items
@@ -522,7 +660,9 @@ async fn side_paths(backend: Backend) {
     objection_re_review(&platform).await;
     reassignment(&platform).await;
     retriage(&platform).await;
+    review(&platform).await;
     queues_and_search(&platform).await;
+    review_after_the_window(&platform).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -6,7 +6,7 @@ use complaints_domain::events::{
     ClockBreached, ClockRestarted, ClockStopped, ClockWarning, ClocksChanged, DeadlineExtended, ExtensionDecided, ExtensionRequested, ComplaintAssigned, ComplaintClosed, ComplaintReceived, ComplaintTriaged, CustomerNotified, CustomerResponded, EventMeta,
     EvidenceRegistered, FollowUpRecorded, InvestigationOpened, LifecycleEvent, RemedyExecuted, ResolutionApproved,
     ResolutionProposed, ResolutionReturned, ComplaintWithdrawn, MarkedOutOfScope, ComplaintReassigned, RepeatDetected, MergedInto,
-    JoinedMassIncident, LeftMassIncident, UnifiedStatement,
+    JoinedMassIncident, LeftMassIncident, UnifiedStatement, ReviewRequested, ReviewDecided,
 };
 use complaints_domain::lifecycle::{self, Verdict};
 use complaints_plumbing::consumer::{EventHandler, HandlerError};
@@ -48,6 +48,8 @@ complaints_plumbing::consumes! {
         JoinedMassIncident(JoinedMassIncident),
         LeftMassIncident(LeftMassIncident),
         UnifiedStatement(UnifiedStatement),
+        ReviewRequested(ReviewRequested),
+        ReviewDecided(ReviewDecided),
     }
 }
 

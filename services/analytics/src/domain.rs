@@ -40,6 +40,7 @@ pub fn interpret(event: &LifecycleEvent, producer: &str) -> Option<Entry> {
                 NotificationKind::OutOfScope => "external_routes_offered",
                 NotificationKind::Merged => "merge_notice_delivered",
                 NotificationKind::UnifiedStatement => "customer_informed",
+                NotificationKind::ReviewOutcome => "review_outcome_delivered",
             };
             entry(stage, producer, format!("{} notice delivered via {}", p.kind.as_str(), p.channel.as_str()))
         }
@@ -90,6 +91,10 @@ pub fn interpret(event: &LifecycleEvent, producer: &str) -> Option<Entry> {
         LifecycleEvent::MergedInto(p) => {
             let facts = if p.new_facts { "with new facts; its clocks restart" } else { "without new facts" };
             entry("merged", producer, format!("into {} {facts}", p.target_number))
+        }
+        LifecycleEvent::ReviewRequested(p) => entry("review_requested", &p.requested_by, p.reason.clone()),
+        LifecycleEvent::ReviewDecided(p) => {
+            entry(if p.upheld { "review_upheld" } else { "review_changed" }, p.decided_by.as_str(), p.conclusion.clone())
         }
         LifecycleEvent::JoinedMassIncident(p) => entry("mass_member", &p.linked_by, format!("member of incident {}", p.incident_number)),
         LifecycleEvent::LeftMassIncident(p) => {

@@ -18,7 +18,8 @@ pub use error::Error;
 
 pub const SERVICE: &str = "analytics";
 
-const MIGRATIONS: &[EmbeddedMigration] = &[
+/// The service's own migrations (the plumbing tables come with every store).
+pub const MIGRATIONS: &[EmbeddedMigration] = &[
     (100, "analytics", include_str!("../migrations/0100_analytics.sql")),
     (101, "lifecycle stages", include_str!("../migrations/0101_lifecycle_stages.sql")),
     (102, "clock view", include_str!("../migrations/0102_clock_view.sql")),

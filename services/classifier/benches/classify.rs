@@ -17,7 +17,8 @@ fn classify_throughput(c: &mut Criterion) {
         return;
     };
     let options = TrainOptions::default();
-    let artifact = complaints_classifier::train(&records, &options).expect("training succeeds");
+    let artifact =
+        complaints_classifier::train(&records, &[], &options).expect("training succeeds");
     let classifier = Classifier::from_artifact(artifact).expect("consistent artifact");
     let held_out: Vec<_> = records
         .iter()

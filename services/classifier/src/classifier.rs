@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::dataset::Split;
 use super::features::{
-    amount_band, visit_text_features, FeatureKey, SparseVector, TextFeatures, Vocabulary,
+    amount_band, visit_text_features, CharGrams, FeatureKey, SparseVector, TextFeatures, Vocabulary,
 };
-use super::grading::{GradingInput, GradingRules, Grade};
+use super::grading::{Grade, GradingInput, GradingRules};
 use super::handling::HandlingTimes;
 use super::linear::{SoftmaxModel, StoredSoftmax};
 use super::taxonomy::{
@@ -18,8 +18,9 @@ use super::taxonomy::{
 use super::training::TrainingSummary;
 use super::{loader, ClassifyError, ComplaintFeatures};
 
-/// Version of the artifact layout; [`Classifier::load`] rejects any other.
-pub const ARTIFACT_FORMAT_VERSION: u32 = 1;
+/// Version of the artifact layout; [`Classifier::load`] rejects any other. 2: TF-IDF weights
+/// per bucket, character n-grams, training-data fingerprint, corrections summary.
+pub const ARTIFACT_FORMAT_VERSION: u32 = 2;
 
 /// Confidence given to a product or category taken from a table (hint or CFPB issue label).
 const TABLE_CONFIDENCE: f64 = 1.0;
@@ -30,7 +31,7 @@ const KEYWORD_CONFIDENCE: f64 = 0.6;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelArtifact {
     pub format_version: u32,
-    /// `v1-<hash of the weights>`: equal artifacts have equal versions.
+    /// `v<format>-<hash of the weights>`: equal artifacts have equal versions.
     pub model_version: String,
     pub training: TrainingSummary,
     pub buckets: u32,
@@ -48,20 +49,53 @@ pub struct ModelArtifact {
 pub struct ClassifierConfig {
     /// Below this product or category confidence the complaint goes to human triage.
     pub min_confidence: f64,
+    /// Below this model confidence a product keyword rule (confidence 0.6) replaces the model's
+    /// product. Product keywords are specific ("equifax", "mortgage"), so they may step in early.
+    pub product_keyword_below: f64,
+    /// The same for category keywords, which are crude ("fee", "customer service"): they step
+    /// in only when the model barely knows the text (e.g. Chinese before Chinese training data).
+    pub category_keyword_below: f64,
     /// Share of a text's features the model must know for its confidence to count in full;
     /// below it, confidence scales down linearly (unknown text cannot be classified confidently).
     pub coverage_floor: f64,
     /// How many strongest features each model decision lists in the reasons.
     pub top_features: usize,
+    /// Words (lowercase, matched as substrings) that make a complaint a security complaint
+    /// unless the category decision is surer than `security_override_confidence`.
+    pub security_words: Vec<String>,
+    /// A category other than security, decided by the model or a keyword rule with less than
+    /// this confidence, yields to a security word. Table decisions (confidence 1) never yield.
+    pub security_override_confidence: f64,
     pub grading: GradingRules,
 }
 
 impl Default for ClassifierConfig {
     fn default() -> Self {
+        let words = |list: &[&str]| list.iter().map(|word| word.to_string()).collect();
         ClassifierConfig {
             min_confidence: 0.5,
+            product_keyword_below: 0.5,
+            category_keyword_below: 0.3,
             coverage_floor: 0.5,
             top_features: 3,
+            security_words: words(&[
+                "fraud",
+                "stolen",
+                "unauthorized",
+                "unauthorised",
+                "identity theft",
+                "scam",
+                "hacked",
+                "phishing",
+                "account takeover",
+                "盗刷",
+                "被盗",
+                "诈骗",
+                "被骗",
+                "盗用",
+                "冒用",
+            ]),
+            security_override_confidence: 0.5,
             grading: GradingRules::default(),
         }
     }
@@ -88,6 +122,7 @@ pub struct Prediction {
 
 struct TrainedModels {
     buckets: u32,
+    grams: CharGrams,
     vocabulary: Vocabulary,
     product: SoftmaxModel,
     product_classes: Vec<ProductLine>,
@@ -108,7 +143,19 @@ pub struct Classifier {
 struct Decision<T> {
     label: T,
     confidence: f64,
+    source: Source,
     reason: String,
+}
+
+/// Where a decision came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// A product hint or CFPB issue label found in a taxonomy table.
+    Table,
+    Model,
+    KeywordRule,
+    /// No signal at all.
+    Nothing,
 }
 
 impl Classifier {
@@ -122,7 +169,8 @@ impl Classifier {
         }
     }
 
-    /// Loads an artifact written by [`loader::write_artifact`].
+    /// Loads an artifact written by [`loader::write_artifact`]; an artifact of another format
+    /// version is [`ClassifyError::Artifact`] naming both versions.
     pub fn load(path: impl AsRef<Path>) -> Result<Classifier, ClassifyError> {
         let path = path.as_ref();
         let artifact = loader::read_artifact(path)?;
@@ -156,6 +204,13 @@ impl Classifier {
                 IssueCategory::from_name(name).ok_or_else(|| format!("unknown category {name:?}"))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let options = &artifact.training.options;
+        if options.char_ngram_min > options.char_ngram_max || options.char_ngram_max > 16 {
+            return Err(format!(
+                "character n-grams {}..={} are not a usable range",
+                options.char_ngram_min, options.char_ngram_max
+            ));
+        }
         let product = SoftmaxModel::from_stored(&artifact.product, artifact.buckets)
             .ok_or("inconsistent product weights")?;
         let category = SoftmaxModel::from_stored(&artifact.category, artifact.buckets)
@@ -163,6 +218,7 @@ impl Classifier {
         Ok(Classifier {
             models: Some(TrainedModels {
                 buckets: artifact.buckets,
+                grams: artifact.training.options.char_grams(),
                 vocabulary: Vocabulary::from_fingerprints(&artifact.vocabulary),
                 product,
                 product_classes,
@@ -200,6 +256,11 @@ impl Classifier {
         self.models.as_ref().map(|models| models.training.split)
     }
 
+    /// What the model was trained on (`None` for [`Classifier::rules_only`]).
+    pub fn training_summary(&self) -> Option<&TrainingSummary> {
+        self.models.as_ref().map(|models| &models.training)
+    }
+
     /// Classifies and grades one complaint. Never fails: missing signal yields low confidence
     /// and `needs_human_triage`.
     pub fn classify(&self, complaint: &ComplaintFeatures<'_>) -> Prediction {
@@ -214,7 +275,7 @@ impl Classifier {
         let mut reasons = Vec::new();
         // Hash the text once for both models.
         let hashed = self.models.as_ref().map(|models| {
-            let features = TextFeatures::of(&text, models.buckets);
+            let features = TextFeatures::of(&text, models.buckets, models.grams);
             let known = features
                 .fingerprints
                 .iter()
@@ -293,6 +354,7 @@ impl Classifier {
             return Decision {
                 label: product,
                 confidence: TABLE_CONFIDENCE,
+                source: Source::Table,
                 reason: format!(
                     "product {}: product hint {:?} in the product table",
                     product.as_str(),
@@ -304,7 +366,7 @@ impl Classifier {
             let fields = [("channel", input.channel), ("amount", input.amount)];
             let (index, confidence, evidence) = self.predict_with(
                 &models.product,
-                models.buckets,
+                models,
                 input.text,
                 features,
                 *coverage,
@@ -314,6 +376,7 @@ impl Classifier {
             Decision {
                 label,
                 confidence,
+                source: Source::Model,
                 reason: format!(
                     "product {} (model, p={confidence:.2}): {evidence}",
                     label.as_str()
@@ -327,10 +390,17 @@ impl Classifier {
                 .map(|(needle, product)| Decision {
                     label: *product,
                     confidence: KEYWORD_CONFIDENCE,
+                    source: Source::KeywordRule,
                     reason: format!("product {}: keyword rule {needle:?}", product.as_str()),
                 })
         };
-        self.prefer(model, keyword, ProductLine::Other, "product")
+        self.prefer(
+            model,
+            keyword,
+            self.config.product_keyword_below,
+            ProductLine::Other,
+            "product",
+        )
     }
 
     fn decide_category(
@@ -343,6 +413,7 @@ impl Classifier {
             return Decision {
                 label: category,
                 confidence: TABLE_CONFIDENCE,
+                source: Source::Table,
                 reason: format!(
                     "category {}: CFPB issue {:?} in the issue table",
                     category.as_str(),
@@ -358,7 +429,7 @@ impl Classifier {
             ];
             let (index, confidence, evidence) = self.predict_with(
                 &models.category,
-                models.buckets,
+                models,
                 input.text,
                 features,
                 *coverage,
@@ -368,6 +439,7 @@ impl Classifier {
             Decision {
                 label,
                 confidence,
+                source: Source::Model,
                 reason: format!(
                     "category {} (model, p={confidence:.2}): {evidence}",
                     label.as_str()
@@ -381,23 +453,74 @@ impl Classifier {
                 .map(|(needle, category)| Decision {
                     label: *category,
                     confidence: KEYWORD_CONFIDENCE,
+                    source: Source::KeywordRule,
                     reason: format!("category {}: keyword rule {needle:?}", category.as_str()),
                 })
         };
-        self.prefer(model, keyword, IssueCategory::Other, "category")
+        let decision = self.prefer(
+            model,
+            keyword,
+            self.config.category_keyword_below,
+            IssueCategory::Other,
+            "category",
+        );
+        self.security_override(decision, input.text)
     }
 
-    /// The model's decision unless it is unsure and a keyword rule is surer; with neither, the
-    /// fallback label at confidence 0. Keyword rules are only evaluated when needed.
+    /// A weak non-security category becomes security when the text has a security word: a
+    /// guess must not send a fraud report to the wrong desk. Weak = a model decision below
+    /// `security_override_confidence`, a keyword rule, or no signal; a table decision stands.
+    fn security_override(
+        &self,
+        decision: Decision<IssueCategory>,
+        text: &str,
+    ) -> Decision<IssueCategory> {
+        let weak = match decision.source {
+            Source::Table => false,
+            Source::Model => decision.confidence < self.config.security_override_confidence,
+            Source::KeywordRule | Source::Nothing => true,
+        };
+        if decision.label == IssueCategory::Security || !weak {
+            return decision;
+        }
+        let Some(word) = self
+            .config
+            .security_words
+            .iter()
+            .find(|word| !word.is_empty() && text.contains(word.as_str()))
+        else {
+            return decision;
+        };
+        let overridden = match decision.source {
+            Source::Model => format!(
+                "the model's {} (p={:.2} < {:.2})",
+                decision.label.as_str(),
+                decision.confidence,
+                self.config.security_override_confidence
+            ),
+            _ => format!("{} from rules", decision.label.as_str()),
+        };
+        Decision {
+            label: IssueCategory::Security,
+            confidence: KEYWORD_CONFIDENCE.max(decision.confidence),
+            source: Source::KeywordRule,
+            reason: format!("category security: security word {word:?} overrides {overridden}"),
+        }
+    }
+
+    /// The model's decision unless its confidence is below `keyword_below` and a keyword rule is
+    /// surer; with neither, the fallback label at confidence 0. Keyword rules are only evaluated
+    /// when needed.
     fn prefer<T: Copy>(
         &self,
         model: Option<Decision<T>>,
         keyword: impl FnOnce() -> Option<Decision<T>>,
+        keyword_below: f64,
         fallback: T,
         what: &str,
     ) -> Decision<T> {
         match model {
-            Some(model) if model.confidence >= self.config.min_confidence => model,
+            Some(model) if model.confidence >= keyword_below => model,
             Some(model) => match keyword() {
                 Some(keyword) if keyword.confidence > model.confidence => Decision {
                     reason: format!("{}; model unsure ({:.2})", keyword.reason, model.confidence),
@@ -408,6 +531,7 @@ impl Classifier {
             None => keyword().unwrap_or_else(|| Decision {
                 label: fallback,
                 confidence: 0.0,
+                source: Source::Nothing,
                 reason: format!("{what}: no table, rule or model signal"),
             }),
         }
@@ -417,13 +541,13 @@ impl Classifier {
     fn predict_with(
         &self,
         model: &SoftmaxModel,
-        buckets: u32,
+        models: &TrainedModels,
         text: &str,
         features: &TextFeatures,
         coverage: f64,
         fields: &[(&'static str, &str)],
     ) -> (usize, f64, String) {
-        let vector = features.vector(fields, buckets, |bucket| model.is_known(bucket));
+        let vector = features.vector(fields, models.buckets, |bucket| model.idf(bucket));
         let mut probabilities = vec![0.0f32; model.classes];
         model.probabilities(&vector, &mut probabilities);
         let (index, probability) = probabilities.iter().copied().enumerate().fold(
@@ -433,7 +557,7 @@ impl Classifier {
         let scale = (coverage / self.config.coverage_floor.max(f64::EPSILON)).min(1.0);
         let confidence = f64::from(probability) * scale;
         let strongest = strongest_features(model, &vector, index, self.config.top_features);
-        let described = describe_buckets(text, fields, buckets, &strongest);
+        let described = describe_buckets(text, fields, models, &strongest);
         let evidence = format!(
             "strongest features [{}], {:.0}% of text features known",
             described.join(", "),
@@ -461,7 +585,8 @@ fn strongest_features(
     let mut contributions: Vec<(f32, u32)> = vector
         .buckets
         .iter()
-        .map(|bucket| (model.contribution(*bucket, class, vector.value), *bucket))
+        .zip(&vector.values)
+        .map(|(bucket, value)| (model.contribution(*bucket, class, *value), *bucket))
         .filter(|(contribution, _)| *contribution > 0.0)
         .collect();
     contributions.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -476,9 +601,10 @@ fn strongest_features(
 fn describe_buckets(
     text: &str,
     fields: &[(&'static str, &str)],
-    buckets: u32,
+    models: &TrainedModels,
     wanted: &[u32],
 ) -> Vec<String> {
+    let buckets = models.buckets;
     let mut names: Vec<Option<String>> = vec![None; wanted.len()];
     let mut name = |key: FeatureKey<'_>| {
         let bucket = key.bucket(buckets);
@@ -488,7 +614,7 @@ fn describe_buckets(
             }
         }
     };
-    visit_text_features(text, &mut name);
+    visit_text_features(text, models.grams, &mut name);
     for (field, value) in fields {
         name(FeatureKey::Field(field, value));
     }
@@ -530,6 +656,69 @@ mod tests {
         assert_eq!(prediction.product, ProductLine::CreditCards);
         assert_eq!(prediction.category, IssueCategory::Security);
         assert_eq!(prediction.grade, Grade::Red);
+    }
+
+    #[test]
+    fn security_words_override_a_weak_category() {
+        let classifier = Classifier::rules_only();
+        let decision = |label, confidence, source| Decision {
+            label,
+            confidence,
+            source,
+            reason: String::new(),
+        };
+        let text = "money left my account in an unauthorised transfer; the fee was also wrong";
+
+        // A weak model guess yields, naming the word.
+        let weak =
+            classifier.security_override(decision(IssueCategory::Fees, 0.42, Source::Model), text);
+        assert_eq!(weak.label, IssueCategory::Security);
+        assert_eq!(weak.confidence, KEYWORD_CONFIDENCE);
+        assert_eq!(
+            weak.reason,
+            "category security: security word \"unauthorised\" overrides the model's fees (p=0.42 < 0.50)"
+        );
+        // A sure model, a table label, or text without security words stand.
+        for (label, confidence, source, text) in [
+            (IssueCategory::Fees, 0.9, Source::Model, text),
+            (IssueCategory::Service, 1.0, Source::Table, text),
+            (IssueCategory::Fees, 0.1, Source::Model, "the fee was wrong"),
+        ] {
+            let kept = classifier.security_override(decision(label, confidence, source), text);
+            assert_eq!(kept.label, label);
+        }
+        // The threshold is configuration.
+        let lenient = Classifier::rules_only().with_config(ClassifierConfig {
+            security_override_confidence: 0.3,
+            ..ClassifierConfig::default()
+        });
+        let kept =
+            lenient.security_override(decision(IssueCategory::Fees, 0.42, Source::Model), text);
+        assert_eq!(kept.label, IssueCategory::Fees);
+
+        // End to end: a keyword rule ("fee") is weak too; Chinese words count.
+        for (text, word) in [
+            (
+                "i was scammed and then charged a fee to get my money back",
+                "scam",
+            ),
+            ("我被骗了，手续费也被扣了", "被骗"),
+        ] {
+            let prediction = classifier.classify(&complaint("", text, ""));
+            assert_eq!(
+                prediction.category,
+                IssueCategory::Security,
+                "{:#?}",
+                prediction.reasons
+            );
+            assert!(
+                prediction.reasons[1].starts_with(&format!(
+                    "category security: security word {word:?} overrides fees from rules"
+                )),
+                "{:#?}",
+                prediction.reasons
+            );
+        }
     }
 
     #[test]

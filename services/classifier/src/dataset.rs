@@ -1,8 +1,10 @@
-//! A labelled CFPB complaint, how it becomes classifier input, and the deterministic split.
+//! Labelled training data — CFPB complaints and staff corrections — how a complaint becomes
+//! classifier input, the deterministic split, and the fingerprint that recognises training data.
 
 use chrono::NaiveDate;
 
 use super::features::fnv64;
+use super::grading::Grade;
 use super::taxonomy::{category_for_cfpb_issue, normalize_product, IssueCategory, ProductLine};
 use super::ComplaintFeatures;
 
@@ -84,6 +86,71 @@ impl CfpbRecord {
     }
 }
 
+/// A label correction made by staff at re-triage (`complaintctl casework corrections` exports
+/// them; [`crate::loader::read_corrections`] reads them). `None` = that label was not given.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Correction {
+    pub complaint_number: String,
+    /// The complaint's summary and description.
+    pub text: String,
+    pub product: Option<ProductLine>,
+    pub category: Option<IssueCategory>,
+    pub grade: Option<Grade>,
+    pub corrected_by: String,
+    pub reason: String,
+}
+
+impl Correction {
+    /// Whether the correction labels anything the models learn (grades come from rules).
+    pub fn is_training_example(&self) -> bool {
+        self.product.is_some() || self.category.is_some()
+    }
+}
+
+const FNV128_OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+const FNV128_PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
+
+fn fnv128(mut hash: u128, bytes: &[u8]) -> u128 {
+    for byte in bytes {
+        hash ^= u128::from(*byte);
+        hash = hash.wrapping_mul(FNV128_PRIME);
+    }
+    hash
+}
+
+/// Fingerprint of a set of CFPB rows: FNV-1a 128 over each row's fields (those the classifier
+/// reads), the row hashes sorted so file order and CSV quoting do not matter. Equal for the same
+/// rows; a changed, added or removed row changes it. Identifies training data, not a security
+/// measure.
+pub fn data_fingerprint(records: &[CfpbRecord]) -> String {
+    let mut rows: Vec<u128> = records
+        .iter()
+        .map(|record| {
+            let date = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+            let fields = [
+                record.complaint_id.as_str(),
+                &record.product,
+                &record.sub_product,
+                &record.issue,
+                &record.sub_issue,
+                &record.narrative,
+                &record.tags.join(","),
+                &record.submitted_via,
+                &date(record.date_received),
+                &date(record.date_sent_to_company),
+            ];
+            fields.iter().fold(FNV128_OFFSET, |hash, field| {
+                fnv128(fnv128(hash, field.as_bytes()), b"\x1f")
+            })
+        })
+        .collect();
+    rows.sort_unstable();
+    let hash = rows
+        .iter()
+        .fold(FNV128_OFFSET, |hash, row| fnv128(hash, &row.to_le_bytes()));
+    format!("fnv1a128:{hash:032x}")
+}
+
 /// Deterministic train/held-out split keyed by complaint id, so a row's side never depends on
 /// file order or on which other rows are present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -126,6 +193,29 @@ mod tests {
             .filter(|id| split.is_held_out(&id.to_string()) == other.is_held_out(&id.to_string()))
             .count();
         assert!(same < 1_000);
+    }
+
+    #[test]
+    fn fingerprint_ignores_order_and_sees_any_change() {
+        let row = |id: &str, narrative: &str| CfpbRecord {
+            complaint_id: id.to_string(),
+            narrative: narrative.to_string(),
+            ..CfpbRecord::default()
+        };
+        let rows = [row("1", "a"), row("2", "b")];
+        let reversed = [row("2", "b"), row("1", "a")];
+        assert_eq!(data_fingerprint(&rows), data_fingerprint(&reversed));
+        assert!(data_fingerprint(&rows).starts_with("fnv1a128:"));
+        assert_ne!(data_fingerprint(&rows), data_fingerprint(&rows[..1]));
+        assert_ne!(
+            data_fingerprint(&rows),
+            data_fingerprint(&[row("1", "a"), row("2", "c")])
+        );
+        // Field boundaries count: moving text between fields is a different row.
+        assert_ne!(
+            data_fingerprint(&[row("1", "a")]),
+            data_fingerprint(&[row("1a", "")])
+        );
     }
 
     #[test]

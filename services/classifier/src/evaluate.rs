@@ -1,5 +1,6 @@
-//! Evaluation on the held-out split: accuracy, macro-F1 and per-class precision/recall next to
-//! a majority-class baseline, for product and for category.
+//! Evaluation: accuracy, macro-F1 and per-class precision/recall next to a majority-class
+//! baseline, for product and for category — on the held-out split of the training data, or on
+//! every row of data the model never saw.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -7,7 +8,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::classifier::Classifier;
-use super::dataset::{CfpbRecord, Split};
+use super::dataset::{data_fingerprint, CfpbRecord, Split};
 
 /// Precision, recall and F1 of one class.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -37,12 +38,62 @@ pub struct TaskReport {
     pub per_class: Vec<ClassMetrics>,
 }
 
+/// Which rows of a CSV an evaluation scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvaluationScope {
+    /// The rows are the model's training data: score the share its split held out.
+    HeldOut(Split),
+    /// The rows are not the model's training data: score every row.
+    AllRows,
+}
+
+impl EvaluationScope {
+    /// `HeldOut` with the model's split when `records` are exactly the rows the model was
+    /// trained on (same [`data_fingerprint`]), `AllRows` otherwise. A CSV that mixes training
+    /// rows with new ones is "not the training data": keep evaluation files free of training
+    /// rows.
+    pub fn detect(classifier: &Classifier, records: &[CfpbRecord]) -> EvaluationScope {
+        match classifier.training_summary() {
+            Some(training) if training.data_fingerprint == data_fingerprint(records) => {
+                EvaluationScope::HeldOut(training.split)
+            }
+            _ => EvaluationScope::AllRows,
+        }
+    }
+
+    fn scores(&self, record: &CfpbRecord) -> bool {
+        match self {
+            EvaluationScope::HeldOut(split) => split.is_held_out(&record.complaint_id),
+            EvaluationScope::AllRows => true,
+        }
+    }
+}
+
+impl fmt::Display for EvaluationScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EvaluationScope::HeldOut(split) => write!(
+                f,
+                "held-out share of the training data (split seed {}, {}%)",
+                split.seed, split.holdout_percent
+            ),
+            EvaluationScope::AllRows => {
+                write!(f, "every row (not the model's training data)")
+            }
+        }
+    }
+}
+
 /// All tasks.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EvaluationReport {
     pub model_version: String,
-    pub split: Split,
-    pub held_out_rows: usize,
+    pub scope: EvaluationScope,
+    /// Rows given to the evaluation.
+    pub rows: usize,
+    /// Rows in scope (held out, or all).
+    pub scored_rows: usize,
     pub tasks: Vec<TaskReport>,
 }
 
@@ -134,16 +185,26 @@ fn majority<'a>(labels: impl Iterator<Item = &'a str>) -> String {
         .unwrap_or_default()
 }
 
-/// Evaluates `classifier` on the rows of `records` that `split` holds out. Majority baselines
-/// come from the training side of the same records. Three tasks:
-/// - `product`: all labelled held-out rows; summary (issue + sub-issue) + narrative;
-/// - `product (narrative only)`: held-out rows with a narrative; narrative alone;
-/// - `category (narrative + product)`: held-out rows with a narrative; narrative plus the true
+/// Evaluates `classifier` on the rows of `records` in `scope` (see [`EvaluationScope::detect`]).
+/// Majority baselines come from the rows out of scope (the training side) when there are any,
+/// else from the scored rows themselves (a baseline that knows the test's majority). Three
+/// tasks:
+/// - `product`: all labelled rows in scope; summary (issue + sub-issue) + narrative;
+/// - `product (narrative only)`: rows in scope with a narrative; narrative alone;
+/// - `category (narrative + product)`: rows in scope with a narrative; narrative plus the true
 ///   product as hint (the issue text is excluded: the labels derive from it).
-pub fn evaluate(classifier: &Classifier, records: &[CfpbRecord], split: Split) -> EvaluationReport {
-    let (held_out, training): (Vec<&CfpbRecord>, Vec<&CfpbRecord>) = records
-        .iter()
-        .partition(|record| split.is_held_out(&record.complaint_id));
+pub fn evaluate(
+    classifier: &Classifier,
+    records: &[CfpbRecord],
+    scope: EvaluationScope,
+) -> EvaluationReport {
+    let (scored, training): (Vec<&CfpbRecord>, Vec<&CfpbRecord>) =
+        records.iter().partition(|record| scope.scores(record));
+    let training = if training.is_empty() {
+        scored.clone()
+    } else {
+        training
+    };
     let product_majority = majority(
         training
             .iter()
@@ -168,7 +229,7 @@ pub fn evaluate(classifier: &Classifier, records: &[CfpbRecord], split: Split) -
     let mut product = Vec::new();
     let mut narrative_product = Vec::new();
     let mut category = Vec::new();
-    for record in &held_out {
+    for record in &scored {
         let Some(truth) = record.product_label() else {
             continue;
         };
@@ -199,8 +260,9 @@ pub fn evaluate(classifier: &Classifier, records: &[CfpbRecord], split: Split) -
     }
     EvaluationReport {
         model_version: classifier.model_version().to_string(),
-        split,
-        held_out_rows: held_out.len(),
+        scope,
+        rows: records.len(),
+        scored_rows: scored.len(),
         tasks: vec![
             metrics("product", &product, &product_majority),
             metrics(
@@ -219,7 +281,7 @@ pub fn evaluate(classifier: &Classifier, records: &[CfpbRecord], split: Split) -
 
 impl fmt::Display for TaskReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{} — {} held-out rows", self.task, self.rows)?;
+        writeln!(f, "{} — {} rows", self.task, self.rows)?;
         writeln!(
             f,
             "  model:    accuracy {:.3}  macro-F1 {:.3}",
@@ -256,8 +318,8 @@ impl fmt::Display for EvaluationReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "model {} — split seed {} holding out {}% ({} rows)",
-            self.model_version, self.split.seed, self.split.holdout_percent, self.held_out_rows
+            "model {} — scored {} of {} rows: {}",
+            self.model_version, self.scored_rows, self.rows, self.scope
         )?;
         for task in &self.tasks {
             writeln!(f)?;

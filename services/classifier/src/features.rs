@@ -1,8 +1,9 @@
-//! Feature extraction: English word unigrams and bigrams, Chinese character unigrams and bigrams,
-//! and structured fields (channel, product, amount band), hashed into a fixed number of buckets.
+//! Feature extraction: English word unigrams and bigrams, English character n-grams within
+//! words, Chinese character unigrams and bigrams, and structured fields (channel, product,
+//! amount band), hashed into a fixed number of buckets and weighted by sublinear TF-IDF.
 //!
 //! Hashing is FNV-1a 64 over a kind tag and the feature's parts, so buckets are stable across
-//! platforms and releases; the artifact records the bucket count.
+//! platforms and releases; the artifact records the bucket count and the n-gram range.
 
 /// One feature before hashing. Text features borrow from the lowercased text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,6 +12,13 @@ pub(crate) enum FeatureKey<'a> {
     WordPair(&'a str, &'a str),
     /// One or two Han characters.
     Han(&'a str),
+    /// Characters of one word; `starts`/`ends` when the n-gram includes the word's boundary
+    /// (the word is padded with one boundary mark on each side, as in `<card>`).
+    CharGram {
+        chars: &'a str,
+        starts: bool,
+        ends: bool,
+    },
     /// A structured field and its value (e.g. `channel`, `web`).
     Field(&'static str, &'a str),
 }
@@ -40,6 +48,19 @@ impl FeatureKey<'_> {
                 fnv_bytes(fnv_bytes(hash, b" "), second.as_bytes())
             }
             FeatureKey::Han(chars) => fnv_bytes(fnv_bytes(offset, b"h\x1f"), chars.as_bytes()),
+            FeatureKey::CharGram {
+                chars,
+                starts,
+                ends,
+            } => {
+                let hash = fnv_bytes(offset, if *starts { b"c\x1f<" } else { b"c\x1f" });
+                let hash = fnv_bytes(hash, chars.as_bytes());
+                if *ends {
+                    fnv_bytes(hash, b">")
+                } else {
+                    hash
+                }
+            }
             FeatureKey::Field(field, value) => {
                 let hash = fnv_bytes(fnv_bytes(offset, b"f\x1f"), field.as_bytes());
                 fnv_bytes(fnv_bytes(hash, b"="), value.as_bytes())
@@ -68,6 +89,15 @@ impl FeatureKey<'_> {
             FeatureKey::Word(word) => format!("word '{word}'"),
             FeatureKey::WordPair(first, second) => format!("phrase '{first} {second}'"),
             FeatureKey::Han(chars) => format!("characters '{chars}'"),
+            FeatureKey::CharGram {
+                chars,
+                starts,
+                ends,
+            } => format!(
+                "letters '{}{chars}{}'",
+                if *starts { "<" } else { "" },
+                if *ends { ">" } else { "" }
+            ),
             FeatureKey::Field(field, value) => format!("{field} '{value}'"),
         }
     }
@@ -82,12 +112,26 @@ fn is_redaction(word: &str) -> bool {
     word.bytes().all(|byte| byte == b'x')
 }
 
+/// Lengths of the character n-grams taken from each English word, boundary marks included;
+/// `min == 0` takes none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CharGrams {
+    pub(crate) min: u8,
+    pub(crate) max: u8,
+}
+
 /// Calls `visit` for every text feature of `lowercased` (already lowercased by the caller).
 /// Words are runs of alphabetic non-Han characters of length ≥ 2; digits separate words and are
-/// dropped (amounts are a structured field). Han runs yield every character and every adjacent
-/// pair, which stands in for a segmenter.
-pub(crate) fn visit_text_features<'a>(lowercased: &'a str, mut visit: impl FnMut(FeatureKey<'a>)) {
+/// dropped (amounts are a structured field). Each word also yields its character n-grams
+/// (`grams`), which match spelling variants, inflections and typos that whole words miss. Han
+/// runs yield every character and every adjacent pair, which stands in for a segmenter.
+pub(crate) fn visit_text_features<'a>(
+    lowercased: &'a str,
+    grams: CharGrams,
+    mut visit: impl FnMut(FeatureKey<'a>),
+) {
     let mut previous_word: Option<&'a str> = None;
+    let mut boundaries = Vec::new();
     let mut chars = lowercased.char_indices().peekable();
     while let Some((start, c)) = chars.next() {
         if is_han(c) {
@@ -122,11 +166,48 @@ pub(crate) fn visit_text_features<'a>(lowercased: &'a str, mut visit: impl FnMut
             if let Some(previous) = previous_word {
                 visit(FeatureKey::WordPair(previous, word));
             }
+            visit_char_grams(word, grams, &mut boundaries, &mut visit);
             previous_word = Some(word);
         } else if c.is_whitespace() || c == '-' || c == '/' {
             // Keep the pair across simple separators.
         } else {
             previous_word = None;
+        }
+    }
+}
+
+/// The n-grams of `word` padded with a boundary mark on each side: for 3..=4, "card" yields
+/// `<ca car ard rd> <car card ard>`. `boundaries` is scratch space for char offsets.
+fn visit_char_grams<'a>(
+    word: &'a str,
+    grams: CharGrams,
+    boundaries: &mut Vec<usize>,
+    visit: &mut impl FnMut(FeatureKey<'a>),
+) {
+    if grams.min == 0 {
+        return;
+    }
+    boundaries.clear();
+    boundaries.extend(word.char_indices().map(|(offset, _)| offset));
+    boundaries.push(word.len());
+    let letters = boundaries.len() - 1;
+    // Padded positions: 0 is the start mark, 1..=letters the letters, letters + 1 the end mark.
+    let padded = letters + 2;
+    for length in usize::from(grams.min)..=usize::from(grams.max) {
+        if length > padded {
+            break;
+        }
+        for start in 0..=padded - length {
+            let end = start + length;
+            let starts = start == 0;
+            let ends = end == padded;
+            let first = if starts { 0 } else { start - 1 };
+            let last = if ends { letters } else { end - 1 };
+            visit(FeatureKey::CharGram {
+                chars: &word[boundaries[first]..boundaries[last]],
+                starts,
+                ends,
+            });
         }
     }
 }
@@ -143,71 +224,140 @@ pub(crate) fn amount_band(amount_minor: Option<i64>) -> &'static str {
     }
 }
 
-/// A hashed, de-duplicated, L2-normalised sparse vector.
+/// A hashed sparse vector: distinct buckets in ascending order and their values.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct SparseVector {
     pub(crate) buckets: Vec<u32>,
-    pub(crate) value: f32,
+    pub(crate) values: Vec<f32>,
 }
 
-/// A text's distinct features, hashed once and shared by both models.
+/// A text's hashed features with their counts, computed once and shared by both models.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct TextFeatures {
-    /// Sorted, distinct buckets.
-    pub(crate) buckets: Vec<u32>,
-    /// Sorted, distinct fingerprints (for the vocabulary check).
+    /// `(bucket, count)` of words, word pairs and Han characters, ascending by bucket.
+    pub(crate) words: Vec<(u32, u32)>,
+    /// `(bucket, count)` of character n-grams, ascending by bucket.
+    pub(crate) grams: Vec<(u32, u32)>,
+    /// Sorted, distinct fingerprints of the word-level features (for the vocabulary check;
+    /// n-grams are left out because nonsense shares n-grams with real words).
     pub(crate) fingerprints: Vec<u32>,
 }
 
+/// Sorts buckets and counts repeats.
+fn counted(mut buckets: Vec<u32>) -> Vec<(u32, u32)> {
+    buckets.sort_unstable();
+    let mut counts: Vec<(u32, u32)> = Vec::with_capacity(buckets.len());
+    for bucket in buckets {
+        match counts.last_mut() {
+            Some((last, count)) if *last == bucket => *count += 1,
+            _ => counts.push((bucket, 1)),
+        }
+    }
+    counts
+}
+
+/// Scales a block of `(bucket, value)` to unit Euclidean length (no-op when empty).
+fn normalise(block: &mut [(u32, f32)]) {
+    let norm = block.iter().map(|(_, v)| v * v).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        for (_, value) in block.iter_mut() {
+            *value /= norm;
+        }
+    }
+}
+
 impl TextFeatures {
-    pub(crate) fn of(lowercased_text: &str, buckets: u32) -> TextFeatures {
-        let mut hashed = Vec::with_capacity(lowercased_text.len() / 3);
-        let mut fingerprints = Vec::with_capacity(hashed.capacity());
-        visit_text_features(lowercased_text, |key| {
+    pub(crate) fn of(lowercased_text: &str, buckets: u32, grams: CharGrams) -> TextFeatures {
+        let mut words = Vec::with_capacity(lowercased_text.len() / 3);
+        let mut fingerprints = Vec::with_capacity(words.capacity());
+        let mut gram_buckets = Vec::new();
+        visit_text_features(lowercased_text, grams, |key| {
             let (bucket, fingerprint) = key.bucket_and_fingerprint(buckets);
-            hashed.push(bucket);
-            fingerprints.push(fingerprint);
+            if matches!(key, FeatureKey::CharGram { .. }) {
+                gram_buckets.push(bucket);
+            } else {
+                words.push(bucket);
+                fingerprints.push(fingerprint);
+            }
         });
-        hashed.sort_unstable();
-        hashed.dedup();
         fingerprints.sort_unstable();
         fingerprints.dedup();
         TextFeatures {
-            buckets: hashed,
+            words: counted(words),
+            grams: counted(gram_buckets),
             fingerprints,
         }
     }
 
-    /// The text's buckets plus the fields' buckets, those for which `keep` holds, normalised.
+    /// Every distinct bucket of the text and of `fields`, ascending (document frequency input).
+    pub(crate) fn distinct_buckets(
+        &self,
+        fields: &[(&'static str, &str)],
+        buckets: u32,
+    ) -> Vec<u32> {
+        let mut all: Vec<u32> = self
+            .words
+            .iter()
+            .chain(&self.grams)
+            .map(|(bucket, _)| *bucket)
+            .chain(
+                fields
+                    .iter()
+                    .map(|(field, value)| FeatureKey::Field(field, value).bucket(buckets)),
+            )
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+
+    /// Sublinear TF-IDF: each feature weighs `(1 + ln count) · idf(bucket)`; features whose
+    /// `idf` is 0 (unknown to the model) are dropped. Word-level features with the fields, and
+    /// the character n-grams, are normalised to unit length separately, so long words' many
+    /// n-grams do not drown the words.
     pub(crate) fn vector(
         &self,
         fields: &[(&'static str, &str)],
         buckets: u32,
-        keep: impl Fn(u32) -> bool,
+        idf: impl Fn(u32) -> f32,
     ) -> SparseVector {
-        let mut kept: Vec<u32> = self
-            .buckets
-            .iter()
-            .copied()
-            .filter(|bucket| keep(*bucket))
-            .collect();
+        let weigh = |block: &[(u32, u32)]| -> Vec<(u32, f32)> {
+            block
+                .iter()
+                .filter_map(|&(bucket, count)| {
+                    let weight = idf(bucket);
+                    (weight > 0.0).then(|| (bucket, (1.0 + (count as f32).ln()) * weight))
+                })
+                .collect()
+        };
+        let mut words = weigh(&self.words);
         for (field, value) in fields {
             let bucket = FeatureKey::Field(field, value).bucket(buckets);
-            if keep(bucket) {
-                kept.push(bucket);
+            let weight = idf(bucket);
+            if weight > 0.0 {
+                words.push((bucket, weight));
             }
         }
-        kept.sort_unstable();
-        kept.dedup();
-        let value = if kept.is_empty() {
-            0.0
-        } else {
-            1.0 / (kept.len() as f32).sqrt()
+        normalise(&mut words);
+        let mut grams = weigh(&self.grams);
+        normalise(&mut grams);
+        words.extend(grams);
+        words.sort_unstable_by_key(|(bucket, _)| *bucket);
+        let mut vector = SparseVector {
+            buckets: Vec::with_capacity(words.len()),
+            values: Vec::with_capacity(words.len()),
         };
-        SparseVector {
-            buckets: kept,
-            value,
+        for (bucket, value) in words {
+            if vector.buckets.last() == Some(&bucket) {
+                if let Some(last) = vector.values.last_mut() {
+                    *last += value;
+                }
+            } else {
+                vector.buckets.push(bucket);
+                vector.values.push(value);
+            }
         }
+        vector
     }
 }
 
@@ -242,24 +392,51 @@ impl Vocabulary {
 mod tests {
     use super::*;
 
-    fn collect(text: &str) -> Vec<String> {
+    fn collect(text: &str, grams: CharGrams) -> Vec<String> {
         let mut out = Vec::new();
-        visit_text_features(text, |key| out.push(key.describe()));
+        visit_text_features(text, grams, |key| out.push(key.describe()));
         out
     }
 
     #[test]
     fn english_words_and_pairs_skip_redactions_and_numbers() {
-        let features = collect("my card was stolen on xx/xx/xxxx, $500 lost");
+        let features = collect(
+            "my card was stolen on xx/xx/xxxx, $500 lost",
+            CharGrams { min: 3, max: 5 },
+        );
         assert!(features.contains(&"word 'stolen'".to_string()));
         assert!(features.contains(&"phrase 'was stolen'".to_string()));
+        assert!(features.contains(&"letters '<stol'".to_string()));
         assert!(!features.iter().any(|f| f.contains("xx")));
         assert!(!features.iter().any(|f| f.contains("500")));
     }
 
     #[test]
+    fn char_grams_cover_the_padded_word() {
+        let features = collect("card", CharGrams { min: 3, max: 4 });
+        let grams: Vec<&str> = features
+            .iter()
+            .filter_map(|f| f.strip_prefix("letters "))
+            .collect();
+        assert_eq!(
+            grams,
+            ["'<ca'", "'car'", "'ard'", "'rd>'", "'<car'", "'card'", "'ard>'"]
+        );
+        // Non-ASCII letters are sliced on character boundaries.
+        let accented = collect("né", CharGrams { min: 3, max: 4 });
+        assert!(
+            accented.contains(&"letters '<né>'".to_string()),
+            "{accented:?}"
+        );
+        assert_eq!(
+            collect("card", CharGrams { min: 0, max: 0 }),
+            ["word 'card'"]
+        );
+    }
+
+    #[test]
     fn chinese_runs_yield_unigrams_and_bigrams() {
-        let features = collect("信用卡被盗刷");
+        let features = collect("信用卡被盗刷", CharGrams { min: 3, max: 5 });
         assert!(features.contains(&"characters '盗刷'".to_string()));
         assert!(features.contains(&"characters '信'".to_string()));
         assert_eq!(features.len(), 6 + 5);
@@ -274,5 +451,40 @@ mod tests {
             key.bucket(1 << 18),
             FeatureKey::Han("fraud").bucket(1 << 18)
         );
+        let gram = |starts, ends| FeatureKey::CharGram {
+            chars: "car",
+            starts,
+            ends,
+        };
+        assert_ne!(
+            gram(true, false).bucket(1 << 18),
+            gram(false, false).bucket(1 << 18)
+        );
+        assert_ne!(
+            gram(false, true).bucket(1 << 18),
+            gram(false, false).bucket(1 << 18)
+        );
+    }
+
+    #[test]
+    fn vector_is_sublinear_tf_idf_with_unit_blocks() {
+        let buckets = 1 << 16;
+        let features =
+            TextFeatures::of("fee fee fee refund", buckets, CharGrams { min: 0, max: 0 });
+        let fee = FeatureKey::Word("fee").bucket(buckets);
+        let refund = FeatureKey::Word("refund").bucket(buckets);
+        assert!(features.words.contains(&(fee, 3)));
+        // "refund" is unknown (idf 0) and dropped; "fee" alone has unit length.
+        let vector = features.vector(&[], buckets, |b| if b == refund { 0.0 } else { 2.0 });
+        assert!(!vector.buckets.contains(&refund));
+        let norm: f32 = vector.values.iter().map(|v| v * v).sum();
+        assert!((norm - 1.0).abs() < 1e-5, "{norm}");
+        // With n-grams the word block and the n-gram block each have unit length.
+        let features = TextFeatures::of("fee refund", buckets, CharGrams { min: 3, max: 5 });
+        let vector = features.vector(&[("channel", "web")], buckets, |_| 1.0);
+        let norm: f32 = vector.values.iter().map(|v| v * v).sum();
+        assert!((norm - 2.0).abs() < 0.05, "{norm}");
+        assert!(vector.buckets.windows(2).all(|pair| pair[0] < pair[1]));
+        assert_eq!(features.fingerprints.len(), 3);
     }
 }

@@ -1,9 +1,10 @@
 //! Automatic classification and grading of complaints: product line, issue/cause category,
 //! Red/Yellow/Green grade, confidence, reasons and predicted handling time.
 //!
-//! Everything here is pure except [`loader`], which reads CFPB-format CSV files and reads and
-//! writes model artifacts. A [`Classifier`] is either trained (a versioned artifact from
-//! [`train`]) or [`Classifier::rules_only`] (taxonomy tables and keyword rules).
+//! Everything here is pure except [`loader`], which reads CFPB-format CSV files and staff
+//! corrections, and reads and writes model artifacts. A [`Classifier`] is either trained (a
+//! versioned artifact from [`train`]) or [`Classifier::rules_only`] (taxonomy tables and keyword
+//! rules).
 
 mod classifier;
 mod dataset;
@@ -19,12 +20,12 @@ mod training;
 pub use classifier::{
     Classifier, ClassifierConfig, ModelArtifact, Prediction, ARTIFACT_FORMAT_VERSION,
 };
-pub use dataset::{CfpbRecord, Split};
-pub use evaluate::{evaluate, ClassMetrics, EvaluationReport, TaskReport};
+pub use dataset::{data_fingerprint, CfpbRecord, Correction, Split};
+pub use evaluate::{evaluate, ClassMetrics, EvaluationReport, EvaluationScope, TaskReport};
 pub use grading::GradingRules;
 pub use handling::HandlingTimes;
 pub use taxonomy::{category_for_cfpb_issue, normalize_product, IssueCategory, ProductLine};
-pub use training::{train, TrainOptions, TrainingSummary};
+pub use training::{train, CorrectionsUsed, TrainOptions, TrainingSummary};
 
 /// What the classifier sees of one complaint.
 #[derive(Debug, Clone, Copy)]
@@ -56,6 +57,13 @@ pub enum ClassifyError {
     Csv { path: String, source: csv::Error },
     #[error("CSV {path} lacks column {column:?}")]
     MissingColumn { path: String, column: &'static str },
+    #[error("{path} line {line}, field {field}: {reason}")]
+    InvalidRow {
+        path: String,
+        line: u64,
+        field: &'static str,
+        reason: String,
+    },
     #[error("malformed model artifact {path}: {reason}")]
     Artifact { path: String, reason: String },
     #[error("cannot train: {0}")]

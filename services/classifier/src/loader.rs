@@ -1,4 +1,5 @@
-//! The classifier's only I/O: reading CFPB-format CSV files and reading/writing artifacts.
+//! The classifier's only I/O: reading CFPB-format CSV files and staff corrections, and
+//! reading/writing artifacts.
 
 use std::fs;
 use std::io::BufReader;
@@ -6,8 +7,10 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 
-use super::classifier::ModelArtifact;
-use super::dataset::CfpbRecord;
+use super::classifier::{ModelArtifact, ARTIFACT_FORMAT_VERSION};
+use super::dataset::{CfpbRecord, Correction};
+use super::grading::Grade;
+use super::taxonomy::{IssueCategory, ProductLine};
 use super::ClassifyError;
 
 const COLUMNS: [&str; 10] = [
@@ -85,6 +88,121 @@ pub fn read_cfpb_csv(path: impl AsRef<Path>) -> Result<Vec<CfpbRecord>, Classify
     Ok(records)
 }
 
+/// Header of a corrections CSV, in this order (`complaintctl casework corrections` writes it).
+pub const CORRECTION_COLUMNS: [&str; 7] = [
+    "complaint_number",
+    "text",
+    "product",
+    "category",
+    "grade",
+    "corrected_by",
+    "reason",
+];
+
+/// Reads staff corrections: a CSV with the [`CORRECTION_COLUMNS`] header (any column order,
+/// extra columns ignored). `product` and `category` are the classifier's own names
+/// (`credit_cards`, `security` …) and `grade` is `red`, `yellow` or `green`
+/// (case-insensitive); empty means not corrected. Every row is validated: an empty
+/// `complaint_number` or `text`, or an unknown name, is [`ClassifyError::InvalidRow`] naming
+/// the file, the line and the field. Rows come back in file order (the export lists corrections
+/// oldest first; training keeps the last correction of each complaint).
+pub fn read_corrections(path: impl AsRef<Path>) -> Result<Vec<Correction>, ClassifyError> {
+    let path = path.as_ref();
+    let shown = || path.display().to_string();
+    let file = fs::File::open(path).map_err(|source| ClassifyError::Io {
+        path: shown(),
+        source,
+    })?;
+    let mut reader = csv::Reader::from_reader(BufReader::new(file));
+    let headers = reader
+        .headers()
+        .map_err(|source| ClassifyError::Csv {
+            path: shown(),
+            source,
+        })?
+        .clone();
+    let mut index = [0usize; CORRECTION_COLUMNS.len()];
+    for (slot, column) in index.iter_mut().zip(CORRECTION_COLUMNS) {
+        *slot = headers
+            .iter()
+            .position(|header| header.trim().trim_start_matches('\u{feff}') == column)
+            .ok_or(ClassifyError::MissingColumn {
+                path: shown(),
+                column,
+            })?;
+    }
+    let mut corrections = Vec::new();
+    for row in reader.records() {
+        let row = row.map_err(|source| ClassifyError::Csv {
+            path: shown(),
+            source,
+        })?;
+        let line = row.position().map_or(0, |position| position.line());
+        let invalid = |field: &'static str, reason: String| ClassifyError::InvalidRow {
+            path: shown(),
+            line,
+            field,
+            reason,
+        };
+        let field = |i: usize| row.get(index[i]).unwrap_or("").trim();
+        let required = |i: usize| {
+            let value = field(i);
+            if value.is_empty() {
+                Err(invalid(CORRECTION_COLUMNS[i], "is empty".to_string()))
+            } else {
+                Ok(value.to_string())
+            }
+        };
+        let complaint_number = required(0)?;
+        let text = required(1)?;
+        let product = match field(2) {
+            "" => None,
+            name => Some(ProductLine::from_name(name).ok_or_else(|| {
+                let known: Vec<&str> = ProductLine::ALL.iter().map(|p| p.as_str()).collect();
+                invalid(
+                    "product",
+                    format!(
+                        "unknown product {name:?}, expected one of {}",
+                        known.join(", ")
+                    ),
+                )
+            })?),
+        };
+        let category = match field(3) {
+            "" => None,
+            name => Some(IssueCategory::from_name(name).ok_or_else(|| {
+                let known: Vec<&str> = IssueCategory::ALL.iter().map(|c| c.as_str()).collect();
+                invalid(
+                    "category",
+                    format!(
+                        "unknown category {name:?}, expected one of {}",
+                        known.join(", ")
+                    ),
+                )
+            })?),
+        };
+        let grade = match field(4) {
+            "" => None,
+            name => Some(Grade::parse(&name.to_lowercase()).ok_or_else(|| {
+                invalid(
+                    "grade",
+                    format!("unknown grade {name:?}, expected red, yellow or green"),
+                )
+            })?),
+        };
+        corrections.push(Correction {
+            complaint_number,
+            text,
+            product,
+            category,
+            grade,
+            corrected_by: field(5).to_string(),
+            reason: field(6).to_string(),
+        });
+    }
+    Ok(corrections)
+}
+
 /// Writes an artifact as JSON, creating parent directories; the write goes to a temporary file
 /// renamed into place so a reader never sees half an artifact.
 pub fn write_artifact(
@@ -108,15 +226,30 @@ pub fn write_artifact(
     fs::rename(&temporary, path).map_err(io)
 }
 
-/// Reads an artifact; a missing file is `ClassifyError::Io` with kind `NotFound`.
+/// Reads an artifact; a missing file is `ClassifyError::Io` with kind `NotFound`. The format
+/// version is checked before the rest is parsed, so an artifact from an older or newer release
+/// is [`ClassifyError::Artifact`] saying so, not a parse error about some field.
 pub fn read_artifact(path: impl AsRef<Path>) -> Result<ModelArtifact, ClassifyError> {
+    #[derive(serde::Deserialize)]
+    struct Header {
+        format_version: u32,
+    }
     let path = path.as_ref();
     let bytes = fs::read(path).map_err(|source| ClassifyError::Io {
         path: path.display().to_string(),
         source,
     })?;
-    serde_json::from_slice(&bytes).map_err(|error| ClassifyError::Artifact {
+    let artifact_error = |reason: String| ClassifyError::Artifact {
         path: path.display().to_string(),
-        reason: error.to_string(),
-    })
+        reason,
+    };
+    let header: Header =
+        serde_json::from_slice(&bytes).map_err(|error| artifact_error(error.to_string()))?;
+    if header.format_version != ARTIFACT_FORMAT_VERSION {
+        return Err(artifact_error(format!(
+            "format version {} (this release reads {ARTIFACT_FORMAT_VERSION}); retrain with `complaintctl model train`",
+            header.format_version
+        )));
+    }
+    serde_json::from_slice(&bytes).map_err(|error| artifact_error(error.to_string()))
 }

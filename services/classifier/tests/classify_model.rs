@@ -1,14 +1,15 @@
-//! The classifier trained on the CFPB sample: held-out figures against the baseline, known
-//! complaints, grading, garbage input, and missing or broken artifacts.
+//! The classifier trained on the CFPB sample: held-out figures against the baseline, evaluation
+//! of unseen data, staff corrections, known complaints, grading, garbage input, and missing,
+//! broken or outdated artifacts.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use complaints_domain::Grade;
 use complaints_classifier::{
-    loader, Classifier, ClassifyError, ComplaintFeatures, IssueCategory,
-    ProductLine, TrainOptions,
+    loader, CfpbRecord, Classifier, ClassifyError, ComplaintFeatures, Correction, EvaluationScope,
+    IssueCategory, ProductLine, TrainOptions, ARTIFACT_FORMAT_VERSION,
 };
+use complaints_domain::Grade;
 
 const SAMPLE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -46,8 +47,10 @@ fn trained() -> Option<&'static Classifier> {
     CLASSIFIER
         .get_or_init(|| {
             let records = records()?;
-            let artifact =
-                complaints_classifier::train(records, &TrainOptions::default()).expect("training succeeds");
+            let started = std::time::Instant::now();
+            let artifact = complaints_classifier::train(records, &[], &TrainOptions::default())
+                .expect("training succeeds");
+            eprintln!("trained in {:.1}s", started.elapsed().as_secs_f64());
             let path = scratch_file("classifier.json");
             loader::write_artifact(&path, &artifact).expect("artifact written");
             let classifier = Classifier::load(&path).expect("artifact loads");
@@ -102,7 +105,18 @@ fn held_out_figures_beat_the_majority_baseline() {
     let split = classifier
         .training_split()
         .expect("trained model has a split");
-    let report = complaints_classifier::evaluate(classifier, records, split);
+    // The training rows themselves: only the held-out share is scored.
+    let scope = EvaluationScope::detect(classifier, records);
+    assert_eq!(scope, EvaluationScope::HeldOut(split));
+    let report = complaints_classifier::evaluate(classifier, records, scope);
+    assert_eq!(report.rows, records.len());
+    assert_eq!(
+        report.scored_rows,
+        records
+            .iter()
+            .filter(|r| split.is_held_out(&r.complaint_id))
+            .count()
+    );
     let task = |name: &str| {
         report
             .tasks
@@ -112,14 +126,14 @@ fn held_out_figures_beat_the_majority_baseline() {
     };
     let product = task("product");
     assert!(product.rows > 2_500, "{}", product.rows);
-    assert!(product.accuracy >= 0.95, "{product}");
+    assert!(product.accuracy >= 0.97, "{product}");
     assert!(
         product.macro_f1 >= product.baseline_macro_f1 + 0.6,
         "{product}"
     );
     let narrative = task("product (narrative only)");
     assert!(
-        narrative.accuracy >= 0.75 && narrative.accuracy > narrative.baseline_accuracy + 0.15,
+        narrative.accuracy >= 0.835 && narrative.accuracy > narrative.baseline_accuracy + 0.25,
         "{narrative}"
     );
     let category = task("category");
@@ -128,12 +142,212 @@ fn held_out_figures_beat_the_majority_baseline() {
         "{category}"
     );
     assert!(
-        category.macro_f1 >= category.baseline_macro_f1 + 0.25,
+        category.macro_f1 >= category.baseline_macro_f1 + 0.3,
         "{category}"
     );
     assert!(
         category.accuracy_when_confident >= category.accuracy,
         "{category}"
+    );
+}
+
+/// The rows of `records` as a CFPB-format CSV (the columns the loader reads).
+fn write_cfpb_csv(path: &std::path::Path, records: &[&CfpbRecord]) {
+    let mut writer = csv::Writer::from_path(path).expect("create CSV");
+    writer
+        .write_record([
+            "Date received",
+            "Product",
+            "Sub-product",
+            "Issue",
+            "Sub-issue",
+            "Consumer complaint narrative",
+            "Tags",
+            "Submitted via",
+            "Date sent to company",
+            "Complaint ID",
+        ])
+        .expect("header");
+    let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    for r in records {
+        writer
+            .write_record([
+                date(r.date_received),
+                r.product.clone(),
+                r.sub_product.clone(),
+                r.issue.clone(),
+                r.sub_issue.clone(),
+                r.narrative.clone(),
+                r.tags.join(", "),
+                r.submitted_via.clone(),
+                date(r.date_sent_to_company),
+                r.complaint_id.clone(),
+            ])
+            .expect("row");
+    }
+    writer.flush().expect("flush");
+}
+
+#[test]
+fn a_csv_the_model_never_saw_is_scored_in_full() {
+    let Some(classifier) = trained() else { return };
+    let records = records().expect("records present when trained");
+    let split = classifier.training_split().expect("split");
+    // Some held-out rows, with and without narratives, in a file of their own.
+    let unseen: Vec<&CfpbRecord> = records
+        .iter()
+        .filter(|r| split.is_held_out(&r.complaint_id))
+        .step_by(7)
+        .take(150)
+        .collect();
+    let path = scratch_file("unseen.csv");
+    write_cfpb_csv(&path, &unseen);
+    let rows = loader::read_cfpb_csv(&path).expect("parses");
+    assert_eq!(rows.len(), unseen.len());
+
+    let scope = EvaluationScope::detect(classifier, &rows);
+    assert_eq!(scope, EvaluationScope::AllRows);
+    let report = complaints_classifier::evaluate(classifier, &rows, scope);
+    assert_eq!((report.rows, report.scored_rows), (150, 150));
+    let labelled = rows.iter().filter(|r| r.product_label().is_some()).count();
+    let narratives = rows.iter().filter(|r| r.has_narrative()).count();
+    assert_eq!(report.tasks[0].rows, labelled);
+    assert_eq!(report.tasks[1].rows, narratives);
+    assert!(narratives > 20 && narratives < 150, "{narratives}");
+    assert!(
+        report
+            .to_string()
+            .contains("scored 150 of 150 rows: every row"),
+        "{report}"
+    );
+    // Any change to the training rows makes them "not the training data" as well.
+    let mut changed = records.to_vec();
+    changed[0].narrative.push('.');
+    assert_eq!(
+        EvaluationScope::detect(classifier, &changed),
+        EvaluationScope::AllRows
+    );
+}
+
+#[test]
+fn corrections_are_validated_and_learned() {
+    let path = scratch_file("corrections.csv");
+    let header = "complaint_number,text,product,category,grade,corrected_by,reason\n";
+    let write = |body: &str| std::fs::write(&path, format!("{header}{body}")).expect("write");
+
+    // Unknown names are errors naming the line and the field.
+    write("C-1,\"My card, stolen\",credit_cards,security,red,s1,checked\nC-2,text,credit_card,,,s1,typo\n");
+    let error = loader::read_corrections(&path).expect_err("unknown product");
+    assert!(
+        matches!(
+            &error,
+            ClassifyError::InvalidRow {
+                line: 3,
+                field: "product",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("line 3, field product"),
+        "{error}"
+    );
+    write("C-1,text,,fee,,s1,typo\n");
+    assert!(matches!(
+        loader::read_corrections(&path),
+        Err(ClassifyError::InvalidRow {
+            line: 2,
+            field: "category",
+            ..
+        })
+    ));
+    write("C-1,text,,,purple,s1,typo\n");
+    assert!(matches!(
+        loader::read_corrections(&path),
+        Err(ClassifyError::InvalidRow { field: "grade", .. })
+    ));
+    write(",text,loans,,,s1,typo\n");
+    assert!(matches!(
+        loader::read_corrections(&path),
+        Err(ClassifyError::InvalidRow {
+            field: "complaint_number",
+            ..
+        })
+    ));
+    std::fs::write(&path, "complaint_number,text,product\nC-1,text,loans\n").expect("write");
+    assert!(matches!(
+        loader::read_corrections(&path),
+        Err(ClassifyError::MissingColumn {
+            column: "category",
+            ..
+        })
+    ));
+
+    // A valid file: a multi-line quoted text, empty = not corrected, grade-only rows, and a
+    // complaint corrected twice (the last correction counts).
+    let phrase = "the zorblax vault token was frobnicated";
+    let mut body = String::new();
+    for i in 0..4 {
+        body.push_str(&format!(
+            "Z-{i},\"{phrase} again, case {i}\nsecond line\",wealth_management,system,Yellow,s{i},re-triage\n"
+        ));
+    }
+    body.push_str("Z-0,\"first correction superseded\",loans,,,s9,later\n");
+    body.push_str("G-1,only the grade changed,,,red,s1,urgent\n");
+    write(&body);
+    let corrections = loader::read_corrections(&path).expect("valid corrections");
+    assert_eq!(corrections.len(), 6);
+    assert_eq!(
+        corrections[1],
+        Correction {
+            complaint_number: "Z-1".into(),
+            text: format!("{phrase} again, case 1\nsecond line"),
+            product: Some(ProductLine::WealthManagement),
+            category: Some(IssueCategory::System),
+            grade: Some(Grade::Yellow),
+            corrected_by: "s1".into(),
+            reason: "re-triage".into(),
+        }
+    );
+    assert!(!corrections[5].is_training_example());
+
+    // Learned: a small model (part of the sample, few epochs) sends the corrected phrase to the
+    // corrected product; without the corrections it does not.
+    let Some(records) = records() else { return };
+    let small: Vec<CfpbRecord> = records.iter().take(2_000).cloned().collect();
+    let options = TrainOptions {
+        epochs: 4,
+        ..TrainOptions::default()
+    };
+    let artifact =
+        complaints_classifier::train(&small, &corrections, &options).expect("training succeeds");
+    let used = &artifact.training.corrections;
+    assert_eq!(
+        (
+            used.rows,
+            used.superseded,
+            used.used,
+            used.product_examples,
+            used.category_examples
+        ),
+        (6, 1, 4, 4, 3)
+    );
+    let with = Classifier::from_artifact(artifact).expect("consistent");
+    let without = Classifier::from_artifact(
+        complaints_classifier::train(&small, &[], &options).expect("training succeeds"),
+    )
+    .expect("consistent");
+    let text = format!("{phrase} yesterday");
+    assert_eq!(
+        with.classify(&complaint(&text)).product,
+        ProductLine::WealthManagement,
+        "{:#?}",
+        with.classify(&complaint(&text)).reasons
+    );
+    assert_ne!(
+        without.classify(&complaint(&text)).product,
+        ProductLine::WealthManagement
     );
 }
 
@@ -195,12 +409,7 @@ fn a_fraud_narrative_grades_red_with_reasons() {
         "Someone stole my identity and opened a credit card in my name. There are unauthorized \
                 charges of $4,800 on it and the bank will not close the fraudulent account.";
     let prediction = classifier.classify(&complaint(text));
-    assert_eq!(
-        prediction.grade,
-        Grade::Red,
-        "{:#?}",
-        prediction.reasons
-    );
+    assert_eq!(prediction.grade, Grade::Red, "{:#?}", prediction.reasons);
     assert!(
         prediction
             .reasons
@@ -229,24 +438,14 @@ fn a_fraud_narrative_grades_red_with_reasons() {
     let routine = classifier.classify(&complaint(
         "I asked the bank to send me a copy of my monthly statement by mail and it has not arrived yet.",
     ));
-    assert_eq!(
-        routine.grade,
-        Grade::Green,
-        "{:#?}",
-        routine.reasons
-    );
+    assert_eq!(routine.grade, Grade::Green, "{:#?}", routine.reasons);
     let older = vec!["Older American".to_string()];
     let escalated = classifier.classify(&ComplaintFeatures {
         tags: &older,
         regulator_transfer: true,
         ..complaint("I asked the bank to send me a copy of my monthly statement by mail and it has not arrived yet.")
     });
-    assert_eq!(
-        escalated.grade,
-        Grade::Red,
-        "{:#?}",
-        escalated.reasons
-    );
+    assert_eq!(escalated.grade, Grade::Red, "{:#?}", escalated.reasons);
 }
 
 #[test]
@@ -291,10 +490,29 @@ fn missing_or_broken_artifacts_are_errors() {
         Err(ClassifyError::Artifact { .. })
     ));
 
+    // An artifact of the previous format (no TF-IDF weights, no data fingerprint) is refused
+    // by its version, not with a parse error about a missing field.
+    let old = scratch_file("old.json");
+    std::fs::write(
+        &old,
+        r#"{"format_version": 1, "model_version": "v1-0123456789abcdef", "buckets": 65536,
+            "product": {"classes": ["loans"], "bias": [0.0], "rows": [[1, [0.5]]]}}"#,
+    )
+    .expect("write");
+    let Err(error) = Classifier::load(&old) else {
+        panic!("an old artifact loaded")
+    };
+    assert!(
+        matches!(&error, ClassifyError::Artifact { reason, .. }
+            if reason.contains("format version 1") && reason.contains(&format!("reads {ARTIFACT_FORMAT_VERSION}"))),
+        "{error}"
+    );
+
     let Some(records) = records() else { return };
-    let small: Vec<_> = records.iter().take(3_000).cloned().collect();
+    let small: Vec<_> = records.iter().take(2_000).cloned().collect();
     let mut artifact = complaints_classifier::train(
         &small,
+        &[],
         &TrainOptions {
             epochs: 1,
             ..TrainOptions::default()

@@ -120,12 +120,107 @@ pub enum CaseWork {
         #[arg(long)]
         product: Option<String>,
     },
+    /// Mass incidents: list, show, the unified statement, link and unlink members, close.
+    Incident {
+        #[command(subcommand)]
+        action: IncidentAction,
+    },
     /// Export the re-triage corrections as the CSV `model train --corrections` reads.
     Corrections {
         /// Where to write the CSV; standard output when omitted.
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum IncidentAction {
+    /// Incidents, newest first.
+    List {
+        #[arg(long)]
+        closed: bool,
+    },
+    /// One incident with its members.
+    Show { incident: String },
+    /// Issue the task force's one statement to every member (and later joiners).
+    Statement {
+        incident: String,
+        #[arg(long)]
+        text: String,
+    },
+    /// Link a complaint to the incident by hand.
+    Link { incident: String, number: String },
+    /// Unlink a member; its own investigation resumes.
+    Unlink {
+        incident: String,
+        number: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Close with the root cause and the post-incident review.
+    Close {
+        incident: String,
+        #[arg(long)]
+        root_cause: String,
+        #[arg(long)]
+        review: String,
+    },
+}
+
+fn print_incident(incident: &pb::Incident, members: bool) {
+    let current = incident.members.iter().filter(|m| m.left_at.is_empty()).count();
+    println!(
+        "{}  {}  {} / {}  opened {}  {current} members  task force {}",
+        incident.incident_number,
+        incident.status,
+        incident.product,
+        incident.category,
+        incident.opened_at,
+        incident.task_force_ids.join(", ")
+    );
+    if !members {
+        return;
+    }
+    if !incident.statement.is_empty() {
+        println!("statement ({} at {}): {}", incident.statement_by, incident.statement_at, incident.statement);
+    }
+    if !incident.root_cause.is_empty() {
+        println!("root cause: {}\nreview: {}", incident.root_cause, incident.review);
+    }
+    for member in &incident.members {
+        let left = if member.left_at.is_empty() { String::new() } else { format!("  left {}", member.left_at) };
+        println!("  {}  joined {} ({}){left}", member.complaint_number, member.joined_at, member.linked_by);
+    }
+}
+
+async fn incident(host: &str, action: IncidentAction, token: &str) -> anyhow::Result<()> {
+    let mut routing = RoutingClient::connect(endpoint(host, "routing")).await?;
+    let shown = match action {
+        IncidentAction::List { closed } => {
+            let list = rpc(routing.list_incidents(call(pb::ListIncidentsRequest { include_closed: closed }, token)).await)?;
+            for incident in &list.incidents {
+                print_incident(incident, false);
+            }
+            println!("({} incidents)", list.incidents.len());
+            return Ok(());
+        }
+        IncidentAction::Show { incident } => rpc(routing.get_incident(call(pb::GetIncidentRequest { incident }, token)).await)?,
+        IncidentAction::Statement { incident, text } => {
+            rpc(routing.issue_statement(call(pb::IssueStatementRequest { incident, text }, token)).await)?
+        }
+        IncidentAction::Link { incident, number } => {
+            rpc(routing.link_to_incident(call(pb::LinkToIncidentRequest { incident, complaint_number: number }, token)).await)?
+        }
+        IncidentAction::Unlink { incident, number, reason } => {
+            let request = pb::UnlinkFromIncidentRequest { incident, complaint_number: number, reason };
+            rpc(routing.unlink_from_incident(call(request, token)).await)?
+        }
+        IncidentAction::Close { incident, root_cause, review } => {
+            rpc(routing.close_incident(call(pb::CloseIncidentRequest { incident, root_cause, review }, token)).await)?
+        }
+    };
+    print_incident(&shown, true);
+    Ok(())
 }
 
 fn channel(name: &str) -> anyhow::Result<i32> {
@@ -229,6 +324,7 @@ pub async fn run(host: &str, command: CaseWork, token: &str) -> anyhow::Result<(
             })
             .await?;
         }
+        CaseWork::Incident { action } => incident(host, action, token).await?,
         CaseWork::Withdraw { number, reason } => {
             let mut intake = IntakeClient::connect(endpoint(host, "intake")).await?;
             let view = rpc(intake.withdraw_complaint(call(pb::WithdrawComplaintRequest { complaint_number: number, reason }, token)).await)?;

@@ -1,10 +1,11 @@
-//! `complaintctl model`: train the complaint classifier on a CFPB-format CSV and evaluate it.
+//! `complaintctl model`: train the complaint classifier on a CFPB-format CSV (plus staff
+//! corrections) and evaluate it.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
-use complaints_classifier::{self, loader, Classifier, Split, TrainOptions};
+use complaints_classifier::{self, loader, Classifier, EvaluationScope, Split, TrainOptions};
 
 /// Train or evaluate the complaint classifier.
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -14,6 +15,11 @@ pub enum ModelCommand {
         /// CSV with the CFPB column names (e.g. ../shared/data/cfpb_sample.csv).
         #[arg(long)]
         data: PathBuf,
+        /// Staff corrections (`complaintctl casework corrections`): CSV with the header
+        /// complaint_number,text,product,category,grade,corrected_by,reason. Repeatable; a
+        /// complaint corrected in several files keeps its last correction.
+        #[arg(long)]
+        corrections: Vec<PathBuf>,
         /// Where to write the artifact (JSON).
         #[arg(long, default_value = "models/classifier.json")]
         out: PathBuf,
@@ -24,7 +30,8 @@ pub enum ModelCommand {
         #[arg(long, default_value_t = 20)]
         holdout_percent: u8,
     },
-    /// Evaluate an artifact on the rows of a CSV its training split held out.
+    /// Evaluate an artifact: on the training CSV, the rows its split held out; on any other CSV,
+    /// every row.
     Evaluate {
         /// CSV with the CFPB column names.
         #[arg(long)]
@@ -43,6 +50,7 @@ pub fn run(command: &ModelCommand) -> anyhow::Result<()> {
     match command {
         ModelCommand::Train {
             data,
+            corrections,
             out,
             seed,
             holdout_percent,
@@ -52,6 +60,10 @@ pub fn run(command: &ModelCommand) -> anyhow::Result<()> {
                 "--holdout-percent must be 1..=99"
             );
             let records = loader::read_cfpb_csv(data)?;
+            let mut staff_corrections = Vec::new();
+            for path in corrections {
+                staff_corrections.extend(loader::read_corrections(path)?);
+            }
             let options = TrainOptions {
                 split: Split {
                     seed: *seed,
@@ -60,7 +72,7 @@ pub fn run(command: &ModelCommand) -> anyhow::Result<()> {
                 ..TrainOptions::default()
             };
             let started = Instant::now();
-            let artifact = complaints_classifier::train(&records, &options)?;
+            let artifact = complaints_classifier::train(&records, &staff_corrections, &options)?;
             let elapsed = started.elapsed();
             loader::write_artifact(out, &artifact)?;
             let size = std::fs::metadata(out).map(|m| m.len()).unwrap_or_default();
@@ -72,7 +84,7 @@ pub fn run(command: &ModelCommand) -> anyhow::Result<()> {
             );
             println!(
                 "  rows {}: {} held out (seed {}, {}%), product model on {} examples ({} features), \
-                 category model on {} narratives ({} features)",
+                 category model on {} examples ({} features)",
                 summary.rows,
                 summary.held_out_rows,
                 summary.split.seed,
@@ -82,17 +94,29 @@ pub fn run(command: &ModelCommand) -> anyhow::Result<()> {
                 summary.category_training_examples,
                 summary.known_category_features,
             );
+            let used = &summary.corrections;
+            println!(
+                "  corrections: {} rows in {} file(s), {} used ({} product, {} category examples, \
+                 weight {}), {} superseded by a later correction, {} grade only",
+                used.rows,
+                corrections.len(),
+                used.used,
+                used.product_examples,
+                used.category_examples,
+                used.weight,
+                used.superseded,
+                used.rows - used.superseded - used.used,
+            );
+            println!("  training data {}", summary.data_fingerprint);
             println!("  wrote {} ({:.1} MB)", out.display(), size as f64 / 1e6);
             Ok(())
         }
         ModelCommand::Evaluate { data, model, json } => {
             let classifier = Classifier::load(model)
                 .with_context(|| format!("loading model {}", model.display()))?;
-            let split = classifier
-                .training_split()
-                .context("artifact carries no training split")?;
             let records = loader::read_cfpb_csv(data)?;
-            let report = complaints_classifier::evaluate(&classifier, &records, split);
+            let scope = EvaluationScope::detect(&classifier, &records);
+            let report = complaints_classifier::evaluate(&classifier, &records, scope);
             if *json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

@@ -43,11 +43,13 @@ pub enum ClockKind {
     PaymentServicesDecision,
     /// China: the customer's window to request review (复核) by the superior institution.
     ReviewWindow,
+    /// The superior institution's review decision (复核).
+    ReviewDecision,
 }
 
 
 impl ClockKind {
-    pub const ALL: [ClockKind; 14] = [Self::Acknowledge, Self::FirstContact, Self::Handover, Self::InvestigationStart, Self::Response, Self::Investigation, Self::Approval, Self::ObjectionWindow, Self::Execution, Self::FollowUp, Self::RegulatorDecision, Self::SummaryResolution, Self::PaymentServicesDecision, Self::ReviewWindow];
+    pub const ALL: [ClockKind; 15] = [Self::Acknowledge, Self::FirstContact, Self::Handover, Self::InvestigationStart, Self::Response, Self::Investigation, Self::Approval, Self::ObjectionWindow, Self::Execution, Self::FollowUp, Self::RegulatorDecision, Self::SummaryResolution, Self::PaymentServicesDecision, Self::ReviewWindow, Self::ReviewDecision];
 
     /// The snake_case name used in rule packs, events and the CLI. Stable.
     pub fn as_str(self) -> &'static str {
@@ -66,6 +68,7 @@ impl ClockKind {
             Self::SummaryResolution => "summary_resolution",
             Self::PaymentServicesDecision => "payment_services_decision",
             Self::ReviewWindow => "review_window",
+            Self::ReviewDecision => "review_decision",
         }
     }
 

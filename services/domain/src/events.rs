@@ -55,11 +55,13 @@ pub enum EventKind {
     JoinedMassIncident,
     LeftMassIncident,
     UnifiedStatement,
+    ReviewRequested,
+    ReviewDecided,
 }
 
 impl EventKind {
     /// Every kind, in lifecycle order (the clock events last).
-    pub const ALL: [EventKind; 29] = [
+    pub const ALL: [EventKind; 31] = [
         Self::Received,
         Self::Triaged,
         Self::Assigned,
@@ -89,6 +91,8 @@ impl EventKind {
         Self::JoinedMassIncident,
         Self::LeftMassIncident,
         Self::UnifiedStatement,
+        Self::ReviewRequested,
+        Self::ReviewDecided,
     ];
 
     /// The short name, which is also the last token of the subject `cms.complaint.<name>`.
@@ -124,6 +128,8 @@ impl EventKind {
             Self::JoinedMassIncident => "joined_mass_incident",
             Self::LeftMassIncident => "left_mass_incident",
             Self::UnifiedStatement => "unified_statement",
+            Self::ReviewRequested => "review_requested",
+            Self::ReviewDecided => "review_decided",
         }
     }
 
@@ -137,7 +143,9 @@ impl EventKind {
     /// investigation, approval), and their subjects name the producer.
     pub fn catalogued_producers(self) -> &'static [&'static str] {
         match self {
-            Self::Received | Self::CustomerResponded | Self::FollowUpRecorded | Self::Closed | Self::Withdrawn => &["intake"],
+            Self::Received | Self::CustomerResponded | Self::FollowUpRecorded | Self::Closed | Self::Withdrawn | Self::ReviewRequested => {
+                &["intake"]
+            }
             Self::Triaged
             | Self::Assigned
             | Self::Reassigned
@@ -153,7 +161,8 @@ impl EventKind {
             | Self::ClockStopped
             | Self::ClockRestarted
             | Self::ExtensionRequested
-            | Self::MarkedOutOfScope => &["investigation"],
+            | Self::MarkedOutOfScope
+            | Self::ReviewDecided => &["investigation"],
             Self::ResolutionApproved | Self::ResolutionReturned | Self::ExtensionDecided => &["approval"],
             Self::DeadlineExtended => &["intake", "investigation"],
             Self::CustomerNotified => &["notification"],
@@ -269,10 +278,12 @@ pub enum NotificationKind {
     Merged,
     /// A mass incident's unified statement reached the member: the customer is informed.
     UnifiedStatement,
+    /// The superior institution's review decision; moves no stage.
+    ReviewOutcome,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 8] = [
+    pub const ALL: [NotificationKind; 9] = [
         Self::Acknowledgement,
         Self::Result,
         Self::Execution,
@@ -281,6 +292,7 @@ impl NotificationKind {
         Self::OutOfScope,
         Self::Merged,
         Self::UnifiedStatement,
+        Self::ReviewOutcome,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -293,6 +305,7 @@ impl NotificationKind {
             Self::OutOfScope => "out_of_scope",
             Self::Merged => "merged",
             Self::UnifiedStatement => "unified_statement",
+            Self::ReviewOutcome => "review_outcome",
         }
     }
 
@@ -312,6 +325,7 @@ impl NotificationKind {
             pb::NotificationKind::OutOfScope => Some(Self::OutOfScope),
             pb::NotificationKind::Merged => Some(Self::Merged),
             pb::NotificationKind::UnifiedStatement => Some(Self::UnifiedStatement),
+            pb::NotificationKind::ReviewOutcome => Some(Self::ReviewOutcome),
         }
     }
 
@@ -325,6 +339,7 @@ impl NotificationKind {
             Self::OutOfScope => pb::NotificationKind::OutOfScope,
             Self::Merged => pb::NotificationKind::Merged,
             Self::UnifiedStatement => pb::NotificationKind::UnifiedStatement,
+            Self::ReviewOutcome => pb::NotificationKind::ReviewOutcome,
         }
     }
 }
@@ -731,10 +746,12 @@ pub enum ReassignCause {
     ReReview,
     /// The customer's series of repeat complaints reached the escalation count.
     RepeatEscalation,
+    /// The customer asked the superior institution to review the decision.
+    Review,
 }
 
 impl ReassignCause {
-    pub const ALL: [ReassignCause; 4] = [Self::Reassignment, Self::Retriage, Self::ReReview, Self::RepeatEscalation];
+    pub const ALL: [ReassignCause; 5] = [Self::Reassignment, Self::Retriage, Self::ReReview, Self::RepeatEscalation, Self::Review];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -742,6 +759,7 @@ impl ReassignCause {
             Self::Retriage => "retriage",
             Self::ReReview => "re_review",
             Self::RepeatEscalation => "repeat_escalation",
+            Self::Review => "review",
         }
     }
 
@@ -799,6 +817,21 @@ pub struct UnifiedStatement {
     pub incident_number: String,
     pub text: String,
     pub issued_by: StaffId,
+}
+
+/// `review_requested`: the customer asked the superior institution to review the decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewRequested {
+    pub reason: String,
+    pub requested_by: String,
+}
+
+/// `review_decided`: the reviewer upheld or changed the decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewDecided {
+    pub upheld: bool,
+    pub conclusion: String,
+    pub decided_by: StaffId,
 }
 
 /// `reassigned`: routing moved an assigned complaint to another handler.
@@ -950,6 +983,8 @@ pub enum LifecycleEvent {
     JoinedMassIncident(JoinedMassIncident),
     LeftMassIncident(LeftMassIncident),
     UnifiedStatement(UnifiedStatement),
+    ReviewRequested(ReviewRequested),
+    ReviewDecided(ReviewDecided),
 }
 
 impl LifecycleEvent {
@@ -984,6 +1019,8 @@ impl LifecycleEvent {
             Self::JoinedMassIncident(_) => EventKind::JoinedMassIncident,
             Self::LeftMassIncident(_) => EventKind::LeftMassIncident,
             Self::UnifiedStatement(_) => EventKind::UnifiedStatement,
+            Self::ReviewRequested(_) => EventKind::ReviewRequested,
+            Self::ReviewDecided(_) => EventKind::ReviewDecided,
         }
     }
 
@@ -1017,7 +1054,8 @@ impl LifecycleEvent {
                 | NotificationKind::Progress
                 | NotificationKind::Withdrawal
                 | NotificationKind::OutOfScope
-                | NotificationKind::Merged => return None,
+                | NotificationKind::Merged
+                | NotificationKind::ReviewOutcome => return None,
                 NotificationKind::UnifiedStatement => Step::UnifiedStatementDelivered,
             },
             Self::CustomerResponded(responded) => match responded.response {
@@ -1033,6 +1071,9 @@ impl LifecycleEvent {
             Self::MergedInto(_) => Step::MergedInto,
             Self::JoinedMassIncident(_) => Step::JoinedMassIncident,
             Self::LeftMassIncident(_) => Step::LeftMassIncident,
+            Self::ReviewRequested(_) => Step::ReviewRequested,
+            Self::ReviewDecided(decided) if decided.upheld => Step::ReviewUpheld,
+            Self::ReviewDecided(_) => Step::ReviewChanged,
         })
     }
 }
@@ -1242,6 +1283,15 @@ impl TryFrom<Payload> for LifecycleEvent {
                 unlinked_by: StaffId::parse("left_mass_incident.unlinked_by", &p.unlinked_by)?,
                 reason: p.reason,
             }),
+            Payload::ReviewRequested(p) => Self::ReviewRequested(ReviewRequested {
+                reason: required("review_requested.reason", &p.reason, 4000)?.to_owned(),
+                requested_by: required("review_requested.requested_by", &p.requested_by, 128)?.to_owned(),
+            }),
+            Payload::ReviewDecided(p) => Self::ReviewDecided(ReviewDecided {
+                upheld: p.upheld,
+                conclusion: required("review_decided.conclusion", &p.conclusion, 4000)?.to_owned(),
+                decided_by: StaffId::parse("review_decided.decided_by", &p.decided_by)?,
+            }),
             Payload::UnifiedStatement(p) => Self::UnifiedStatement(UnifiedStatement {
                 incident_id: required("unified_statement.incident_id", &p.incident_id, 64)?.to_owned(),
                 incident_number: required("unified_statement.incident_number", &p.incident_number, 64)?.to_owned(),
@@ -1352,6 +1402,14 @@ impl From<&LifecycleEvent> for Payload {
                 incident_number: p.incident_number.clone(),
                 unlinked_by: p.unlinked_by.to_string(),
                 reason: p.reason.clone(),
+            }),
+            LifecycleEvent::ReviewRequested(p) => {
+                Payload::ReviewRequested(pb::ReviewRequested { reason: p.reason.clone(), requested_by: p.requested_by.clone() })
+            }
+            LifecycleEvent::ReviewDecided(p) => Payload::ReviewDecided(pb::ReviewDecided {
+                upheld: p.upheld,
+                conclusion: p.conclusion.clone(),
+                decided_by: p.decided_by.to_string(),
             }),
             LifecycleEvent::UnifiedStatement(p) => Payload::UnifiedStatement(pb::UnifiedStatement {
                 incident_id: p.incident_id.clone(),
@@ -1980,6 +2038,8 @@ mod tests {
                 text: "The outage is fixed; fees are refunded".into(),
                 issued_by: staff("RS-HEAD"),
             }),
+            LifecycleEvent::ReviewRequested(ReviewRequested { reason: "the fee is unlawful".into(), requested_by: "channel:app".into() }),
+            LifecycleEvent::ReviewDecided(ReviewDecided { upheld: true, conclusion: "correct decision".into(), decided_by: staff("HO-RISK") }),
         ]
     }
 
@@ -2059,6 +2119,8 @@ mod tests {
                 "joined_mass_incident",
                 "left_mass_incident",
                 "unified_statement",
+                "review_requested",
+                "review_decided",
             ]
         );
         for kind in EventKind::ALL {
@@ -2103,6 +2165,8 @@ mod tests {
                 "routing",
                 "routing",
                 "routing",
+                "intake",
+                "investigation",
             ]
         );
     }

@@ -5,7 +5,7 @@
 
 use complaints_domain::events::{
     ClockRestarted, ClockStopped, ComplaintAssigned, ComplaintReassigned, ExtensionDecided, JoinedMassIncident, LeftMassIncident, MarkedOutOfScope,
-    MergedInto, ComplaintTriaged, CustomerNotified, EventMeta, NotificationKind, InvestigationOpened, RemedyExecuted, ResolutionApproved,
+    MergedInto, ReviewDecided, ComplaintTriaged, CustomerNotified, EventMeta, NotificationKind, InvestigationOpened, RemedyExecuted, ResolutionApproved,
     ResolutionProposed, ResolutionReturned,
 };
 use complaints_domain::lifecycle::{self, Verdict};
@@ -37,6 +37,7 @@ complaints_plumbing::consumes! {
         MergedInto(MergedInto),
         JoinedMassIncident(JoinedMassIncident),
         LeftMassIncident(LeftMassIncident),
+        ReviewDecided(ReviewDecided),
     }
 }
 

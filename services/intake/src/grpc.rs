@@ -304,6 +304,36 @@ impl Intake for IntakeApi {
     }
 
     #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]
+    async fn request_review(&self, request: Request<pb::RequestReviewRequest>) -> Result<Response<pb::ComplaintView>, Status> {
+        let actor = actor(&request)?.clone();
+        let request = request.into_inner();
+        let reason = required("reason", &request.reason, 2000).map_err(Error::from)?;
+        let (mut tx, current, to) = self
+            .begin(&request.complaint_number, &Step::ReviewRequested, "a review is requested of a decision the customer has received")
+            .await?;
+        self.may_answer_for(&actor, &current).map_err(Error::from)?;
+        let now = complaints_plumbing::now_ms();
+        // Only inside the review window of the complaint's rule pack.
+        let window = complaints_plumbing::clocks::open_clock(&mut tx, &current.complaint_id, ClockKind::ReviewWindow).await.map_err(Error::from)?;
+        if window.is_none_or(|clock| clock.due_at_ms <= now) {
+            return Err(Error::WrongStage {
+                number: current.complaint_number.clone(),
+                stage: current.stage,
+                rule: "a review is requested within the review window of the decision (CN: 30 days)",
+            }
+            .into());
+        }
+        let on_behalf = actor.kind() != ActorKind::Channel;
+        store::record_outcome(&mut tx, &current, to, Outcome::ReviewRequested { reason, on_behalf }, &actor.id).await.map_err(Error::from)?;
+        let met = complaints_plumbing::clocks::end(&mut tx, &self.book, &current.complaint_id, ClockKind::ReviewWindow, now, complaints_plumbing::clocks::Ending::Completed)
+            .await
+            .map_err(Error::from)?;
+        store::announce_clocks(&mut tx, &current, met.into_iter().collect()).await.map_err(Error::from)?;
+        tracing::info!(on_behalf, "review requested");
+        Ok(self.finish(tx, &current).await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]
     async fn record_external_route(&self, request: Request<pb::RecordExternalRouteRequest>) -> Result<Response<pb::ComplaintView>, Status> {
         let actor = actor(&request)?.clone();
         let request = request.into_inner();

@@ -5,7 +5,7 @@
 
 use complaints_domain::events::{
     ComplaintClosed, ComplaintReceived, ComplaintWithdrawn, Contact, CustomerResponded, CustomerResponse, ExternalRoute, FollowUpRecorded,
-    LifecycleEvent, Satisfaction,
+    LifecycleEvent, ReviewRequested, Satisfaction,
 };
 use complaints_domain::{Channel, ClockKind, ComplaintId, ComplaintKey, ComplaintNumber, Money, Stage, StaffId};
 use complaints_plumbing::clocks::{self as clock_store, ClockBook};
@@ -329,6 +329,8 @@ pub enum Outcome<'a> {
     Withdrawn { reason: &'a str, on_behalf: bool },
     /// Out of scope: the customer chose `route` (or declined every route).
     ExternalRoute { route: ExternalRoute, note: &'a str },
+    /// The customer asked the superior institution to review the decision.
+    ReviewRequested { reason: &'a str, on_behalf: bool },
 }
 
 /// Records how the complaint left the main path, moves it to `to` and emits the event that
@@ -349,6 +351,13 @@ pub async fn record_outcome(tx: &mut Tx, complaint: &StoredComplaint, to: Stage,
             note,
             false,
             LifecycleEvent::Closed(ComplaintClosed { reason: "out of scope".into(), external_route: Some(route) }),
+        ),
+        Outcome::ReviewRequested { reason, on_behalf } => (
+            "review_requested",
+            "",
+            reason,
+            on_behalf,
+            LifecycleEvent::ReviewRequested(ReviewRequested { reason: reason.to_owned(), requested_by: recorded_by.to_owned() }),
         ),
     };
     sqlx::query(

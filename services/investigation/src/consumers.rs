@@ -4,7 +4,8 @@
 //! its clocks to the new handler.
 
 use complaints_domain::events::{
-    ComplaintAssigned, ComplaintClosed, ComplaintReassigned, ComplaintWithdrawn, DeadlineExtended, JoinedMassIncident, LeftMassIncident, MergedInto, ExtensionDecided, CustomerNotified, CustomerResponded, EventMeta, FollowUpRecorded, InvestigationOpened,
+    ComplaintAssigned, ComplaintClosed, ComplaintReassigned, ComplaintWithdrawn, DeadlineExtended, JoinedMassIncident, LeftMassIncident, MergedInto,
+    ReviewRequested, ExtensionDecided, CustomerNotified, CustomerResponded, EventMeta, FollowUpRecorded, InvestigationOpened,
     LifecycleEvent, NotificationKind, ResolutionApproved, ResolutionReturned,
 };
 use complaints_domain::lifecycle::{self, Stage, Step, Verdict};
@@ -37,6 +38,7 @@ complaints_plumbing::consumes! {
         MergedInto(MergedInto),
         JoinedMassIncident(JoinedMassIncident),
         LeftMassIncident(LeftMassIncident),
+        ReviewRequested(ReviewRequested),
     }
 }
 
@@ -113,7 +115,7 @@ impl Handler {
             note.push_str(&format!("; with {}", names.join(", ")));
         }
         store::add_note(tx, &case.complaint_id, reassigned.cause.as_str(), &note, &reassigned.reassigned_by).await?;
-        let kinds = [ClockKind::InvestigationStart, ClockKind::Investigation, ClockKind::Execution];
+        let kinds = [ClockKind::InvestigationStart, ClockKind::Investigation, ClockKind::Execution, ClockKind::ReviewDecision];
         let changed = clocks::reassign(tx, &case.complaint_id, &kinds, &reassigned.handler, &reassigned.department).await?;
         CaseClock::of(case).announce(tx, changed).await?;
         tracing::info!(handler_id = %reassigned.handler, cause = reassigned.cause.as_str(), "case reassigned");
@@ -180,6 +182,8 @@ impl EventHandler for Handler {
             Consumed::CustomerResponded(_) => Some(ClockKind::Investigation),
             // The left member's own investigation resumes with a fresh limit.
             Consumed::LeftMassIncident(_) => Some(ClockKind::Investigation),
+            // The superior institution's review runs on its own limit.
+            Consumed::ReviewRequested(_) => Some(ClockKind::ReviewDecision),
             _ => None,
         };
         // The unified statement answers the member: its investigation clocks are met.

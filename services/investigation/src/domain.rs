@@ -16,8 +16,8 @@ pub const EVIDENCE_STAGES: [Stage; 7] = [
     Stage::UnderReview,
 ];
 
-/// Stages in which findings are recorded: while a resolution is being worked out.
-pub const FINDING_STAGES: [Stage; 3] = [Stage::Investigating, Stage::ReReview, Stage::AwaitingApproval];
+/// Stages in which findings are recorded: while a resolution is being worked out or reviewed.
+pub const FINDING_STAGES: [Stage; 4] = [Stage::Investigating, Stage::ReReview, Stage::AwaitingApproval, Stage::UnderReview];
 
 /// Stages in which the handler may stop and restart the clock (while investigating).
 pub const STOP_CLOCK_STAGES: [Stage; 2] = [Stage::Investigating, Stage::ReReview];

@@ -4,7 +4,7 @@
 
 use complaints_domain::events::{
     ClockRestarted, ClockStopped, EvidenceRegistered, ExtensionRequested, ExternalRoute, LifecycleEvent, MarkedOutOfScope, RemedyExecuted, Resolution,
-    ResolutionProposed, StopReason,
+    ResolutionProposed, ReviewDecided, StopReason,
 };
 use complaints_domain::lifecycle::{self, Stage, Step};
 use std::sync::Arc;
@@ -292,6 +292,46 @@ impl Investigation for InvestigationApi {
         self.complete(&mut tx, &case, &[ClockKind::InvestigationStart, ClockKind::Investigation]).await?;
         self.commit(tx).await?;
         tracing::info!("marked out of scope");
+        Ok(Response::new(self.view(case.complaint_id.as_str()).await?))
+    }
+
+    #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]
+    async fn decide_review(&self, request: Request<pb::DecideReviewRequest>) -> Result<Response<pb::CaseView>, Status> {
+        let actor = actor(&request)?.clone();
+        let request = request.into_inner();
+        let conclusion = required("conclusion", &request.conclusion, MAX_TEXT_CHARS).map_err(Error::from)?;
+        let resolution = match (request.upheld, request.resolution) {
+            (true, _) => None,
+            (false, Some(resolution)) => Some(Resolution::try_from(resolution).map_err(Error::from)?),
+            (false, None) => return Err(Error::from(FieldError::new("resolution", "is required when the review changes the decision")).into()),
+        };
+        let step = if request.upheld { Step::ReviewUpheld } else { Step::ReviewChanged };
+        let (mut tx, case, staff, to) = self.begin_step(&actor, &request.complaint_number, &step, "decide a review").await?;
+        let decided = LifecycleEvent::ReviewDecided(ReviewDecided { upheld: request.upheld, conclusion: conclusion.to_owned(), decided_by: staff.clone() });
+        match resolution {
+            None => store::move_stage(&mut tx, &case.complaint_id, case.stage, to).await.map_err(Error::from)?,
+            Some(resolution) => {
+                let proposal_id = ProposalId::generate();
+                store::set_proposal(&mut tx, &case, to, &proposal_id, &resolution, &staff).await.map_err(Error::from)?;
+                outbox::enqueue(&mut tx, SERVICE, subject(&case), decided.clone()).await.map_err(Error::from)?;
+                let proposed = LifecycleEvent::ResolutionProposed(ResolutionProposed {
+                    proposal_id,
+                    resolution,
+                    proposed_by: staff.clone(),
+                    department: case.department.clone(),
+                });
+                outbox::enqueue(&mut tx, SERVICE, subject(&case), proposed).await.map_err(Error::from)?;
+                store::add_note(&mut tx, &case.complaint_id, "review", &format!("changed: {conclusion}"), staff.as_str()).await.map_err(Error::from)?;
+                self.complete(&mut tx, &case, &[ClockKind::ReviewDecision]).await?;
+                self.commit(tx).await?;
+                return Ok(Response::new(self.view(case.complaint_id.as_str()).await?));
+            }
+        }
+        store::add_note(&mut tx, &case.complaint_id, "review", &format!("upheld: {conclusion}"), staff.as_str()).await.map_err(Error::from)?;
+        outbox::enqueue(&mut tx, SERVICE, subject(&case), decided).await.map_err(Error::from)?;
+        self.complete(&mut tx, &case, &[ClockKind::ReviewDecision]).await?;
+        self.commit(tx).await?;
+        tracing::info!(upheld = request.upheld, "review decided");
         Ok(Response::new(self.view(case.complaint_id.as_str()).await?))
     }
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use complaints_domain::events::{
     ClockBreached, ClockStopped, ClockWarning, ComplaintReassigned, ComplaintReceived, ComplaintTriaged, ComplaintWithdrawn, DeadlineExtended, EventMeta,
-    MarkedOutOfScope, MergedInto, NotificationKind, RemedyExecuted, RepeatDetected, ResolutionApproved, UnifiedStatement,
+    MarkedOutOfScope, MergedInto, NotificationKind, RemedyExecuted, RepeatDetected, ResolutionApproved, ReviewDecided, UnifiedStatement,
 };
 use complaints_domain::{Channel, Grade, StaffId};
 use complaints_plumbing::access::Access;
@@ -39,6 +39,7 @@ complaints_plumbing::consumes! {
         RepeatDetected(RepeatDetected),
         MergedInto(MergedInto),
         UnifiedStatement(UnifiedStatement),
+        ReviewDecided(ReviewDecided),
     }
 }
 
@@ -136,6 +137,7 @@ impl EventHandler for Handler {
                 let to: Vec<StaffId> = repeat.escalated_to.iter().chain(&repeat.co_reviewers).cloned().collect();
                 return self.alert(tx, meta, Alert::CaseAssigned, &to, message).await;
             }
+            Consumed::ReviewDecided(decided) => (NotificationKind::ReviewOutcome, domain::review_outcome(&self.institution, number, &decided)),
             Consumed::MergedInto(merged) => (NotificationKind::Merged, domain::merged(&self.institution, number, &merged)),
             Consumed::UnifiedStatement(statement) => {
                 (NotificationKind::UnifiedStatement, domain::unified_statement(&self.institution, number, &statement))

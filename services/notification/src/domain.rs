@@ -3,7 +3,7 @@
 
 use complaints_domain::events::{
     ClockStopped, ComplaintReassigned, ComplaintTriaged, ComplaintWithdrawn, DeadlineExtended, MarkedOutOfScope, MergedInto, ReassignCause,
-    RemedyExecuted, RepeatDetected, ReplyDue, ResolutionApproved, StopReason, UnifiedStatement,
+    RemedyExecuted, RepeatDetected, ReplyDue, ResolutionApproved, ReviewDecided, StopReason, UnifiedStatement,
 };
 use complaints_domain::{ClockSnapshot, Money};
 use serde::Serialize;
@@ -152,6 +152,23 @@ pub fn merged(institution: &str, number: &str, merged: &MergedInto) -> Message {
     }
 }
 
+/// The superior institution's review decision.
+pub fn review_outcome(institution: &str, number: &str, decided: &ReviewDecided) -> Message {
+    let outcome = if decided.upheld {
+        "The review upholds the decision."
+    } else {
+        "The review changes the decision; you will receive the new outcome once it is approved."
+    };
+    Message {
+        subject: format!("Complaint {number}: review decision"),
+        text: format!(
+            "{institution} has reviewed the decision on your complaint {number} at your request. {outcome}\nConclusion: {}\n\
+             If you remain dissatisfied you may turn to mediation, arbitration, the courts or the financial regulator.",
+            decided.conclusion
+        ),
+    }
+}
+
 /// A mass incident's one statement, as every member receives it.
 pub fn unified_statement(institution: &str, number: &str, statement: &UnifiedStatement) -> Message {
     Message {
@@ -184,6 +201,7 @@ pub fn case_assigned(number: &str, reassigned: &ComplaintReassigned) -> Message 
         ReassignCause::Reassignment => "reassigned to you",
         ReassignCause::Retriage => "re-triaged and assigned to you",
         ReassignCause::ReReview => "escalated for re-review after the customer's objection",
+        ReassignCause::Review => "yours to review for the superior institution (复核)",
         ReassignCause::RepeatEscalation => "escalated to you: the customer has complained repeatedly about the matter; you track it",
     };
     let previous = reassigned.previous_handler.as_ref().map(|id| format!(" Previous handler: {id}.")).unwrap_or_default();

@@ -313,6 +313,7 @@ async fn every_clock_of_the_rule_packs_falls_due_where_the_calendar_says() {
         ("cn", Grade::Green, ClockKind::RegulatorDecision, "2026-04-30T15:00:00+08:00", "2026-05-16T00:00:00+08:00"),
         // 30 days: Sat 30 May, not a working day → Mon 1 June.
         ("cn", Grade::Green, ClockKind::ReviewWindow, "2026-04-30T15:00:00+08:00", "2026-06-02T00:00:00+08:00"),
+        ("cn", Grade::Green, ClockKind::ReviewDecision, "2026-04-30T15:00:00+08:00", "2026-06-02T00:00:00+08:00"),
         // England & Wales, Thu 2 Apr 2026 11:00 BST: Good Friday 3 Apr, Easter Monday 6 Apr.
         ("gb", Grade::Green, ClockKind::SummaryResolution, "2026-04-02T11:00:00+01:00", "2026-04-10T00:00:00+01:00"),
         // 8 weeks: Thu 28 May.

@@ -21,6 +21,22 @@ pub struct Config {
     pub classifier: ClassifierConfig,
     pub re_review: ReReviewConfig,
     pub detection: DetectionConfig,
+    pub review: ReviewConfig,
+}
+
+/// Who reviews a decision the customer asks the superior institution to review (复核).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReviewConfig {
+    /// The superior institution's department in the org directory.
+    pub department: String,
+    /// Roles there that review; the least-loaded holder without a conflict takes the case.
+    pub roles: Vec<String>,
+}
+
+impl Default for ReviewConfig {
+    fn default() -> Self {
+        Self { department: "head_office".into(), roles: vec!["head_office_risk_legal".into(), "senior_executive".into()] }
+    }
 }
 
 /// Repeat and mass-complaint detection (SPEC: repeat complaints, mass complaints).
@@ -101,6 +117,7 @@ impl Config {
             classifier: ClassifierConfig::default(),
             re_review: ReReviewConfig::default(),
             detection: DetectionConfig::default(),
+            review: ReviewConfig::default(),
         };
         Ok(complaints_plumbing::config::load(defaults, complaints_plumbing::config::config_path_from_args().as_deref())?)
     }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use complaints_classifier::Classifier;
 use complaints_domain::events::{
     ComplaintAssigned, ComplaintClosed, ComplaintReceived, ComplaintTriaged, ComplaintWithdrawn, CustomerResponded, CustomerResponse, EventMeta,
-    LifecycleEvent, MergedInto, ReassignCause, RepeatDetected,
+    LifecycleEvent, MergedInto, ReassignCause, RepeatDetected, ReviewDecided, ReviewRequested,
 };
 use complaints_domain::StaffId;
 use complaints_domain::org::Involvement;
@@ -30,6 +30,8 @@ complaints_plumbing::consumes! {
         CustomerResponded(CustomerResponded),
         Closed(ComplaintClosed),
         Withdrawn(ComplaintWithdrawn),
+        ReviewRequested(ReviewRequested),
+        ReviewDecided(ReviewDecided),
     }
 }
 
@@ -79,6 +81,42 @@ impl Handler {
     }
 }
 
+impl Handler {
+    /// The superior institution's review: a reviewer there who had no part in the decision and
+    /// no conflict takes the case (its department stays the line that approves).
+    async fn review(&self, tx: &mut Tx, meta: &EventMeta) -> Result<(), HandlerError> {
+        let current = store::find(&mut **tx, meta.complaint_id.as_str())
+            .await?
+            .ok_or_else(|| HandlerError::Retry(anyhow::anyhow!("no assignment for {} yet", meta.complaint_id)))?;
+        store::reopen(tx, &meta.complaint_id).await?;
+        let caseloads = store::caseloads(tx).await?;
+        let org = self.access.org();
+        let involvement = Involvement { staff: &current.staff_involved, branch: &current.branch_involved };
+        let rules = &self.config.review;
+        let reviewer = rules
+            .roles
+            .iter()
+            .flat_map(|role| org.with_role(Some(&rules.department), role))
+            .filter(|staff| staff.id != current.handler.as_str() && org.conflict(staff, &involvement).is_none())
+            .min_by_key(|staff| caseloads.get(&staff.id).copied().unwrap_or(0))
+            .and_then(|staff| StaffId::parse("staff", &staff.id).ok())
+            .ok_or_else(|| HandlerError::Poison(format!("no reviewer in {} without a conflict of interest", rules.department)))?;
+        let to = Move {
+            cause: ReassignCause::Review,
+            handler: &reviewer,
+            department: &current.department,
+            grade: current.grade,
+            category: &current.category,
+            product: &current.product,
+            co_reviewers: &[],
+            reason: "the customer asked the superior institution to review the decision",
+            by: "system:routing",
+        };
+        crate::moves::apply(tx, &current, &to).await?;
+        Ok(())
+    }
+}
+
 impl EventHandler for Handler {
     type Event = Consumed;
 
@@ -93,6 +131,13 @@ impl EventHandler for Handler {
             Consumed::CustomerResponded(_) => return self.re_review(tx, meta).await,
             Consumed::Closed(_) | Consumed::Withdrawn(_) => {
                 store::close(tx, &meta.complaint_id).await?;
+                return Ok(());
+            }
+            Consumed::ReviewRequested(_) => return self.review(tx, meta).await,
+            Consumed::ReviewDecided(decided) => {
+                if decided.upheld {
+                    store::close(tx, &meta.complaint_id).await?;
+                }
                 return Ok(());
             }
         };

@@ -25,7 +25,8 @@ pub use error::Error;
 
 pub const SERVICE: &str = "routing";
 
-const MIGRATIONS: &[EmbeddedMigration] = &[
+/// The service's own migrations (the plumbing tables come with every store).
+pub const MIGRATIONS: &[EmbeddedMigration] = &[
     (100, "routing", include_str!("../migrations/0100_routing.sql")),
     (101, "case work", include_str!("../migrations/0101_case_work.sql")),
     (102, "detection", include_str!("../migrations/0102_detection.sql")),

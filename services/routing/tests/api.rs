@@ -49,6 +49,7 @@ impl TestRouting {
             classifier: ClassifierConfig::default(),
             re_review: routing::config::ReReviewConfig::default(),
             detection: routing::config::DetectionConfig::default(),
+            review: routing::config::ReviewConfig::default(),
         };
         let app = SpawnedApp::spawn(|token| routing::Application::start(config, token)).await;
         let js = async_nats::jetstream::new(async_nats::connect(env.nats.url()).await.expect("nats"));
