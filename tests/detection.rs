@@ -49,8 +49,8 @@ async fn repeats(platform: &Platform) {
     let facts = "An annual fee of 500 CNY was charged on my credit card although I closed the card in October.";
     let first = submit(platform, complaint_of("repeat-1", customer, summary, facts)).await;
     let first: &str = &first;
-    handler_of(platform, &first).await;
-    let statutory = clock_where(platform, &first, "first statutory clock", |c| c.kind == "regulator_decision").await;
+    handler_of(platform, first).await;
+    let statutory = clock_where(platform, first, "first statutory clock", |c| c.kind == "regulator_decision").await;
     assert_eq!(statutory.round, 1);
 
     // The same facts again while the first is being handled: merged, the customer told.
@@ -59,7 +59,7 @@ async fn repeats(platform: &Platform) {
     timeline_has(platform, &second, "repeat_detected", "complaint #2").await;
     timeline_has(platform, &second, "merged", "without new facts").await;
     delivered(platform, "merge notice", |m| {
-        m.body["kind"] == "merged" && m.body["text"].as_str().is_some_and(|t| t.contains(&second) && t.contains(&first))
+        m.body["kind"] == "merged" && m.body["text"].as_str().is_some_and(|t| t.contains(&second) && t.contains(first))
     })
     .await;
     assert!(case_of(platform, &second).await.is_none(), "a merged complaint opens no case of its own");
@@ -81,15 +81,15 @@ async fn repeats(platform: &Platform) {
     let detail = timeline_has(platform, &third, "repeat_detected", "complaint #3").await;
     assert!(detail.contains("new facts") && !detail.contains("no new facts"), "{detail}");
     assert!(detail.contains("escalated to RO-SUP"), "{detail}");
-    let restarted = clock_where(platform, &first, "statutory clock restarted", |c| c.kind == "regulator_decision" && c.round == 2).await;
+    let restarted = clock_where(platform, first, "statutory clock restarted", |c| c.kind == "regulator_decision" && c.round == 2).await;
     assert!(restarted.started_at_ms >= statutory.started_at_ms);
     wait_for("first complaint escalated", WAIT, || async move {
-        assignment(platform, &first).await.filter(|a| a.handler_id == "RO-SUP")
+        assignment(platform, first).await.filter(|a| a.handler_id == "RO-SUP")
     })
     .await;
     delivered(platform, "escalation alert", |m| m.body["kind"] == "case_assigned" && m.body["recipient"] == "RO-SUP").await;
     let case = wait_for("facts in the first case file", WAIT, || async move {
-        case_of(platform, &first).await.filter(|case| case.notes.iter().filter(|n| n.kind == "merged").count() == 2)
+        case_of(platform, first).await.filter(|case| case.notes.iter().filter(|n| n.kind == "merged").count() == 2)
     })
     .await;
     assert!(case.notes.iter().any(|n| n.note.contains("late payment penalty")), "{:?}", case.notes);

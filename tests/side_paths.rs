@@ -57,9 +57,9 @@ fn case_stage(case: &Option<pb::CaseView>) -> &str {
 async fn withdrawal(platform: &Platform) {
     let number = submit(platform, sample_complaint("side-withdraw")).await;
     let number: &str = &number;
-    let handler = handler_of(platform, &number).await;
-    clock_in(platform, &number, "investigation", pb::ClockState::Running).await;
-    clock_in(platform, &number, "regulator_decision", pb::ClockState::Running).await;
+    let handler = handler_of(platform, number).await;
+    clock_in(platform, number, "investigation", pb::ClockState::Running).await;
+    clock_in(platform, number, "regulator_decision", pb::ClockState::Running).await;
 
     let mut intake = platform.intake().await;
     let refused = intake
@@ -90,26 +90,26 @@ async fn withdrawal(platform: &Platform) {
 
     // Every clock stops: intake's and investigation's, none left running anywhere.
     wait_for("every clock stopped", WAIT, || async move {
-        let clocks = clocks_of(platform, &number).await;
+        let clocks = clocks_of(platform, number).await;
         let running = clocks.iter().filter(|clock| {
             matches!(clock_state(clock), pb::ClockState::Running | pb::ClockState::Warned | pb::ClockState::Paused)
         });
         (clocks.len() >= 4 && running.count() == 0).then_some(())
     })
     .await;
-    clock_in(platform, &number, "investigation", pb::ClockState::Cancelled).await;
-    clock_in(platform, &number, "regulator_decision", pb::ClockState::Cancelled).await;
+    clock_in(platform, number, "investigation", pb::ClockState::Cancelled).await;
+    clock_in(platform, number, "regulator_decision", pb::ClockState::Cancelled).await;
 
     // The reason is on record, the customer is told, the case and the caseload let it go.
-    let (_, actor, detail) = timeline_line(platform, &number, "withdrawn", "settled with the branch").await;
+    let (_, actor, detail) = timeline_line(platform, number, "withdrawn", "settled with the branch").await;
     assert_eq!(actor, "channel:app");
     assert!(detail.contains("by the customer"), "{detail}");
     let confirmation = delivered(platform, "withdrawal confirmation", |m| m.body["kind"] == "withdrawal").await;
-    assert!(confirmation.body["text"].as_str().unwrap_or_default().contains(&number), "{:?}", confirmation.body);
-    wait_for("case withdrawn", WAIT, || async move { (case_stage(&case_of(platform, &number).await) == "withdrawn").then_some(()) }).await;
-    let case = case_of(platform, &number).await.expect("case");
+    assert!(confirmation.body["text"].as_str().unwrap_or_default().contains(number), "{:?}", confirmation.body);
+    wait_for("case withdrawn", WAIT, || async move { (case_stage(&case_of(platform, number).await) == "withdrawn").then_some(()) }).await;
+    let case = case_of(platform, number).await.expect("case");
     assert!(case.notes.iter().any(|note| note.kind == "withdrawn" && note.note == "settled with the branch"), "{:?}", case.notes);
-    wait_for("out of the caseload", WAIT, || async move { assignment(platform, &number).await.filter(|a| !a.open) }).await;
+    wait_for("out of the caseload", WAIT, || async move { assignment(platform, number).await.filter(|a| !a.open) }).await;
     let late = platform
         .investigation_as(&handler)
         .await
@@ -122,7 +122,7 @@ async fn withdrawal(platform: &Platform) {
 async fn out_of_scope(platform: &Platform) {
     let number = submit(platform, sample_complaint("side-scope")).await;
     let number: &str = &number;
-    let handler = handler_of(platform, &number).await;
+    let handler = handler_of(platform, number).await;
     let mut investigation = platform.investigation_as(&handler).await;
     let refused = investigation
         .mark_out_of_scope(pb::MarkOutOfScopeRequest {
@@ -153,9 +153,9 @@ async fn out_of_scope(platform: &Platform) {
         assert!(text.contains(route), "{route} offered: {text}");
     }
     assert!(text.contains("card scheme"), "{text}");
-    clock_in(platform, &number, "regulator_decision", pb::ClockState::Met).await;
-    clock_in(platform, &number, "investigation", pb::ClockState::Met).await;
-    wait_stage(platform, &number, "out_of_scope").await;
+    clock_in(platform, number, "regulator_decision", pb::ClockState::Met).await;
+    clock_in(platform, number, "investigation", pb::ClockState::Met).await;
+    wait_stage(platform, number, "out_of_scope").await;
 
     let mut intake = platform.intake().await;
     let bad = intake
@@ -174,14 +174,14 @@ async fn out_of_scope(platform: &Platform) {
         .expect("route chosen")
         .into_inner();
     assert_eq!(view.status, "closed");
-    timeline_line(platform, &number, "closed", "mediation").await;
-    wait_for("case closed", WAIT, || async move { (case_stage(&case_of(platform, &number).await) == "closed").then_some(()) }).await;
+    timeline_line(platform, number, "closed", "mediation").await;
+    wait_for("case closed", WAIT, || async move { (case_stage(&case_of(platform, number).await) == "closed").then_some(()) }).await;
 }
 
 async fn nothing_to_execute(platform: &Platform) {
     let number = submit(platform, sample_complaint("side-nothing")).await;
     let number: &str = &number;
-    let handler = handler_of(platform, &number).await;
+    let handler = handler_of(platform, number).await;
     let apology = pb::Resolution {
         resolution_type: pb::ResolutionType::ExplanationAndApology as i32,
         amount: None,
@@ -189,7 +189,7 @@ async fn nothing_to_execute(platform: &Platform) {
         basis: "Card agreement 4.2".into(),
         execution_method: "Letter of explanation".into(),
     };
-    propose_and_approve(platform, &number, &handler, apology).await;
+    propose_and_approve(platform, number, &handler, apology).await;
     platform
         .intake()
         .await
@@ -197,7 +197,7 @@ async fn nothing_to_execute(platform: &Platform) {
         .await
         .expect("accept");
     let mut investigation = platform.investigation_as(&handler).await;
-    wait_for("case accepted", WAIT, || async move { (case_stage(&case_of(platform, &number).await) == "accepted").then_some(()) }).await;
+    wait_for("case accepted", WAIT, || async move { (case_stage(&case_of(platform, number).await) == "accepted").then_some(()) }).await;
     let missing = investigation
         .record_execution(pb::RecordExecutionRequest { complaint_number: number.to_owned(), reference: String::new(), nothing_to_execute: false })
         .await
@@ -209,12 +209,12 @@ async fn nothing_to_execute(platform: &Platform) {
         .expect("nothing to execute")
         .into_inner();
     assert_eq!(case.status, "awaiting_follow_up");
-    wait_stage(platform, &number, "awaiting_follow_up").await;
-    clock_in(platform, &number, "execution", pb::ClockState::Met).await;
-    clock_in(platform, &number, "follow_up", pb::ClockState::Running).await;
-    timeline_line(platform, &number, "nothing_to_execute", "nothing executed").await;
+    wait_stage(platform, number, "awaiting_follow_up").await;
+    clock_in(platform, number, "execution", pb::ClockState::Met).await;
+    clock_in(platform, number, "follow_up", pb::ClockState::Running).await;
+    timeline_line(platform, number, "nothing_to_execute", "nothing executed").await;
     let notice = delivered(platform, "completion notice", |m| {
-        m.body["kind"] == "execution" && m.body["text"].as_str().is_some_and(|t| t.contains(&number) && t.contains("nothing further"))
+        m.body["kind"] == "execution" && m.body["text"].as_str().is_some_and(|t| t.contains(number) && t.contains("nothing further"))
     })
     .await;
     assert_eq!(notice.body["channel"], "sms");
@@ -240,7 +240,7 @@ async fn objection_re_review(platform: &Platform) {
     // A supervisor of the department, not the handler who decided, re-reviews; legal &
     // compliance joins because the complaint is a contract dispute.
     let moved = wait_for("re-review assigned", WAIT, || async move {
-        assignment(platform, &number).await.filter(|a| a.handler_id != handler)
+        assignment(platform, number).await.filter(|a| a.handler_id != handler)
     })
     .await;
     assert_eq!(moved.handler_id, "RO-SUP");
@@ -251,30 +251,30 @@ async fn objection_re_review(platform: &Platform) {
         })
         .await;
     }
-    let (_, actor, _) = timeline_line(platform, &number, "re_review", "RO-SUP").await;
+    let (_, actor, _) = timeline_line(platform, number, "re_review", "RO-SUP").await;
     assert_eq!(actor, "system:routing");
     wait_for("case handed to the reviewer", WAIT, || async move {
-        case_of(platform, &number).await.filter(|case| case.handler_id == "RO-SUP" && case.status == "re_review")
+        case_of(platform, number).await.filter(|case| case.handler_id == "RO-SUP" && case.status == "re_review")
     })
     .await;
-    let round_two = clock_where_owner(platform, &number, "investigation", 2, "RO-SUP").await;
+    let round_two = clock_where_owner(platform, number, "investigation", 2, "RO-SUP").await;
     assert_eq!(clock_state(&round_two), pb::ClockState::Running);
 
     // The handler who decided no longer works the case; the supervisor proposes anew and the
     // new resolution goes through approval again.
     let refused = platform
-        .investigation_as(&handler)
+        .investigation_as(handler)
         .await
         .record_finding(pb::RecordFindingRequest { complaint_number: number.to_owned(), finding: "mine".into() })
         .await
         .expect_err("not the original handler");
     assert_eq!(refused.code(), tonic::Code::PermissionDenied);
     let larger = pb::Resolution { conclusion: "The fee is refunded with interest".into(), ..system_tests::fee_waiver() };
-    propose_and_approve(platform, &number, "RO-SUP", larger).await;
-    let results = platform.sink.all().into_iter().filter(|m| m.body["kind"] == "result" && m.body["text"].as_str().is_some_and(|t| t.contains(&number))).count();
+    propose_and_approve(platform, number, "RO-SUP", larger).await;
+    let results = platform.sink.all().into_iter().filter(|m| m.body["kind"] == "result" && m.body["text"].as_str().is_some_and(|t| t.contains(number))).count();
     assert!(results >= 1);
     delivered(platform, "second result", |m| {
-        m.body["kind"] == "result" && m.body["text"].as_str().is_some_and(|t| t.contains(&number) && t.contains("with interest"))
+        m.body["kind"] == "result" && m.body["text"].as_str().is_some_and(|t| t.contains(number) && t.contains("with interest"))
     })
     .await;
 }
@@ -290,7 +290,7 @@ async fn clock_where_owner(platform: &Platform, number: &str, kind: &str, round:
 async fn reassignment(platform: &Platform) {
     let number = submit(platform, sample_complaint("side-reassign")).await;
     let number: &str = &number;
-    let first = handler_of(platform, &number).await;
+    let first = handler_of(platform, number).await;
     let other = if first == "RO-001" { "RO-002" } else { "RO-001" };
 
     // Someone outside the department and not holding the case is refused.
@@ -319,9 +319,9 @@ async fn reassignment(platform: &Platform) {
         .expect("hand-over")
         .into_inner();
     assert_eq!(moved.handler_id, other);
-    clock_where_owner(platform, &number, "investigation", 1, other).await;
-    wait_for("case follows", WAIT, || async move { case_of(platform, &number).await.filter(|case| case.handler_id == other) }).await;
-    timeline_line(platform, &number, "reassignment", "going on leave").await;
+    clock_where_owner(platform, number, "investigation", 1, other).await;
+    wait_for("case follows", WAIT, || async move { case_of(platform, number).await.filter(|case| case.handler_id == other) }).await;
+    timeline_line(platform, number, "reassignment", "going on leave").await;
     delivered(platform, "hand-over alert", |m| m.body["kind"] == "case_assigned" && m.body["recipient"] == other).await;
     let old = platform
         .investigation_as(&first)
@@ -364,8 +364,8 @@ async fn retriage(platform: &Platform) {
     };
     let number = submit(platform, request).await;
     let number: &str = &number;
-    handler_of(platform, &number).await;
-    let desk = assignment(platform, &number).await.expect("assignment");
+    handler_of(platform, number).await;
+    let desk = assignment(platform, number).await.expect("assignment");
     assert_eq!(desk.department, "customer_service", "{desk:?}");
 
     let mut routing = platform.routing_as("CS-002").await;
@@ -397,10 +397,10 @@ async fn retriage(platform: &Platform) {
     let handler: &str = &corrected.handler_id;
     assert!(handler.starts_with("RO-"), "{handler}");
     wait_for("case moved to retail operations", WAIT, || async move {
-        case_of(platform, &number).await.filter(|case| case.department == "retail_operations" && case.handler_id == handler)
+        case_of(platform, number).await.filter(|case| case.department == "retail_operations" && case.handler_id == handler)
     })
     .await;
-    timeline_line(platform, &number, "retriage", "card fee charged twice").await;
+    timeline_line(platform, number, "retriage", "card fee charged twice").await;
 
     // The correction is training data: who, why, the text, before and after.
     let corrections = routing.list_corrections(pb::ListCorrectionsRequest::default()).await.expect("corrections").into_inner();
@@ -412,7 +412,7 @@ async fn retriage(platform: &Platform) {
     assert!(correction.text.contains("frobnicated"), "{correction:?}");
     assert_ne!(correction.category_before, "fees");
     // The complaint itself stays where it was.
-    assert_ne!(complaint(platform, &number).await.status, "closed");
+    assert_ne!(complaint(platform, number).await.status, "closed");
 }
 
 async fn review(platform: &Platform) {

@@ -33,33 +33,29 @@ fn parse_date(text: &str) -> Option<NaiveDate> {
         .ok()
 }
 
+/// Opens a CSV and finds each of `columns` in its header (any order, a BOM tolerated): the
+/// reader and, per column, its position.
+fn open_csv<const N: usize>(path: &Path, columns: &[&'static str; N]) -> Result<(csv::Reader<BufReader<fs::File>>, [usize; N]), ClassifyError> {
+    let shown = || path.display().to_string();
+    let file = fs::File::open(path).map_err(|source| ClassifyError::Io { path: shown(), source })?;
+    let mut reader = csv::Reader::from_reader(BufReader::new(file));
+    let headers = reader.headers().map_err(|source| ClassifyError::Csv { path: shown(), source })?.clone();
+    let mut index = [0usize; N];
+    for (slot, column) in index.iter_mut().zip(columns) {
+        *slot = headers
+            .iter()
+            .position(|header| header.trim().trim_start_matches('\u{feff}') == *column)
+            .ok_or(ClassifyError::MissingColumn { path: shown(), column })?;
+    }
+    Ok((reader, index))
+}
+
 /// Reads every row of a CSV with the CFPB column names (any column order, extra columns
 /// ignored). Rows with a wrong field count are an error, not silently skipped.
 pub fn read_cfpb_csv(path: impl AsRef<Path>) -> Result<Vec<CfpbRecord>, ClassifyError> {
     let path = path.as_ref();
     let shown = || path.display().to_string();
-    let file = fs::File::open(path).map_err(|source| ClassifyError::Io {
-        path: shown(),
-        source,
-    })?;
-    let mut reader = csv::Reader::from_reader(BufReader::new(file));
-    let headers = reader
-        .headers()
-        .map_err(|source| ClassifyError::Csv {
-            path: shown(),
-            source,
-        })?
-        .clone();
-    let mut index = [0usize; COLUMNS.len()];
-    for (slot, column) in index.iter_mut().zip(COLUMNS) {
-        *slot = headers
-            .iter()
-            .position(|header| header.trim().trim_start_matches('\u{feff}') == column)
-            .ok_or(ClassifyError::MissingColumn {
-                path: shown(),
-                column,
-            })?;
-    }
+    let (mut reader, index) = open_csv(path, &COLUMNS)?;
     let mut records = Vec::new();
     for row in reader.records() {
         let row = row.map_err(|source| ClassifyError::Csv {
@@ -109,28 +105,7 @@ pub const CORRECTION_COLUMNS: [&str; 7] = [
 pub fn read_corrections(path: impl AsRef<Path>) -> Result<Vec<Correction>, ClassifyError> {
     let path = path.as_ref();
     let shown = || path.display().to_string();
-    let file = fs::File::open(path).map_err(|source| ClassifyError::Io {
-        path: shown(),
-        source,
-    })?;
-    let mut reader = csv::Reader::from_reader(BufReader::new(file));
-    let headers = reader
-        .headers()
-        .map_err(|source| ClassifyError::Csv {
-            path: shown(),
-            source,
-        })?
-        .clone();
-    let mut index = [0usize; CORRECTION_COLUMNS.len()];
-    for (slot, column) in index.iter_mut().zip(CORRECTION_COLUMNS) {
-        *slot = headers
-            .iter()
-            .position(|header| header.trim().trim_start_matches('\u{feff}') == column)
-            .ok_or(ClassifyError::MissingColumn {
-                path: shown(),
-                column,
-            })?;
-    }
+    let (mut reader, index) = open_csv(path, &CORRECTION_COLUMNS)?;
     let mut corrections = Vec::new();
     for row in reader.records() {
         let row = row.map_err(|source| ClassifyError::Csv {

@@ -46,7 +46,7 @@ pub struct Repeat {
 pub enum Mass {
     None,
     /// An open incident the complaint reports too.
-    Join(Incident),
+    Join(Box<Incident>),
     /// Enough customers report the same problem: these open complaints (without an incident)
     /// form a new one with the new complaint.
     Open(Vec<Assignment>),
@@ -110,7 +110,7 @@ pub async fn mass(tx: &mut Tx, config: &DetectionConfig, new: &Candidate<'_>, ba
         }
         if let Some(incident) = incidents::find(&mut **tx, &other.incident_id).await? {
             if incident.status == "open" {
-                return Ok(Mass::Join(incident));
+                return Ok(Mass::Join(Box::new(incident)));
             }
         }
     }
