@@ -120,6 +120,31 @@ pub enum CaseWork {
         #[arg(long)]
         product: Option<String>,
     },
+    /// The customer asks the superior institution to review the decision (复核), inside the
+    /// review window.
+    Review {
+        number: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// The reviewer upholds the decision, or (with --type) changes it to a new resolution that
+    /// goes through approval.
+    DecideReview {
+        number: String,
+        /// The review's conclusion, told to the customer.
+        #[arg(long)]
+        conclusion: String,
+        /// The new resolution's type (as `propose --type`); without it the decision is upheld.
+        #[arg(long = "type")]
+        resolution_type: Option<String>,
+        /// e.g. "500.00 CNY"
+        #[arg(long)]
+        amount: Option<String>,
+        #[arg(long, default_value = "")]
+        basis: String,
+        #[arg(long, default_value = "")]
+        execution: String,
+    },
     /// Mass incidents: list, show, the unified statement, link and unlink members, close.
     Incident {
         #[command(subcommand)]
@@ -325,6 +350,27 @@ pub async fn run(host: &str, command: CaseWork, token: &str) -> anyhow::Result<(
             .await?;
         }
         CaseWork::Incident { action } => incident(host, action, token).await?,
+        CaseWork::Review { number, reason } => {
+            let mut intake = IntakeClient::connect(endpoint(host, "intake")).await?;
+            let view = rpc(intake.request_review(call(pb::RequestReviewRequest { complaint_number: number, reason }, token)).await)?;
+            println!("{}: {}", view.complaint_number, view.status);
+        }
+        CaseWork::DecideReview { number, conclusion, resolution_type, amount, basis, execution } => {
+            let resolution = match resolution_type {
+                Some(kind) => Some(pb::Resolution {
+                    resolution_type: crate::resolution_type(&kind)?,
+                    amount: amount.as_deref().map(crate::parse_money).transpose()?,
+                    conclusion: conclusion.clone(),
+                    basis,
+                    execution_method: execution,
+                }),
+                None => None,
+            };
+            let mut client = InvestigationClient::connect(endpoint(host, "investigation")).await?;
+            let request = pb::DecideReviewRequest { complaint_number: number, upheld: resolution.is_none(), conclusion, resolution };
+            let case = rpc(client.decide_review(call(request, token)).await)?;
+            println!("{}: {}", case.complaint_number, case.status);
+        }
         CaseWork::Withdraw { number, reason } => {
             let mut intake = IntakeClient::connect(endpoint(host, "intake")).await?;
             let view = rpc(intake.withdraw_complaint(call(pb::WithdrawComplaintRequest { complaint_number: number, reason }, token)).await)?;
