@@ -291,22 +291,29 @@ pub async fn by_ids(tx: &mut Tx, ids: &[String]) -> Result<Vec<Assignment>, Stor
     Ok(found)
 }
 
-/// Complaints received since `since_ms` that share one of `keys`.
+/// Complaints received since `since_ms` that share one of `keys`. The keys are written into
+/// the statement as literals (they are hex digits this crate made; anything else is refused):
+/// PostgreSQL then plans each lookup for its keys, where a cached generic plan for "any of 16
+/// parameters" was seen to scan the whole band table. The age is checked here: the table holds
+/// only the window anyway (older rows are pruned on every insert).
 pub async fn band_candidates(tx: &mut Tx, keys: &[String], since_ms: i64) -> Result<Vec<String>, StoreError> {
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (2..keys.len() + 2).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "SELECT DISTINCT complaint_id FROM similarity_bands WHERE received_at_ms >= $1 AND band_key IN ({})",
-        placeholders.join(", ")
-    );
-    let mut query = sqlx::query(&sql).bind(since_ms);
-    for key in keys {
-        query = query.bind(key);
+    if let Some(bad) = keys.iter().find(|key| key.is_empty() || !key.bytes().all(|b| b.is_ascii_hexdigit())) {
+        return Err(StoreError::Corrupt { table: "similarity_bands", column: "band_key", detail: format!("not a band key: {bad:?}") });
     }
-    let rows = query.fetch_all(&mut **tx).await?;
-    rows.iter().map(|row| Ok(row.try_get("complaint_id")?)).collect()
+    let literals: Vec<String> = keys.iter().map(|key| format!("'{key}'")).collect();
+    let sql = format!("SELECT complaint_id, received_at_ms FROM similarity_bands WHERE band_key IN ({})", literals.join(", "));
+    let mut ids = Vec::new();
+    for row in sqlx::query(&sql).persistent(false).fetch_all(&mut **tx).await? {
+        let received: i64 = row.try_get("received_at_ms")?;
+        let id: String = row.try_get("complaint_id")?;
+        if received >= since_ms && !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
 }
 
 /// Files the complaint's band keys and forgets those older than `prune_before_ms`.
