@@ -13,12 +13,9 @@
 use complaints_plumbing::store::Backend;
 use complaints_proto::v1 as pb;
 use system_tests::{
-    assignment, case_of, clock_where, customer_id, delivered, handler_of, sample_complaint, wait_for, wait_stage, Platform, WAIT,
+    assignment, case_of, clock_where, customer_id, delivered, handler_of, sample_complaint, submit, timeline_line, wait_for,
+    wait_stage, Platform, WAIT,
 };
-
-async fn submit(platform: &Platform, request: pb::SubmitComplaintRequest) -> String {
-    platform.intake().await.submit_complaint(request).await.expect("submit").into_inner().complaint_number
-}
 
 /// A complaint of customer `customer` with its own words.
 fn complaint_of(key: &str, customer: u64, summary: &str, description: &str) -> pb::SubmitComplaintRequest {
@@ -29,18 +26,6 @@ fn complaint_of(key: &str, customer: u64, summary: &str, description: &str) -> p
     request.summary = summary.into();
     request.description = description.into();
     request
-}
-
-async fn timeline_has(platform: &Platform, number: &str, stage: &str, text: &str) -> String {
-    let analytics = platform.analytics().await;
-    let analytics = &analytics;
-    wait_for(&format!("{stage} on the timeline of {number}"), WAIT, || async move {
-        let mut analytics = analytics.clone();
-        let request = pb::GetTimelineRequest { complaint_number: number.to_owned(), ..Default::default() };
-        let timeline = analytics.get_timeline(request).await.ok()?.into_inner();
-        timeline.entries.into_iter().find(|e| e.stage == stage && e.detail.contains(text)).map(|e| e.detail)
-    })
-    .await
 }
 
 async fn repeats(platform: &Platform) {
@@ -56,8 +41,8 @@ async fn repeats(platform: &Platform) {
     // The same facts again while the first is being handled: merged, the customer told.
     let second = submit(platform, complaint_of("repeat-2", customer, summary, facts)).await;
     wait_stage(platform, &second, "merged").await;
-    timeline_has(platform, &second, "repeat_detected", "complaint #2").await;
-    timeline_has(platform, &second, "merged", "without new facts").await;
+    timeline_line(platform, &second, "repeat_detected", "complaint #2").await;
+    timeline_line(platform, &second, "merged", "without new facts").await;
     delivered(platform, "merge notice", |m| {
         m.body["kind"] == "merged" && m.body["text"].as_str().is_some_and(|t| t.contains(&second) && t.contains(first))
     })
@@ -78,7 +63,7 @@ async fn repeats(platform: &Platform) {
     )
     .await;
     wait_stage(platform, &third, "merged").await;
-    let detail = timeline_has(platform, &third, "repeat_detected", "complaint #3").await;
+    let (_, _, detail) = timeline_line(platform, &third, "repeat_detected", "complaint #3").await;
     assert!(detail.contains("new facts") && !detail.contains("no new facts"), "{detail}");
     assert!(detail.contains("escalated to RO-SUP"), "{detail}");
     let restarted = clock_where(platform, first, "statutory clock restarted", |c| c.kind == "regulator_decision" && c.round == 2).await;
@@ -248,7 +233,7 @@ async fn unlink(platform: &Platform) {
         .await
         .expect("unlink");
     wait_stage(platform, &number, "investigating").await;
-    timeline_has(platform, &number, "left_mass_incident", "another reason").await;
+    timeline_line(platform, &number, "left_mass_incident", "another reason").await;
 }
 
 async fn detection(backend: Backend) {

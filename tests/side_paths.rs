@@ -24,31 +24,9 @@
 use complaints_plumbing::store::Backend;
 use complaints_proto::v1 as pb;
 use system_tests::{
-    assignment, case_of, clock_in, clock_state, clocks_of, complaint, delivered, handler_of, propose_and_approve, resolve, sample_complaint,
-    wait_for, wait_stage, Platform, WAIT,
+    assignment, case_of, clock_in, clock_state, clocks_of, complaint, delivered, handler_of, propose_and_approve, resolve,
+    sample_complaint, submit, timeline_line, wait_for, wait_stage, Platform, WAIT,
 };
-
-async fn submit(platform: &Platform, request: pb::SubmitComplaintRequest) -> String {
-    platform.intake().await.submit_complaint(request).await.expect("submit").into_inner().complaint_number
-}
-
-/// Timeline lines of the complaint as `(stage, actor, detail)`.
-async fn timeline(platform: &Platform, number: &str) -> Vec<(String, String, String)> {
-    let mut analytics = platform.analytics().await;
-    let request = pb::GetTimelineRequest { complaint_number: number.to_owned(), ..Default::default() };
-    match analytics.get_timeline(request).await {
-        Ok(timeline) => timeline.into_inner().entries.into_iter().map(|e| (e.stage, e.actor, e.detail)).collect(),
-        Err(_) => Vec::new(),
-    }
-}
-
-/// Waits for a timeline line of `stage` whose detail contains `text`.
-async fn timeline_line(platform: &Platform, number: &str, stage: &str, text: &str) -> (String, String, String) {
-    wait_for(&format!("{stage} on the timeline"), WAIT, || async move {
-        timeline(platform, number).await.into_iter().find(|(s, _, detail)| s == stage && detail.contains(text))
-    })
-    .await
-}
 
 fn case_stage(case: &Option<pb::CaseView>) -> &str {
     case.as_ref().map_or("", |case| case.status.as_str())

@@ -500,6 +500,22 @@ pub async fn clock_in(platform: &Platform, number: &str, kind: &str, expected: p
     .await
 }
 
+/// Submits as the app's channel system; the complaint number.
+pub async fn submit(platform: &Platform, request: pb::SubmitComplaintRequest) -> String {
+    platform.intake().await.submit_complaint(request).await.expect("submit").into_inner().complaint_number
+}
+
+/// Waits for a timeline line of `stage` whose detail contains `text`: `(stage, actor, detail)`.
+pub async fn timeline_line(platform: &Platform, number: &str, stage: &str, text: &str) -> (String, String, String) {
+    wait_for(&format!("{stage} on the timeline of {number}"), WAIT, || async move {
+        let mut analytics = platform.analytics().await;
+        let request = pb::GetTimelineRequest { complaint_number: number.to_owned(), ..Default::default() };
+        let timeline = analytics.get_timeline(request).await.ok()?.into_inner();
+        timeline.entries.into_iter().find(|e| e.stage == stage && e.detail.contains(text)).map(|e| (e.stage, e.actor, e.detail))
+    })
+    .await
+}
+
 /// The complaint as intake (the lifecycle's owner) shows it.
 pub async fn complaint(platform: &Platform, number: &str) -> pb::ComplaintView {
     let mut intake = platform.intake().await;

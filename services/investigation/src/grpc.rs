@@ -307,13 +307,17 @@ impl Investigation for InvestigationApi {
         };
         let step = if request.upheld { Step::ReviewUpheld } else { Step::ReviewChanged };
         let (mut tx, case, staff, to) = self.begin_step(&actor, &request.complaint_number, &step, "decide a review").await?;
+        let outcome = if request.upheld { "upheld" } else { "changed" };
+        store::add_note(&mut tx, &case.complaint_id, "review", &format!("{outcome}: {conclusion}"), staff.as_str()).await.map_err(Error::from)?;
         let decided = LifecycleEvent::ReviewDecided(ReviewDecided { upheld: request.upheld, conclusion: conclusion.to_owned(), decided_by: staff.clone() });
+        outbox::enqueue(&mut tx, SERVICE, subject(&case), decided).await.map_err(Error::from)?;
         match resolution {
+            // Upheld: the complaint closes again.
             None => store::move_stage(&mut tx, &case.complaint_id, case.stage, to).await.map_err(Error::from)?,
+            // Changed: the new resolution goes through approval.
             Some(resolution) => {
                 let proposal_id = ProposalId::generate();
                 store::set_proposal(&mut tx, &case, to, &proposal_id, &resolution, &staff).await.map_err(Error::from)?;
-                outbox::enqueue(&mut tx, SERVICE, subject(&case), decided.clone()).await.map_err(Error::from)?;
                 let proposed = LifecycleEvent::ResolutionProposed(ResolutionProposed {
                     proposal_id,
                     resolution,
@@ -321,14 +325,8 @@ impl Investigation for InvestigationApi {
                     department: case.department.clone(),
                 });
                 outbox::enqueue(&mut tx, SERVICE, subject(&case), proposed).await.map_err(Error::from)?;
-                store::add_note(&mut tx, &case.complaint_id, "review", &format!("changed: {conclusion}"), staff.as_str()).await.map_err(Error::from)?;
-                self.complete(&mut tx, &case, &[ClockKind::ReviewDecision]).await?;
-                self.commit(tx).await?;
-                return Ok(Response::new(self.view(case.complaint_id.as_str()).await?));
             }
         }
-        store::add_note(&mut tx, &case.complaint_id, "review", &format!("upheld: {conclusion}"), staff.as_str()).await.map_err(Error::from)?;
-        outbox::enqueue(&mut tx, SERVICE, subject(&case), decided).await.map_err(Error::from)?;
         self.complete(&mut tx, &case, &[ClockKind::ReviewDecision]).await?;
         self.commit(tx).await?;
         tracing::info!(upheld = request.upheld, "review decided");

@@ -43,6 +43,17 @@ pub struct Handler {
 }
 
 impl Handler {
+    /// Legal & compliance counsel who join an escalation of a complaint tagged a contract
+    /// dispute; nobody otherwise.
+    fn counsel_for(&self, tags: &[String], involvement: &Involvement<'_>) -> Vec<StaffId> {
+        let rules = &self.config.re_review;
+        if is_contract_dispute(tags, &rules.contract_dispute_tags) {
+            counsel(self.access.org(), &rules.counsel_role, involvement)
+        } else {
+            Vec::new()
+        }
+    }
+
     /// The escalated re-review: a supervisor who is not the handler who decided, and counsel
     /// from legal & compliance when the complaint is a contract dispute.
     async fn re_review(&self, tx: &mut Tx, meta: &EventMeta) -> Result<(), HandlerError> {
@@ -59,7 +70,7 @@ impl Handler {
             choose_reviewer(org, &current.department, Some(&current.handler), &involvement, |id| caseloads.get(id).copied().unwrap_or(0))
                 .ok_or_else(|| HandlerError::Poison("no supervisor without a conflict of interest in the org directory for the re-review".into()))?;
         let contract_dispute = is_contract_dispute(&current.tags, &self.config.re_review.contract_dispute_tags);
-        let co_reviewers = if contract_dispute { counsel(org, &self.config.re_review.counsel_role, &involvement) } else { Vec::new() };
+        let co_reviewers = self.counsel_for(&current.tags, &involvement);
         let reason = if contract_dispute {
             "the customer objected to the result; contract dispute, legal & compliance joins"
         } else {
@@ -192,12 +203,7 @@ impl Handler {
             let holder = repeat.merge_into.as_ref().map(|target| &target.handler);
             let (reviewer, reviewer_department) = choose_reviewer(org, &department, holder, &involvement, load)
                 .ok_or_else(|| HandlerError::Poison("no supervisor without a conflict of interest for the repeat escalation".into()))?;
-            let counsel = if is_contract_dispute(&received.tags, &self.config.re_review.contract_dispute_tags) {
-                counsel(org, &self.config.re_review.counsel_role, &involvement)
-            } else {
-                Vec::new()
-            };
-            Some((reviewer, reviewer_department, counsel))
+            Some((reviewer, reviewer_department, self.counsel_for(&received.tags, &involvement)))
         } else {
             None
         };
