@@ -17,6 +17,9 @@
 //!   reviewer at head office (not the handler) takes the case on its own 30-day clock and
 //!   upholds the decision (the complaint closes again, the customer told) or changes it (the
 //!   new resolution is approved again); after the window, or before a decision, it is refused;
+//! - **archive**: the complete case file as one JSON and one HTML document with a checksum,
+//!   the contact masked; archived complaints are read-only in every service; refused while
+//!   open, while the review window is open, and to staff without a supervising role;
 //! - **work queues and search** over all of them: my cases, the department's, the triage desk,
 //!   filters, earliest due first, paging without a cap, search by number, by customer (through
 //!   the protected lookup key) and by text.
@@ -32,9 +35,9 @@ fn case_stage(case: &Option<pb::CaseView>) -> &str {
     case.as_ref().map_or("", |case| case.status.as_str())
 }
 
-async fn withdrawal(platform: &Platform) {
-    let number = submit(platform, sample_complaint("side-withdraw")).await;
-    let number: &str = &number;
+async fn withdrawal(platform: &Platform) -> String {
+    let owned = submit(platform, sample_complaint("side-withdraw")).await;
+    let number: &str = &owned;
     let handler = handler_of(platform, number).await;
     clock_in(platform, number, "investigation", pb::ClockState::Running).await;
     clock_in(platform, number, "regulator_decision", pb::ClockState::Running).await;
@@ -95,6 +98,7 @@ async fn withdrawal(platform: &Platform) {
         .await
         .expect_err("a withdrawn case takes no more work");
     assert_eq!(late.code(), tonic::Code::FailedPrecondition);
+    owned
 }
 
 async fn out_of_scope(platform: &Platform) {
@@ -156,9 +160,9 @@ async fn out_of_scope(platform: &Platform) {
     wait_for("case closed", WAIT, || async move { (case_stage(&case_of(platform, number).await) == "closed").then_some(()) }).await;
 }
 
-async fn nothing_to_execute(platform: &Platform) {
-    let number = submit(platform, sample_complaint("side-nothing")).await;
-    let number: &str = &number;
+async fn nothing_to_execute(platform: &Platform) -> String {
+    let owned = submit(platform, sample_complaint("side-nothing")).await;
+    let number: &str = &owned;
     let handler = handler_of(platform, number).await;
     let apology = pb::Resolution {
         resolution_type: pb::ResolutionType::ExplanationAndApology as i32,
@@ -196,6 +200,7 @@ async fn nothing_to_execute(platform: &Platform) {
     })
     .await;
     assert_eq!(notice.body["channel"], "sms");
+    owned
 }
 
 async fn objection_re_review(platform: &Platform) {
@@ -393,7 +398,9 @@ async fn retriage(platform: &Platform) {
     assert_ne!(complaint(platform, number).await.status, "closed");
 }
 
-async fn review(platform: &Platform) {
+/// Returns the number of the complaint whose decision the review upheld (closed again).
+async fn review(platform: &Platform) -> String {
+    let mut upheld_number = String::new();
     // Before any decision there is nothing to review.
     let early = submit(platform, sample_complaint("side-review-early")).await;
     let early: &str = &early;
@@ -452,6 +459,16 @@ async fn review(platform: &Platform) {
         assert_eq!(denied.code(), tonic::Code::PermissionDenied);
         let mut investigation = platform.investigation_as(reviewer).await;
         if upheld {
+            // The reviewer's own evidence goes on the case file's register.
+            investigation
+                .register_evidence(pb::RegisterEvidenceRequest {
+                    complaint_number: number.to_owned(),
+                    kind: "document".into(),
+                    description: "promotion terms of 2024".into(),
+                    content: b"The fee waiver ends with the promotion.".to_vec(),
+                })
+                .await
+                .expect("evidence");
             let case = investigation
                 .decide_review(pb::DecideReviewRequest {
                     complaint_number: number.to_owned(),
@@ -471,6 +488,7 @@ async fn review(platform: &Platform) {
             assert_eq!(notice.body["channel"], "sms");
             clock_in(platform, number, "review_decision", pb::ClockState::Met).await;
             wait_for("out of the caseload again", WAIT, || async move { assignment(platform, number).await.filter(|a| !a.open) }).await;
+            upheld_number = number.to_owned();
         } else {
             let no_resolution = investigation
                 .decide_review(pb::DecideReviewRequest { complaint_number: number.to_owned(), upheld: false, conclusion: "x".into(), resolution: None })
@@ -507,6 +525,7 @@ async fn review(platform: &Platform) {
             .await;
         }
     }
+    upheld_number
 }
 
 /// After the window, the review is refused (the test's clock moves 31 days on: run last).
@@ -630,17 +649,173 @@ async fn queues_and_search(platform: &Platform) {
     assert_eq!(two.code(), tonic::Code::InvalidArgument);
 }
 
+async fn archive(platform: &Platform, number: &str, note: &str) -> pb::CaseFile {
+    let view = platform
+        .intake_as("RO-HEAD")
+        .await
+        .archive_complaint(pb::ArchiveComplaintRequest { complaint_number: number.to_owned(), note: note.to_owned() })
+        .await
+        .expect("archive")
+        .into_inner();
+    assert_eq!(view.status, "archived");
+    wait_stage(platform, number, "archived").await;
+    let analytics = platform.analytics_as("RO-001").await;
+    let analytics = &analytics;
+    wait_for("case file sealed", WAIT, || async move {
+        let mut analytics = analytics.clone();
+        analytics.get_case_file(pb::GetCaseFileRequest { complaint_number: number.to_owned() }).await.ok().map(|r| r.into_inner())
+    })
+    .await
+}
+
+/// The kinds of the events a case file's section holds.
+fn section_kinds<'a>(document: &'a serde_json::Value, section: &str) -> Vec<&'a str> {
+    document["sections"][section].as_array().into_iter().flatten().filter_map(|entry| entry["kind"].as_str()).collect()
+}
+
+/// The archive of a whole journey (the review upheld): one JSON and one HTML document with a
+/// checksum, every part of the case file in it, the contact masked; the complaint read-only in
+/// every service afterwards. Refusals: an open complaint, a closed one whose review window is
+/// still open, a member of staff without a supervising role.
+async fn archiving(platform: &Platform, upheld: &str, withdrawn: &str, awaiting_follow_up: &str) -> String {
+    let mut head = platform.intake_as("RO-HEAD").await;
+    let request = |number: &str| pb::ArchiveComplaintRequest { complaint_number: number.to_owned(), note: String::new() };
+    let not_staff = platform.intake().await.archive_complaint(request(upheld)).await.expect_err("a channel system does not archive");
+    assert_eq!(not_staff.code(), tonic::Code::PermissionDenied);
+    let handler = platform.intake_as("RO-001").await.archive_complaint(request(upheld)).await.expect_err("a handler does not archive");
+    assert_eq!(handler.code(), tonic::Code::PermissionDenied);
+    assert!(handler.message().contains("supervising role"), "{}", handler.message());
+    let open = submit(platform, sample_complaint("side-archive-open")).await;
+    let refused = head.archive_complaint(request(&open)).await.expect_err("an open complaint is not archived");
+    assert_eq!(refused.code(), tonic::Code::FailedPrecondition);
+
+    // Closed, but the customer may still ask for a review: not yet.
+    let mut intake = platform.intake().await;
+    intake
+        .record_follow_up(pb::RecordFollowUpRequest {
+            complaint_number: awaiting_follow_up.to_owned(),
+            satisfaction: pb::Satisfaction::Satisfied as i32,
+            accepts_outcome: true,
+        })
+        .await
+        .expect("follow-up");
+    wait_stage(platform, awaiting_follow_up, "closed").await;
+    let window = head.archive_complaint(request(awaiting_follow_up)).await.expect_err("the review window is open");
+    assert_eq!(window.code(), tonic::Code::FailedPrecondition);
+    assert!(window.message().contains("review window"), "{}", window.message());
+
+    // The upheld review's complaint: the window ended with the request.
+    let file = archive(platform, upheld, "complete after the review").await;
+    assert_eq!(file.complaint_number, upheld);
+    assert_eq!(file.sha256, hex::encode(<sha2::Sha256 as sha2::Digest>::digest(file.json.as_bytes())), "the checksum covers the JSON bytes");
+    let document: serde_json::Value = serde_json::from_str(&file.json).expect("the case file is JSON");
+    assert_eq!(document["format"], "cms.case_file.v1");
+    assert_eq!(document["archived_by"], "RO-HEAD");
+    assert_eq!(section_kinds(&document, "registration"), ["received"]);
+    let registration = &document["sections"]["registration"][0]["data"];
+    assert_eq!(registration["contact"]["phone"], "138****5678", "{registration}");
+    assert!(registration["customer_key"].as_str().is_some_and(|key| key.len() == 64), "{registration}");
+    for (section, kinds) in [
+        ("classification_and_assignment", &["triaged", "assigned", "reassigned"][..]),
+        ("investigation", &["investigation_opened", "review_decided"][..]),
+        ("evidence_register", &["evidence_registered"][..]),
+        ("resolution", &["resolution_proposed"][..]),
+        ("approvals", &["resolution_approved"][..]),
+        ("customer_feedback", &["review_requested"][..]),
+        ("notices", &["customer_notified"][..]),
+        ("outcome", &["archived"][..]),
+    ] {
+        let present = section_kinds(&document, section);
+        for kind in kinds {
+            assert!(present.contains(kind), "{section} holds {kind}: {present:?}");
+        }
+    }
+    for evidence in document["sections"]["evidence_register"].as_array().expect("evidence register") {
+        let hash = evidence["data"]["sha256"].as_str().unwrap_or_default();
+        assert!(hash.len() == 64 && hash.chars().all(|c| c.is_ascii_hexdigit()), "{evidence}");
+    }
+    let notices: Vec<&str> =
+        document["sections"]["notices"].as_array().into_iter().flatten().filter_map(|n| n["data"]["kind"].as_str()).collect();
+    for kind in ["NOTIFICATION_KIND_ACKNOWLEDGEMENT", "NOTIFICATION_KIND_RESULT", "NOTIFICATION_KIND_REVIEW_OUTCOME"] {
+        assert!(notices.contains(&kind), "{kind} in {notices:?}");
+    }
+    assert!(document["clocks"].as_array().is_some_and(|clocks| clocks.iter().any(|c| c["kind"] == "review_decision" && c["state"] == "met")));
+    let stages: Vec<&str> = document["timeline"].as_array().into_iter().flatten().filter_map(|line| line["stage"].as_str()).collect();
+    assert_eq!(stages.first(), Some(&"received"));
+    assert_eq!(stages.last(), Some(&"archived"));
+    // Personal data stays masked in both documents.
+    for (name, text) in [("json", &file.json), ("html", &file.html)] {
+        for clear in ["13812345678", "zhang.san@example.com"] {
+            assert!(!text.contains(clear), "{clear} in the {name} case file");
+        }
+    }
+    assert!(file.html.contains(&file.sha256) && file.html.contains(upheld) && file.html.contains("Evidence register"), "html");
+
+    // Read-only everywhere, and the file never changes.
+    let again = head.archive_complaint(request(upheld)).await.expect_err("archived once");
+    assert_eq!(again.code(), tonic::Code::FailedPrecondition);
+    assert!(again.message().contains("is archived"), "{}", again.message());
+    let contact = head
+        .record_contact(pb::RecordContactRequest { complaint_number: upheld.to_owned(), kind: pb::ContactKind::FirstContact as i32, note: "late".into() })
+        .await
+        .expect_err("an archived complaint takes no contact");
+    assert_eq!(contact.code(), tonic::Code::FailedPrecondition);
+    let review = intake
+        .request_review(pb::RequestReviewRequest { complaint_number: upheld.to_owned(), reason: "again".into() })
+        .await
+        .expect_err("an archived complaint takes no review");
+    assert_eq!(review.code(), tonic::Code::FailedPrecondition);
+    let case = wait_for("case archived", WAIT, || async move { case_of(platform, upheld).await.filter(|case| case.status == "archived") }).await;
+    let evidence = platform
+        .investigation_as(&case.handler_id)
+        .await
+        .register_evidence(pb::RegisterEvidenceRequest {
+            complaint_number: upheld.to_owned(),
+            kind: "document".into(),
+            description: "late paper".into(),
+            content: b"late".to_vec(),
+        })
+        .await
+        .expect_err("an archived case takes no evidence");
+    assert_eq!(evidence.code(), tonic::Code::FailedPrecondition);
+    let reread = platform
+        .analytics_as("RO-001")
+        .await
+        .get_case_file(pb::GetCaseFileRequest { complaint_number: upheld.to_owned() })
+        .await
+        .expect("case file")
+        .into_inner();
+    assert_eq!((reread.sha256, reread.json), (file.sha256, file.json));
+
+    // A withdrawn complaint is archived at once; it never had a review window.
+    let withdrawn_file = archive(platform, withdrawn, "").await;
+    let document: serde_json::Value = serde_json::from_str(&withdrawn_file.json).expect("JSON");
+    assert_eq!(section_kinds(&document, "outcome"), ["withdrawn", "archived"]);
+    let not_archived = platform
+        .analytics_as("RO-001")
+        .await
+        .get_case_file(pb::GetCaseFileRequest { complaint_number: open.clone() })
+        .await
+        .expect_err("an open complaint has no case file");
+    assert_eq!(not_archived.code(), tonic::Code::NotFound);
+    assert!(not_archived.message().contains("not archived"), "{}", not_archived.message());
+    awaiting_follow_up.to_owned()
+}
+
 async fn side_paths(backend: Backend) {
     let platform = Platform::start(backend).await;
-    withdrawal(&platform).await;
+    let withdrawn = withdrawal(&platform).await;
     out_of_scope(&platform).await;
-    nothing_to_execute(&platform).await;
+    let apologised = nothing_to_execute(&platform).await;
     objection_re_review(&platform).await;
     reassignment(&platform).await;
     retriage(&platform).await;
-    review(&platform).await;
+    let upheld = review(&platform).await;
     queues_and_search(&platform).await;
+    let closed_in_window = archiving(&platform, &upheld, &withdrawn, &apologised).await;
     review_after_the_window(&platform).await;
+    // 31 days on, the review window of the closed complaint has passed: it is archived.
+    archive(&platform, &closed_in_window, "review window passed").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -6,13 +6,14 @@ use complaints_domain::events::{
     ClockBreached, ClockRestarted, ClockStopped, ClockWarning, ClocksChanged, DeadlineExtended, ExtensionDecided, ExtensionRequested, ComplaintAssigned, ComplaintClosed, ComplaintReceived, ComplaintTriaged, CustomerNotified, CustomerResponded, EventMeta,
     EvidenceRegistered, FollowUpRecorded, InvestigationOpened, LifecycleEvent, RemedyExecuted, ResolutionApproved,
     ResolutionProposed, ResolutionReturned, ComplaintWithdrawn, MarkedOutOfScope, ComplaintReassigned, RepeatDetected, MergedInto,
-    JoinedMassIncident, LeftMassIncident, UnifiedStatement, ReviewRequested, ReviewDecided,
+    JoinedMassIncident, LeftMassIncident, UnifiedStatement, ReviewRequested, ReviewDecided, ComplaintArchived,
 };
 use complaints_domain::lifecycle::{self, Verdict};
 use complaints_plumbing::consumer::{EventHandler, HandlerError};
 use complaints_plumbing::store::Tx;
 use complaints_plumbing::telemetry::trace_id_of;
 
+use crate::case_file::{self, JournalEntry};
 use crate::domain::interpret;
 use crate::store::{self, Attribute, Recorded};
 
@@ -50,6 +51,7 @@ complaints_plumbing::consumes! {
         UnifiedStatement(UnifiedStatement),
         ReviewRequested(ReviewRequested),
         ReviewDecided(ReviewDecided),
+        Archived(ComplaintArchived),
     }
 }
 
@@ -71,6 +73,14 @@ impl EventHandler for Handler {
             trace_id: trace_id_of(&meta.traceparent),
         };
         store::record(tx, &recorded, entry.as_ref()).await?;
+        let journalled = JournalEntry {
+            event_id: recorded.event_id,
+            complaint_id,
+            occurred_at_ms: meta.occurred_at_ms,
+            kind: event.kind(),
+            producer: &meta.producer,
+        };
+        case_file::journal(tx, &journalled, &event).await?;
         match &event {
             LifecycleEvent::ClocksChanged(changed) => {
                 store::upsert_clocks(tx, &recorded, &changed.clocks).await?;
@@ -122,19 +132,26 @@ impl EventHandler for Handler {
         let Some(step) = event.step() else { return Ok(()) };
         let current = store::stage(tx, complaint_id).await?;
         match lifecycle::classify(current, &step) {
-            Verdict::To(stage) if stage == current => Ok(()),
-            Verdict::To(stage) => Ok(store::move_stage(tx, complaint_id, current, stage, meta.occurred_at_ms).await?),
-            Verdict::Stale => Ok(()),
-            Verdict::Early => Err(HandlerError::Retry(anyhow::anyhow!(
-                "complaint is {} here; {} arrived before the step it follows",
-                current.as_str(),
-                step.name()
-            ))),
+            Verdict::To(stage) if stage == current => {}
+            Verdict::To(stage) => store::move_stage(tx, complaint_id, current, stage, meta.occurred_at_ms).await?,
+            Verdict::Stale => {}
+            Verdict::Early => {
+                return Err(HandlerError::Retry(anyhow::anyhow!(
+                    "complaint is {} here; {} arrived before the step it follows",
+                    current.as_str(),
+                    step.name()
+                )))
+            }
             Verdict::Illegal => {
                 // The timeline keeps the event; the status does not move on a step no history explains.
                 tracing::warn!(stage = current.as_str(), step = step.name(), "illegal step recorded on the timeline only");
-                Ok(())
             }
         }
+        if let LifecycleEvent::Archived(_) = event {
+            // Every earlier event of the complaint is applied by now (the status followed them).
+            let sealed = case_file::seal(tx, complaint_id, meta.complaint_number.as_str(), meta.occurred_at_ms).await?;
+            tracing::info!(sha256 = %sealed.sha256, "case file sealed");
+        }
+        Ok(())
     }
 }

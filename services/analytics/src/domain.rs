@@ -110,6 +110,10 @@ pub fn interpret(event: &LifecycleEvent, producer: &str) -> Option<Entry> {
             };
             entry(p.cause.as_str(), &p.reassigned_by, format!("{} / {}{from}{with}: {}", p.department, p.handler, p.reason))
         }
+        LifecycleEvent::Archived(p) => {
+            let note = if p.note.is_empty() { String::new() } else { format!(": {}", p.note) };
+            entry("archived", p.archived_by.as_str(), format!("case file archived{note}"))
+        }
         LifecycleEvent::ClocksChanged(_) => return None,
         LifecycleEvent::ClockStopped(p) => entry("clock_stopped", p.stopped_by.as_str(), format!("{}: {}", p.reason.as_str(), p.note)),
         LifecycleEvent::ClockRestarted(p) => entry("clock_restarted", p.restarted_by.as_str(), p.note.clone()),

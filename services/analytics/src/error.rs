@@ -11,6 +11,8 @@ pub enum Error {
     Field(#[from] FieldError),
     #[error("complaint {0} not known")]
     NotFound(String),
+    #[error("complaint {number} has no sealed case file: it is {status}, not archived")]
+    NotArchived { number: String, status: String },
     #[error(transparent)]
     Denied(#[from] Denied),
     #[error(transparent)]
@@ -21,7 +23,7 @@ impl ServiceError for Error {
     fn code(&self) -> ErrorCode {
         match self {
             Self::Field(_) => ErrorCode::InvalidField,
-            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::NotFound(_) | Self::NotArchived { .. } => ErrorCode::NotFound,
             Self::Denied(_) => ErrorCode::PermissionDenied,
             Self::Store(error) => error.code(),
         }

@@ -1,6 +1,6 @@
 //! Analytics' gRPC API: timeline and live counts, for staff.
 
-use complaints_domain::{Channel, ClockState, ComplaintKey, FieldError, Grade, Stage};
+use complaints_domain::{Channel, ClockState, ComplaintKey, ComplaintNumber, FieldError, Grade, Stage};
 use complaints_plumbing::lookup::LookupKey;
 use complaints_plumbing::access::Access;
 use complaints_plumbing::auth::actor;
@@ -9,7 +9,7 @@ use complaints_proto::v1 as pb;
 use complaints_proto::v1::analytics_server::Analytics;
 use tonic::{Request, Response, Status};
 
-use crate::{store, Error};
+use crate::{case_file, store, Error};
 
 pub struct AnalyticsApi {
     pub plumbing: Plumbing,
@@ -224,6 +224,24 @@ impl Analytics for AnalyticsApi {
             }
         }
         Ok(Response::new(self.page(&filter, size, &request.page_token).await?))
+    }
+
+    async fn get_case_file(&self, request: Request<pb::GetCaseFileRequest>) -> Result<Response<pb::CaseFile>, Status> {
+        self.access.any_staff(actor(&request)?).map_err(Error::from)?;
+        let number = ComplaintNumber::parse("complaint_number", request.get_ref().complaint_number.trim()).map_err(Error::from)?;
+        let pool = &self.plumbing.pool;
+        let Some(file) = case_file::find(pool, number.as_str()).await.map_err(Error::from)? else {
+            let (_, number, status) =
+                store::summary(pool, number.as_str()).await.map_err(Error::from)?.ok_or_else(|| Error::NotFound(number.to_string()))?;
+            return Err(Error::NotArchived { number, status }.into());
+        };
+        Ok(Response::new(pb::CaseFile {
+            complaint_number: file.complaint_number,
+            sha256: file.sha256,
+            json: file.json,
+            html: file.html,
+            archived_at: complaints_plumbing::format_ms(file.archived_at_ms),
+        }))
     }
 
     async fn get_counts(&self, request: Request<pb::GetCountsRequest>) -> Result<Response<pb::Counts>, Status> {

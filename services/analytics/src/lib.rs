@@ -1,6 +1,8 @@
 //! Analytics: consumes every lifecycle event; serves each complaint's timeline and live counts
-//! by status, grade and channel. The read side that work queues and the console build on.
+//! by status, grade and channel, work queues and search, and the sealed case files of archived
+//! complaints. The read side that the console builds on.
 
+pub mod case_file;
 pub mod config;
 pub mod consumers;
 pub mod domain;
@@ -24,6 +26,7 @@ pub const MIGRATIONS: &[EmbeddedMigration] = &[
     (101, "lifecycle stages", include_str!("../migrations/0101_lifecycle_stages.sql")),
     (102, "clock view", include_str!("../migrations/0102_clock_view.sql")),
     (103, "work queues", include_str!("../migrations/0103_work_queues.sql")),
+    (104, "case files", include_str!("../migrations/0104_case_files.sql")),
 ];
 
 pub struct Application;

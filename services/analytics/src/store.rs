@@ -155,10 +155,10 @@ fn clock_row(row: &sqlx::any::AnyRow) -> Result<ClockRow, StoreError> {
 }
 
 /// Every clock of a complaint, in start order.
-pub async fn clocks_of(pool: &AnyPool, complaint_id: &str) -> Result<Vec<ClockRow>, StoreError> {
+pub async fn clocks_of<'e>(db: impl sqlx::Executor<'e, Database = sqlx::Any>, complaint_id: &str) -> Result<Vec<ClockRow>, StoreError> {
     let rows = sqlx::query(&format!("SELECT {CLOCK_COLUMNS} FROM clock_view WHERE complaint_id = $1 ORDER BY started_at_ms, kind, round"))
         .bind(complaint_id)
-        .fetch_all(pool)
+        .fetch_all(db)
         .await?;
     rows.iter().map(clock_row).collect()
 }
@@ -436,13 +436,13 @@ pub async fn summary(pool: &AnyPool, key: &str) -> Result<Option<(String, String
         .transpose()
 }
 
-pub async fn timeline(pool: &AnyPool, complaint_id: &str) -> Result<Vec<TimelineRow>, StoreError> {
+pub async fn timeline<'e>(db: impl sqlx::Executor<'e, Database = sqlx::Any>, complaint_id: &str) -> Result<Vec<TimelineRow>, StoreError> {
     let rows = sqlx::query(
         "SELECT event_id, stage, occurred_at_ms, actor, detail, producer, trace_id FROM timeline WHERE complaint_id = $1 \
          ORDER BY occurred_at_ms, event_id",
     )
     .bind(complaint_id)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     rows.iter()
         .map(|r| -> Result<TimelineRow, StoreError> {

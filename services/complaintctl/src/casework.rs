@@ -76,6 +76,17 @@ pub enum CaseWork {
         #[arg(long)]
         reason: String,
     },
+    /// Archive a closed, withdrawn or merged complaint (once its review window has passed) and
+    /// export its sealed case file: NUMBER.json, NUMBER.html and NUMBER.sha256 (for
+    /// `sha256sum -c`). An archived complaint is exported again without change.
+    Archive {
+        number: String,
+        #[arg(long, default_value = "")]
+        note: String,
+        /// Directory for the exported files.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
     /// Mark a complaint outside the bank's remit; the customer is told and offered external
     /// routes (all of them unless --route is given, repeatable).
     OutOfScope {
@@ -376,6 +387,7 @@ pub async fn run(host: &str, command: CaseWork, token: &str) -> anyhow::Result<(
             let view = rpc(intake.withdraw_complaint(call(pb::WithdrawComplaintRequest { complaint_number: number, reason }, token)).await)?;
             println!("{}: {}", view.complaint_number, view.status);
         }
+        CaseWork::Archive { number, note, out } => archive(host, number, note, &out, token).await?,
         CaseWork::OutOfScope { number, reason, routes } => {
             let mut client = InvestigationClient::connect(endpoint(host, "investigation")).await?;
             let request = pb::MarkOutOfScopeRequest { complaint_number: number, reason, routes };
@@ -442,5 +454,40 @@ pub async fn run(host: &str, command: CaseWork, token: &str) -> anyhow::Result<(
             }
         }
     }
+    Ok(())
+}
+
+/// Archives the complaint (unless it already is), waits for analytics to seal its case file,
+/// checks the checksum and writes the three files.
+async fn archive(host: &str, number: String, note: String, out: &std::path::Path, token: &str) -> anyhow::Result<()> {
+    let mut intake = IntakeClient::connect(endpoint(host, "intake")).await?;
+    match intake.archive_complaint(call(pb::ArchiveComplaintRequest { complaint_number: number.clone(), note }, token)).await {
+        Ok(view) => println!("{}: {}", view.get_ref().complaint_number, view.get_ref().status),
+        Err(status) if status.code() == tonic::Code::FailedPrecondition && status.message().contains("is archived") => {
+            println!("{number} was archived before; exporting its case file again");
+        }
+        Err(status) => return rpc::<()>(Err(status)),
+    }
+    let mut analytics = AnalyticsClient::connect(endpoint(host, "analytics")).await?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let file = loop {
+        match analytics.get_case_file(call(pb::GetCaseFileRequest { complaint_number: number.clone() }, token)).await {
+            Ok(file) => break file.into_inner(),
+            Err(status) if status.code() == tonic::Code::NotFound && std::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
+            Err(status) => return rpc::<()>(Err(status)).context("the case file was not sealed within 60 s"),
+        }
+    };
+    let computed = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(file.json.as_bytes()));
+    anyhow::ensure!(computed == file.sha256, "the case file of {number} does not match its checksum ({computed} against {})", file.sha256);
+    std::fs::create_dir_all(out).with_context(|| format!("create {}", out.display()))?;
+    let base = &file.complaint_number;
+    for (extension, content) in [("json", file.json.as_str()), ("html", file.html.as_str()), ("sha256", &format!("{}  {base}.json\n", file.sha256))] {
+        let path = out.join(format!("{base}.{extension}"));
+        std::fs::write(&path, content).with_context(|| format!("write {}", path.display()))?;
+        println!("wrote {}", path.display());
+    }
+    println!("sha256 {} (archived {})", file.sha256, file.archived_at);
     Ok(())
 }

@@ -17,7 +17,7 @@ use crate::ids::{ComplaintId, ComplaintNumber, EventId, ProposalId, StaffId};
 use crate::masking;
 use crate::money::Money;
 use crate::types::{Channel, Grade};
-use crate::validation::{required, FieldError};
+use crate::validation::{at_most, required, FieldError};
 
 // ---------------------------------------------------------------------------------------------
 // Event kinds
@@ -57,11 +57,12 @@ pub enum EventKind {
     UnifiedStatement,
     ReviewRequested,
     ReviewDecided,
+    Archived,
 }
 
 impl EventKind {
     /// Every kind, in lifecycle order (the clock events last).
-    pub const ALL: [EventKind; 31] = [
+    pub const ALL: [EventKind; 32] = [
         Self::Received,
         Self::Triaged,
         Self::Assigned,
@@ -93,6 +94,7 @@ impl EventKind {
         Self::UnifiedStatement,
         Self::ReviewRequested,
         Self::ReviewDecided,
+        Self::Archived,
     ];
 
     /// The short name, which is also the last token of the subject `cms.complaint.<name>`.
@@ -130,6 +132,7 @@ impl EventKind {
             Self::UnifiedStatement => "unified_statement",
             Self::ReviewRequested => "review_requested",
             Self::ReviewDecided => "review_decided",
+            Self::Archived => "archived",
         }
     }
 
@@ -143,7 +146,7 @@ impl EventKind {
     /// investigation, approval), and their subjects name the producer.
     pub fn catalogued_producers(self) -> &'static [&'static str] {
         match self {
-            Self::Received | Self::CustomerResponded | Self::FollowUpRecorded | Self::Closed | Self::Withdrawn | Self::ReviewRequested => {
+            Self::Received | Self::CustomerResponded | Self::FollowUpRecorded | Self::Closed | Self::Withdrawn | Self::ReviewRequested | Self::Archived => {
                 &["intake"]
             }
             Self::Triaged
@@ -544,6 +547,19 @@ pub struct Contact {
     pub preferred_channel: Channel,
 }
 
+impl Contact {
+    /// The same contact with only the recognisable ends of the name, phone and e-mail left,
+    /// for records that leave intake's protected store (the archived case file).
+    pub fn masked(&self) -> Contact {
+        Contact {
+            name: masking::name(&self.name),
+            phone: masking::phone(&self.phone),
+            email: masking::email(&self.email),
+            preferred_channel: self.preferred_channel,
+        }
+    }
+}
+
 impl fmt::Debug for Contact {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Contact")
@@ -834,6 +850,13 @@ pub struct ReviewDecided {
     pub decided_by: StaffId,
 }
 
+/// `archived`: the complete case file was archived; nothing may change the complaint again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComplaintArchived {
+    pub archived_by: StaffId,
+    pub note: String,
+}
+
 /// `reassigned`: routing moved an assigned complaint to another handler.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ComplaintReassigned {
@@ -985,6 +1008,7 @@ pub enum LifecycleEvent {
     UnifiedStatement(UnifiedStatement),
     ReviewRequested(ReviewRequested),
     ReviewDecided(ReviewDecided),
+    Archived(ComplaintArchived),
 }
 
 impl LifecycleEvent {
@@ -1021,6 +1045,7 @@ impl LifecycleEvent {
             Self::UnifiedStatement(_) => EventKind::UnifiedStatement,
             Self::ReviewRequested(_) => EventKind::ReviewRequested,
             Self::ReviewDecided(_) => EventKind::ReviewDecided,
+            Self::Archived(_) => EventKind::Archived,
         }
     }
 
@@ -1074,6 +1099,7 @@ impl LifecycleEvent {
             Self::ReviewRequested(_) => Step::ReviewRequested,
             Self::ReviewDecided(decided) if decided.upheld => Step::ReviewUpheld,
             Self::ReviewDecided(_) => Step::ReviewChanged,
+            Self::Archived(_) => Step::Archived,
         })
     }
 }
@@ -1292,6 +1318,13 @@ impl TryFrom<Payload> for LifecycleEvent {
                 conclusion: required("review_decided.conclusion", &p.conclusion, 4000)?.to_owned(),
                 decided_by: StaffId::parse("review_decided.decided_by", &p.decided_by)?,
             }),
+            Payload::Archived(p) => Self::Archived(ComplaintArchived {
+                archived_by: StaffId::parse("archived.archived_by", &p.archived_by)?,
+                note: {
+                    at_most("archived.note", &p.note, 4000)?;
+                    p.note
+                },
+            }),
             Payload::UnifiedStatement(p) => Self::UnifiedStatement(UnifiedStatement {
                 incident_id: required("unified_statement.incident_id", &p.incident_id, 64)?.to_owned(),
                 incident_number: required("unified_statement.incident_number", &p.incident_number, 64)?.to_owned(),
@@ -1411,6 +1444,9 @@ impl From<&LifecycleEvent> for Payload {
                 conclusion: p.conclusion.clone(),
                 decided_by: p.decided_by.to_string(),
             }),
+            LifecycleEvent::Archived(p) => {
+                Payload::Archived(pb::ComplaintArchived { archived_by: p.archived_by.to_string(), note: p.note.clone() })
+            }
             LifecycleEvent::UnifiedStatement(p) => Payload::UnifiedStatement(pb::UnifiedStatement {
                 incident_id: p.incident_id.clone(),
                 incident_number: p.incident_number.clone(),
@@ -2040,6 +2076,7 @@ mod tests {
             }),
             LifecycleEvent::ReviewRequested(ReviewRequested { reason: "the fee is unlawful".into(), requested_by: "channel:app".into() }),
             LifecycleEvent::ReviewDecided(ReviewDecided { upheld: true, conclusion: "correct decision".into(), decided_by: staff("HO-RISK") }),
+            LifecycleEvent::Archived(ComplaintArchived { archived_by: staff("RO-HEAD"), note: "review window passed".into() }),
         ]
     }
 
@@ -2121,6 +2158,7 @@ mod tests {
                 "unified_statement",
                 "review_requested",
                 "review_decided",
+                "archived",
             ]
         );
         for kind in EventKind::ALL {
@@ -2167,6 +2205,7 @@ mod tests {
                 "routing",
                 "intake",
                 "investigation",
+                "intake",
             ]
         );
     }

@@ -7,7 +7,7 @@ use complaints_domain::events::{CustomerResponse, ExternalRoute, Satisfaction};
 use complaints_domain::lifecycle::{self, Stage};
 use std::sync::Arc;
 
-use complaints_domain::{at_most, masking, required, Channel, ClockKind, ComplaintKey, FieldError, Step};
+use complaints_domain::{at_most, masking, required, Channel, ClockKind, ComplaintKey, FieldError, StaffId, Step};
 use complaints_plumbing::clocks::ClockBook;
 use complaints_plumbing::access::{Access, Denied};
 use complaints_plumbing::auth::{actor, Actor, ActorKind};
@@ -330,6 +330,34 @@ impl Intake for IntakeApi {
             .map_err(Error::from)?;
         store::announce_clocks(&mut tx, &current, met.into_iter().collect()).await.map_err(Error::from)?;
         tracing::info!(on_behalf, "review requested");
+        Ok(self.finish(tx, &current).await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]
+    async fn archive_complaint(&self, request: Request<pb::ArchiveComplaintRequest>) -> Result<Response<pb::ComplaintView>, Status> {
+        let actor = actor(&request)?.clone();
+        let archivist = self.access.supervisor(&actor).map_err(Error::from)?;
+        let archived_by = StaffId::parse("actor", &archivist.id).map_err(Error::from)?;
+        let request = request.into_inner();
+        at_most("note", &request.note, 2000).map_err(Error::from)?;
+        let (mut tx, current, to) =
+            self.begin(&request.complaint_number, &Step::Archived, "only a closed, withdrawn or merged complaint is archived").await?;
+        let now = complaints_plumbing::now_ms();
+        // The customer's right to a review outlives the closing: no archive while it may come.
+        let window = complaints_plumbing::clocks::open_clock(&mut tx, &current.complaint_id, ClockKind::ReviewWindow).await.map_err(Error::from)?;
+        if window.is_some_and(|clock| clock.due_at_ms > now) {
+            return Err(Error::WrongStage {
+                number: current.complaint_number.clone(),
+                stage: current.stage,
+                rule: "a complaint is archived once its review window has passed (CN: 30 days after the decision)",
+            }
+            .into());
+        }
+        let outcome = Outcome::Archived { note: request.note.trim(), archived_by: &archived_by };
+        store::record_outcome(&mut tx, &current, to, outcome, archived_by.as_str()).await.map_err(Error::from)?;
+        let changed = complaints_plumbing::clocks::cancel_all(&mut tx, &self.book, &current.complaint_id, now, &[]).await.map_err(Error::from)?;
+        store::announce_clocks(&mut tx, &current, changed).await.map_err(Error::from)?;
+        tracing::info!(archived_by = %archived_by, "complaint archived");
         Ok(self.finish(tx, &current).await?)
     }
 

@@ -5,7 +5,7 @@
 
 use complaints_domain::events::{
     ComplaintClosed, ComplaintReceived, ComplaintWithdrawn, Contact, CustomerResponded, CustomerResponse, ExternalRoute, FollowUpRecorded,
-    LifecycleEvent, ReviewRequested, Satisfaction,
+    ComplaintArchived, LifecycleEvent, ReviewRequested, Satisfaction,
 };
 use complaints_domain::{Channel, ClockKind, ComplaintId, ComplaintKey, ComplaintNumber, Money, Stage, StaffId};
 use complaints_plumbing::clocks::{self as clock_store, ClockBook};
@@ -331,6 +331,8 @@ pub enum Outcome<'a> {
     ExternalRoute { route: ExternalRoute, note: &'a str },
     /// The customer asked the superior institution to review the decision.
     ReviewRequested { reason: &'a str, on_behalf: bool },
+    /// The case file was archived by `archived_by`; nothing may change the complaint again.
+    Archived { note: &'a str, archived_by: &'a StaffId },
 }
 
 /// Records how the complaint left the main path, moves it to `to` and emits the event that
@@ -358,6 +360,13 @@ pub async fn record_outcome(tx: &mut Tx, complaint: &StoredComplaint, to: Stage,
             reason,
             on_behalf,
             LifecycleEvent::ReviewRequested(ReviewRequested { reason: reason.to_owned(), requested_by: recorded_by.to_owned() }),
+        ),
+        Outcome::Archived { note, archived_by } => (
+            "archived",
+            "",
+            note,
+            false,
+            LifecycleEvent::Archived(ComplaintArchived { archived_by: archived_by.clone(), note: note.to_owned() }),
         ),
     };
     sqlx::query(

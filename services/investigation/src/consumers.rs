@@ -1,10 +1,10 @@
 //! Investigation opens a case on `assigned` and follows the complaint's lifecycle through the
 //! events that move a case: approval decisions, the result reaching the customer, the
-//! customer's answer, the follow-up, withdrawal and closure. A `reassigned` hands the case and
+//! customer's answer, the follow-up, withdrawal, closure and archiving. A `reassigned` hands the case and
 //! its clocks to the new handler.
 
 use complaints_domain::events::{
-    ComplaintAssigned, ComplaintClosed, ComplaintReassigned, ComplaintWithdrawn, DeadlineExtended, JoinedMassIncident, LeftMassIncident, MergedInto,
+    ComplaintArchived, ComplaintAssigned, ComplaintClosed, ComplaintReassigned, ComplaintWithdrawn, DeadlineExtended, JoinedMassIncident, LeftMassIncident, MergedInto,
     ReviewRequested, ExtensionDecided, CustomerNotified, CustomerResponded, EventMeta, FollowUpRecorded, InvestigationOpened,
     LifecycleEvent, NotificationKind, ResolutionApproved, ResolutionReturned,
 };
@@ -39,6 +39,7 @@ complaints_plumbing::consumes! {
         JoinedMassIncident(JoinedMassIncident),
         LeftMassIncident(LeftMassIncident),
         ReviewRequested(ReviewRequested),
+        Archived(ComplaintArchived),
     }
 }
 
@@ -163,9 +164,14 @@ impl EventHandler for Handler {
             // The merged complaint itself never had a case.
             return self.merged(tx, meta, merged).await;
         }
-        let case = store::case(&mut **tx, meta.complaint_id.as_str())
-            .await?
-            .ok_or_else(|| HandlerError::Retry(anyhow::anyhow!("no case for complaint {} yet", meta.complaint_id)))?;
+        let Some(case) = store::case(&mut **tx, meta.complaint_id.as_str()).await? else {
+            // A complaint withdrawn or merged before assignment is archived without ever
+            // having had a case; anything else waits for the case to open.
+            if matches!(event, Consumed::Archived(_)) {
+                return Ok(());
+            }
+            return Err(HandlerError::Retry(anyhow::anyhow!("no case for complaint {} yet", meta.complaint_id)));
+        };
         if let Consumed::ExtensionDecided(decided) = event {
             return self.extend(tx, meta, &case, &decided).await;
         }
@@ -188,7 +194,7 @@ impl EventHandler for Handler {
         };
         // The unified statement answers the member: its investigation clocks are met.
         let meets = matches!(&event, Consumed::CustomerNotified(notified) if notified.kind == NotificationKind::UnifiedStatement);
-        let closes = matches!(event, Consumed::Closed(_) | Consumed::Withdrawn(_));
+        let closes = matches!(event, Consumed::Closed(_) | Consumed::Withdrawn(_) | Consumed::Archived(_));
         let verdict = match event {
             Consumed::Assigned(_) => return Ok(()),
             Consumed::ResolutionApproved(approved) => {

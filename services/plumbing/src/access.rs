@@ -81,6 +81,17 @@ impl Access {
         )))
     }
 
+    /// A member of staff holding a supervising role in any department (records functions such
+    /// as archiving).
+    pub fn supervisor(&self, actor: &Actor) -> Result<&Staff, Denied> {
+        let staff = self.staff(actor)?;
+        if SUPERVISING_ROLES.iter().any(|role| staff.has_role(role)) {
+            Ok(staff)
+        } else {
+            Err(Denied(format!("{} holds no supervising role ({})", staff.id, SUPERVISING_ROLES.join(", "))))
+        }
+    }
+
     /// Any member of staff in the directory (read access to cases).
     pub fn any_staff(&self, actor: &Actor) -> Result<(), Denied> {
         self.staff(actor).map(|_| ())
