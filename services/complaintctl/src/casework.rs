@@ -461,12 +461,12 @@ pub async fn run(host: &str, command: CaseWork, token: &str) -> anyhow::Result<(
 /// checks the checksum and writes the three files.
 async fn archive(host: &str, number: String, note: String, out: &std::path::Path, token: &str) -> anyhow::Result<()> {
     let mut intake = IntakeClient::connect(endpoint(host, "intake")).await?;
-    match intake.archive_complaint(call(pb::ArchiveComplaintRequest { complaint_number: number.clone(), note }, token)).await {
-        Ok(view) => println!("{}: {}", view.get_ref().complaint_number, view.get_ref().status),
-        Err(status) if status.code() == tonic::Code::FailedPrecondition && status.message().contains("is archived") => {
-            println!("{number} was archived before; exporting its case file again");
-        }
-        Err(status) => return rpc::<()>(Err(status)),
+    let current = rpc(intake.get_complaint(call(pb::GetComplaintRequest { complaint_number: number.clone(), ..Default::default() }, token)).await)?;
+    if current.status == "archived" {
+        println!("{number} was archived before; exporting its case file again");
+    } else {
+        let view = rpc(intake.archive_complaint(call(pb::ArchiveComplaintRequest { complaint_number: number.clone(), note }, token)).await)?;
+        println!("{}: {}", view.complaint_number, view.status);
     }
     let mut analytics = AnalyticsClient::connect(endpoint(host, "analytics")).await?;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
