@@ -108,8 +108,12 @@ pub struct JournalEntry<'a> {
     pub producer: &'a str,
 }
 
-/// Journals an event's record (once: the event id is the key).
+/// Journals an event's record (once: the event id is the key). Clock bookkeeping is not
+/// journalled: the case file shows the final clock table instead.
 pub async fn journal(tx: &mut Tx, entry: &JournalEntry<'_>, event: &LifecycleEvent) -> Result<(), StoreError> {
+    if section_of(entry.kind).is_none() {
+        return Ok(());
+    }
     let record = record_of(event)?;
     sqlx::query(
         "INSERT INTO case_journal (event_id, complaint_id, occurred_at_ms, kind, producer, record) VALUES ($1, $2, $3, $4, $5, $6) \
