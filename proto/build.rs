@@ -18,6 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "complaints/v1/approval.proto",
         "complaints/v1/notification.proto",
         "complaints/v1/analytics.proto",
+        "complaints/v1/audit.proto",
     ];
     for file in files {
         println!("cargo:rerun-if-changed={file}");

@@ -16,13 +16,18 @@ async fn journey(backend: Backend) {
     for service in system_tests::SERVICES {
         let (health, listed) = platform.health_and_reflection(service).await;
         assert_eq!(health, 1, "{service} reports SERVING");
-        let ours: Vec<&String> = listed.iter().filter(|s| s.starts_with("complaints.")).collect();
-        assert!(ours.len() == 1 && ours[0].eq_ignore_ascii_case(&format!("complaints.v1.{service}")), "{service} reflection v1: {listed:?}");
+        // This service and the audit verification every service carries.
+        let ours = |listed: &[String]| -> Vec<String> {
+            let mut ours: Vec<String> = listed.iter().filter(|s| s.starts_with("complaints.")).map(|s| s.to_lowercase()).collect();
+            ours.sort();
+            ours
+        };
+        let expected = vec!["complaints.v1.audit".to_owned(), format!("complaints.v1.{service}").to_lowercase()];
+        assert_eq!(ours(&listed), expected, "{service} reflection v1: {listed:?}");
         assert!(listed.iter().any(|s| s == "grpc.health.v1.Health"), "{listed:?}");
         // grpcio's Python client speaks reflection v1alpha: exactly this service, too.
         let seen = platform.grpcio_reflection(service);
-        let ours: Vec<&String> = seen.iter().filter(|s| s.starts_with("complaints.")).collect();
-        assert!(ours.len() == 1 && ours[0].eq_ignore_ascii_case(&format!("complaints.v1.{service}")), "{service} reflection v1alpha: {seen:?}");
+        assert_eq!(ours(&seen), expected, "{service} reflection v1alpha: {seen:?}");
     }
     let unauthenticated = platform.intake_without_token().await.submit_complaint(sample_complaint("no-token")).await.expect_err("no token");
     assert_eq!(unauthenticated.code(), Code::Unauthenticated, "{unauthenticated:?}");

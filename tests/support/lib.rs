@@ -298,6 +298,13 @@ impl Platform {
     pub async fn analytics_as(&self, subject: &str) -> AnalyticsClient<AuthorizedChannel> {
         AnalyticsClient::new(self.channel_as("analytics", subject).await)
     }
+    /// The audit verification of `service`, as a platform operator (`operator` true) or as the
+    /// member of staff `CS-HEAD`.
+    pub async fn audit(&self, service: &str, operator: bool) -> complaints_proto::v1::audit_client::AuditClient<AuthorizedChannel> {
+        let token = if operator { self.auth.token("ops-1", &["operator"]) } else { self.auth.staff("CS-HEAD") };
+        let channel = tonic::service::interceptor::InterceptedService::new(self.channel(service).await, Bearer::new(&token));
+        complaints_proto::v1::audit_client::AuditClient::new(channel)
+    }
 
     /// Unauthenticated clients, for tests of the authentication layer.
     pub async fn intake_without_token(&self) -> IntakeClient<Channel> {

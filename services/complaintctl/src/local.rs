@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use complaints_plumbing::auth::DevSigner;
 
-const SERVICES: [&str; 6] = ["intake", "routing", "investigation", "approval", "notification", "analytics"];
+pub const SERVICES: [&str; 6] = ["intake", "routing", "investigation", "approval", "notification", "analytics"];
 
 #[derive(clap::Args)]
 pub struct UpArgs {

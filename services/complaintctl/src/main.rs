@@ -12,7 +12,7 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
 use complaints_proto::v1 as pb;
 use complaints_proto::v1::{
-    analytics_client::AnalyticsClient, approval_client::ApprovalClient, intake_client::IntakeClient,
+    analytics_client::AnalyticsClient, audit_client::AuditClient, approval_client::ApprovalClient, intake_client::IntakeClient,
     investigation_client::InvestigationClient, notification_client::NotificationClient,
 };
 use complaints_domain::Channel;
@@ -174,12 +174,28 @@ enum Command {
         #[arg(long, env = "CMS_NATS_URL", default_value = "nats://127.0.0.1:4222")]
         nats_url: String,
     },
+    /// The services' audit trails (operators: `login --as ID --operator`).
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// Compute a deadline on a jurisdiction's working-day calendar.
     Deadline(deadline::DeadlineArgs),
     /// Train or evaluate the complaint classifier on a CSV with the CFPB columns.
     Model {
         #[command(subcommand)]
         command: model::ModelCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Recompute every link of each service's hash chain and name the first broken one;
+    /// exits non-zero when any chain is broken.
+    Verify {
+        /// Only this service (intake, routing, investigation, approval, notification, analytics).
+        #[arg(long)]
+        service: Option<String>,
     },
 }
 
@@ -559,6 +575,29 @@ async fn main() -> anyhow::Result<()> {
             let request = pb::RecordFollowUpRequest { complaint_number: number, satisfaction: satisfaction as i32, accepts_outcome };
             let view = rpc(intake.record_follow_up(call(request, &token()?)).await)?;
             println!("{}: {}", view.complaint_number, view.status);
+            Ok(())
+        }
+        Command::Audit { action: AuditAction::Verify { service } } => {
+            let services: Vec<&str> = match service.as_deref() {
+                Some(name) if local::SERVICES.contains(&name) => vec![name],
+                Some(other) => bail!("--service {other}: use one of {}", local::SERVICES.join(", ")),
+                None => local::SERVICES.to_vec(),
+            };
+            let token = token()?;
+            let mut broken = 0;
+            for name in services {
+                let mut client = AuditClient::connect(endpoint(host, name)).await.with_context(|| format!("connect to {name}"))?;
+                let verdict = rpc(client.verify_audit(call(pb::VerifyAuditRequest {}, &token)).await).with_context(|| format!("verify {name}"))?;
+                if verdict.intact {
+                    println!("{name}: intact, {} entries, head {} {}", verdict.entries, verdict.head_seq, verdict.head_hash);
+                } else {
+                    broken += 1;
+                    println!("{name}: BROKEN at entry {}: {}", verdict.first_broken_seq, verdict.problem);
+                }
+            }
+            if broken > 0 {
+                bail!("{broken} audit chain(s) broken");
+            }
             Ok(())
         }
         Command::Counts => {

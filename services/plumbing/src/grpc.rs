@@ -1,5 +1,5 @@
 //! gRPC serving every service shares: binding (the bound address optionally written to a file),
-//! the authentication layer, health (`grpc.health.v1`, NOT_SERVING while the store or NATS is
+//! the authentication layer, the audit trail of commands and the `Audit` service that verifies it, health (`grpc.health.v1`, NOT_SERVING while the store or NATS is
 //! unreachable), server reflection v1 and v1alpha listing only this service (plus health and
 //! reflection), and graceful shutdown.
 
@@ -15,7 +15,9 @@ use tonic::body::Body;
 use tonic::server::NamedService;
 use tonic::transport::Server;
 
+use crate::audit::{AuditApi, AuditLayer};
 use crate::auth::{AuthLayer, Verifier};
+use complaints_proto::v1::audit_server::AuditServer;
 
 /// How often readiness (store and broker) is probed for the health service.
 pub const HEALTH_PROBE_INTERVAL: Duration = Duration::from_secs(2);
@@ -50,9 +52,17 @@ impl Readiness {
     }
 }
 
-/// Serves `service` behind the authentication layer, with health and reflection, on `listener`
-/// until `token` is cancelled; in-flight calls finish before it returns.
-pub async fn serve<S>(listener: TcpListener, service: S, verifier: Verifier, readiness: Readiness, token: CancellationToken) -> anyhow::Result<()>
+/// Serves `service` behind the authentication layer and the audit trail of `service_name`, with
+/// health, reflection and the `Audit` service, on `listener` until `token` is cancelled;
+/// in-flight calls finish before it returns.
+pub async fn serve<S>(
+    listener: TcpListener,
+    service: S,
+    verifier: Verifier,
+    readiness: Readiness,
+    service_name: &'static str,
+    token: CancellationToken,
+) -> anyhow::Result<()>
 where
     S: tower_service::Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>
         + NamedService
@@ -62,12 +72,15 @@ where
         + 'static,
     S::Future: Send + 'static,
 {
+    let audit = AuditApi { pool: readiness.pool.clone(), service: service_name };
+    let audit_layer = AuditLayer::new(readiness.pool.clone(), service_name);
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     let reflection = || {
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(complaints_proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .with_service_name(S::NAME)
+            .with_service_name("complaints.v1.Audit")
             .with_service_name("grpc.health.v1.Health")
     };
     let reflection_v1 = reflection().with_service_name("grpc.reflection.v1.ServerReflection").build_v1()?;
@@ -107,7 +120,9 @@ where
     };
     let served = Server::builder()
         .layer(AuthLayer::new(verifier))
+        .layer(audit_layer)
         .add_service(health_service)
+        .add_service(AuditServer::new(audit))
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(service)

@@ -1,5 +1,5 @@
 //! Plumbing every service of the complaint platform shares: configuration, telemetry, stores
-//! and migrations, outbox and inbox, NATS topology, the consumer runner, dead letters, gRPC
+//! and migrations, the audit trail, outbox and inbox, NATS topology, the consumer runner, dead letters, gRPC
 //! serving with authentication, health and reflection, the error boundary's codes, the service
 //! builder and test support.
 //!
@@ -7,6 +7,7 @@
 //! other.
 
 pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod clocks;
 pub mod config;

@@ -163,7 +163,7 @@ impl Service {
     {
         let token = self.tasks.token();
         let readiness = Readiness { pool: self.plumbing.pool.clone(), nats: self.plumbing.nats.clone() };
-        self.tasks.spawn(crate::grpc::serve(self.listener, api, self.plumbing.verifier.clone(), readiness, token));
+        self.tasks.spawn(crate::grpc::serve(self.listener, api, self.plumbing.verifier.clone(), readiness, self.plumbing.service, token));
         Running { addr: self.addr, metrics_addr: self.metrics_addr, until_stopped: Box::pin(self.tasks.wait()) }
     }
 }

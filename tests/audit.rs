@@ -1,0 +1,95 @@
+//! The audit trail in the running services, on SQLite and PostgreSQL: every command is in its
+//! service's hash chain with who, what, when and the payload's hash; reads are not; the chain
+//! verifies; an entry altered directly in the database, an altered entry whose own hash was
+//! recomputed, and a removed entry are each found and named; only operators verify.
+
+use complaints_plumbing::store::Backend;
+use complaints_proto::v1 as pb;
+use sqlx::Row;
+use system_tests::{handler_of, sample_complaint, submit, Platform, SERVICES};
+
+async fn verdict(platform: &Platform, service: &str) -> pb::AuditVerdict {
+    platform.audit(service, true).await.verify_audit(pb::VerifyAuditRequest {}).await.expect("verify").into_inner()
+}
+
+async fn audit(backend: Backend) {
+    let platform = Platform::start(backend).await;
+    let number = submit(&platform, sample_complaint("audit-1")).await;
+    let handler = handler_of(&platform, &number).await;
+    let mut staff = platform.intake_as(&handler).await;
+    for note in ["called the customer", "confirmed the process", "sent the summary"] {
+        staff
+            .record_contact(pb::RecordContactRequest { complaint_number: number.clone(), kind: pb::ContactKind::FirstContact as i32, note: note.into() })
+            .await
+            .expect("contact");
+    }
+    staff.get_complaint(pb::GetComplaintRequest { complaint_number: number.clone(), ..Default::default() }).await.expect("read");
+
+    // Only operators verify.
+    let denied = platform.audit("intake", false).await.verify_audit(pb::VerifyAuditRequest {}).await.expect_err("not an operator");
+    assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+
+    for service in SERVICES {
+        let verdict = verdict(&platform, service).await;
+        assert!(verdict.intact, "{service}: {verdict:?}");
+        assert_eq!(verdict.service, service);
+    }
+
+    // Who, what, when and the payload's hash; reads are not commands.
+    let store = platform.store("intake").await;
+    let rows = sqlx::query("SELECT seq, actor, method, payload_sha256, hash FROM audit_log ORDER BY seq").fetch_all(&store).await.expect("trail");
+    let entries: Vec<(i64, String, String, String)> = rows
+        .iter()
+        .map(|row| (row.get("seq"), row.get("actor"), row.get("method"), row.get("payload_sha256")))
+        .collect();
+    assert_eq!(entries.len(), 4, "{entries:?}");
+    assert_eq!((entries[0].1.as_str(), entries[0].2.as_str()), ("channel:app", "/complaints.v1.Intake/SubmitComplaint"));
+    for (seq, actor, method, payload) in &entries[1..] {
+        assert_eq!((actor.as_str(), method.as_str()), (handler.as_str(), "/complaints.v1.Intake/RecordContact"), "entry {seq}");
+        assert!(payload.len() == 64 && payload.chars().all(|c| c.is_ascii_hexdigit()), "{payload}");
+    }
+    assert_ne!(entries[1].3, entries[2].3, "different notes, different payload hashes");
+    let intact = verdict(&platform, "intake").await;
+    assert_eq!((intact.entries, intact.head_seq), (4, 4));
+    assert_eq!(intact.head_hash, rows[3].get::<String, _>("hash"));
+
+    // Altered in the database: the entry is named.
+    sqlx::query("UPDATE audit_log SET actor = 'RO-HEAD' WHERE seq = 2").execute(&store).await.expect("tamper");
+    let broken = verdict(&platform, "intake").await;
+    assert!(!broken.intact);
+    assert_eq!(broken.first_broken_seq, 2, "{broken:?}");
+    assert!(broken.problem.contains("does not match its hash"), "{}", broken.problem);
+
+    // The forger recomputes that entry's own hash: the next entry no longer links to it.
+    let prev: String = sqlx::query_scalar("SELECT prev_hash FROM audit_log WHERE seq = 2").fetch_one(&store).await.expect("prev");
+    let (at, payload): (i64, String) = {
+        let row = sqlx::query("SELECT recorded_at_ms, payload_sha256 FROM audit_log WHERE seq = 2").fetch_one(&store).await.expect("row");
+        (row.get("recorded_at_ms"), row.get("payload_sha256"))
+    };
+    let forged = complaints_plumbing::audit::entry_hash(&prev, 2, at, "RO-HEAD", "/complaints.v1.Intake/RecordContact", &payload);
+    sqlx::query("UPDATE audit_log SET hash = $1 WHERE seq = 2").bind(&forged).execute(&store).await.expect("forge");
+    let relinked = verdict(&platform, "intake").await;
+    assert_eq!(relinked.first_broken_seq, 3, "{relinked:?}");
+    assert!(relinked.problem.contains("does not link"), "{}", relinked.problem);
+
+    // Removed: the gap is named.
+    sqlx::query("DELETE FROM audit_log WHERE seq = 2").execute(&store).await.expect("remove");
+    let gap = verdict(&platform, "intake").await;
+    assert_eq!(gap.first_broken_seq, 2, "{gap:?}");
+    assert!(gap.problem.contains("entry 2 is missing"), "{}", gap.problem);
+
+    // New commands still append (to the head as it stands) and other services are untouched.
+    platform.intake().await.submit_complaint(sample_complaint("audit-2")).await.expect("submit");
+    assert!(!verdict(&platform, "intake").await.intact);
+    assert!(verdict(&platform, "investigation").await.intact);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn audit_on_sqlite() {
+    audit(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn audit_on_postgres() {
+    audit(Backend::Postgres).await;
+}
