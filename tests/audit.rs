@@ -1,12 +1,13 @@
 //! The audit trail in the running services, on SQLite and PostgreSQL: every command is in its
 //! service's hash chain with who, what, when and the payload's hash; reads are not; the chain
-//! verifies; an entry altered directly in the database, an altered entry whose own hash was
-//! recomputed, and a removed entry are each found and named; only operators verify.
+//! verifies; its head reaches the long-retention audit stream; an entry altered directly in the
+//! database, an altered entry whose own hash was recomputed, a chain rewritten to its end, a
+//! truncated chain and a removed entry are each found and named; only operators verify.
 
 use complaints_plumbing::store::Backend;
 use complaints_proto::v1 as pb;
 use sqlx::Row;
-use system_tests::{handler_of, sample_complaint, submit, Platform, SERVICES};
+use system_tests::{handler_of, sample_complaint, submit, wait_for, Platform, SERVICES, WAIT};
 
 async fn verdict(platform: &Platform, service: &str) -> pb::AuditVerdict {
     platform.audit(service, true).await.verify_audit(pb::VerifyAuditRequest {}).await.expect("verify").into_inner()
@@ -53,6 +54,15 @@ async fn audit(backend: Backend) {
     assert_eq!((intact.entries, intact.head_seq), (4, 4));
     assert_eq!(intact.head_hash, rows[3].get::<String, _>("hash"));
 
+    // The head reaches the long-retention audit stream.
+    let js = async_nats::jetstream::new(async_nats::connect(platform.nats.url()).await.expect("nats"));
+    let js = &js;
+    wait_for("head of entry 4 published", WAIT, || async move {
+        let heads = complaints_plumbing::audit::published_heads(js, "intake").await.ok()?;
+        heads.contains_key(&4).then_some(())
+    })
+    .await;
+
     // Altered in the database: the entry is named.
     sqlx::query("UPDATE audit_log SET actor = 'RO-HEAD' WHERE seq = 2").execute(&store).await.expect("tamper");
     let broken = verdict(&platform, "intake").await;
@@ -61,18 +71,24 @@ async fn audit(backend: Backend) {
     assert!(broken.problem.contains("does not match its hash"), "{}", broken.problem);
 
     // The forger recomputes that entry's own hash: the next entry no longer links to it.
-    let prev: String = sqlx::query_scalar("SELECT prev_hash FROM audit_log WHERE seq = 2").fetch_one(&store).await.expect("prev");
-    let (at, payload): (i64, String) = {
-        let row = sqlx::query("SELECT recorded_at_ms, payload_sha256 FROM audit_log WHERE seq = 2").fetch_one(&store).await.expect("row");
-        (row.get("recorded_at_ms"), row.get("payload_sha256"))
-    };
-    let forged = complaints_plumbing::audit::entry_hash(&prev, 2, at, "RO-HEAD", "/complaints.v1.Intake/RecordContact", &payload);
-    sqlx::query("UPDATE audit_log SET hash = $1 WHERE seq = 2").bind(&forged).execute(&store).await.expect("forge");
+    rehash(&store, 2..=2).await;
     let relinked = verdict(&platform, "intake").await;
     assert_eq!(relinked.first_broken_seq, 3, "{relinked:?}");
     assert!(relinked.problem.contains("does not link"), "{}", relinked.problem);
 
-    // Removed: the gap is named.
+    // The forger rewrites the chain to its end: every link recomputes, the published head does not.
+    rehash(&store, 3..=4).await;
+    let rewritten = verdict(&platform, "intake").await;
+    assert_eq!(rewritten.first_broken_seq, 4, "{rewritten:?}");
+    assert!(rewritten.problem.contains("published to the audit stream"), "{}", rewritten.problem);
+
+    // The forger drops the last entry too: the published head names what is missing.
+    sqlx::query("DELETE FROM audit_log WHERE seq = 4").execute(&store).await.expect("truncate");
+    let truncated = verdict(&platform, "intake").await;
+    assert_eq!(truncated.first_broken_seq, 4, "{truncated:?}");
+    assert!(truncated.problem.contains("entries from 4 on are missing"), "{}", truncated.problem);
+
+    // Removed from the middle: the gap is named.
     sqlx::query("DELETE FROM audit_log WHERE seq = 2").execute(&store).await.expect("remove");
     let gap = verdict(&platform, "intake").await;
     assert_eq!(gap.first_broken_seq, 2, "{gap:?}");
@@ -82,6 +98,17 @@ async fn audit(backend: Backend) {
     platform.intake().await.submit_complaint(sample_complaint("audit-2")).await.expect("submit");
     assert!(!verdict(&platform, "intake").await.intact);
     assert!(verdict(&platform, "investigation").await.intact);
+}
+
+/// Recomputes the hashes of the entries in `seqs` from their (altered) content, each linking to
+/// the entry before it, as a forger with write access to the store would.
+async fn rehash(store: &sqlx::AnyPool, seqs: std::ops::RangeInclusive<i64>) {
+    for seq in seqs {
+        let prev: String = sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq = $1").bind(seq - 1).fetch_one(store).await.expect("prev");
+        let row = sqlx::query("SELECT recorded_at_ms, actor, method, payload_sha256 FROM audit_log WHERE seq = $1").bind(seq).fetch_one(store).await.expect("row");
+        let hash = complaints_plumbing::audit::entry_hash(&prev, seq, row.get("recorded_at_ms"), row.get("actor"), row.get("method"), row.get("payload_sha256"));
+        sqlx::query("UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE seq = $3").bind(&prev).bind(&hash).bind(seq).execute(store).await.expect("rehash");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

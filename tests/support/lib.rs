@@ -215,6 +215,7 @@ impl Platform {
                 ("CMS_ORG_DIRECTORY".to_owned(), org.display().to_string()),
                 ("CMS_WEBHOOK_URL".to_owned(), sink.url.clone()),
                 ("CMS_RETRY_BASE_SECONDS".to_owned(), "1".to_owned()),
+                ("CMS_AUDIT_HEAD_INTERVAL_SECS".to_owned(), "1".to_owned()),
                 // Routing triages by the classifier's rules alone, whatever model a developer trained.
                 ("CMS_MODEL_PATH".to_owned(), stores.path("no-model.json").display().to_string()),
                 ("RUST_LOG".to_owned(), "info,sqlx=warn".to_owned()),

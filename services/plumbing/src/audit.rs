@@ -12,18 +12,23 @@
 //! [`verify`] recomputes the chain and names the first entry that does not verify; the `Audit`
 //! gRPC service every server carries exposes it to operators (`complaintctl audit verify`).
 
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use async_nats::jetstream;
+use futures::StreamExt;
 use http_body_util::BodyExt;
+use prost::Message;
 use sha2::{Digest, Sha256};
 use sqlx::{AnyPool, Row};
 use tonic::body::Body;
 use tonic::{Request, Response, Status};
 
 use crate::auth::{is_exempt_path, Actor};
+use crate::events::{AUDIT_STREAM, AUDIT_SUBJECT_PREFIX};
 use crate::store::{StoreError, Tx};
 use complaints_proto::v1 as pb;
 
@@ -133,8 +138,13 @@ pub struct Verdict {
 /// Page size of the verification scan.
 const VERIFY_PAGE: i64 = 1000;
 
-/// Recomputes every entry of `service`'s chain, in sequence order, page by page.
-pub async fn verify(pool: &AnyPool, service: &str) -> Result<Verdict, StoreError> {
+/// A chain head as published to the audit stream: sequence → (hash, when published).
+pub type PublishedHeads = BTreeMap<i64, (String, i64)>;
+
+/// Recomputes every entry of `service`'s chain, in sequence order, page by page, and checks it
+/// against the heads published earlier: an entry that no longer has the published hash, or a
+/// published head beyond the end of the chain, is a break even when every link recomputes.
+pub async fn verify(pool: &AnyPool, service: &str, heads: &PublishedHeads) -> Result<Verdict, StoreError> {
     let mut verdict = Verdict { entries: 0, head: None, broken: None };
     let mut expected_prev = genesis(service);
     let mut expected_seq = 1_i64;
@@ -167,7 +177,9 @@ pub async fn verify(pool: &AnyPool, service: &str) -> Result<Verdict, StoreError
             {
                 Some("its content does not match its hash".to_owned())
             } else {
-                None
+                heads.get(&entry.seq).filter(|(hash, _)| *hash != entry.hash).map(|(_, at)| {
+                    format!("its hash differs from the head published to the audit stream at {}", crate::format_ms(*at))
+                })
             };
             if let Some(problem) = problem {
                 verdict.broken = Some((expected_seq.min(entry.seq), problem));
@@ -179,9 +191,98 @@ pub async fn verify(pool: &AnyPool, service: &str) -> Result<Verdict, StoreError
             verdict.head = Some((entry.seq, entry.hash));
         }
         if i64::try_from(page).unwrap_or(i64::MAX) < VERIFY_PAGE {
+            if let Some((&published, (_, at))) = heads.range(expected_seq..).next() {
+                verdict.broken = Some((
+                    expected_seq,
+                    format!("entries from {expected_seq} on are missing: the head of entry {published} was published at {}", crate::format_ms(*at)),
+                ));
+            }
             return Ok(verdict);
         }
     }
+}
+
+/// The chain's head: the last entry's sequence number and hash.
+pub async fn head(pool: &AnyPool) -> Result<Option<(i64, String)>, StoreError> {
+    let row = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(pool).await?;
+    row.map(|row| -> Result<_, StoreError> { Ok((row.try_get("seq")?, row.try_get("hash")?)) }).transpose()
+}
+
+/// Publishes the chain's head to `cms.audit.<service>` whenever it moved, every `interval`.
+pub struct HeadPublisher {
+    pub pool: AnyPool,
+    pub jetstream: jetstream::Context,
+    pub service: &'static str,
+    pub interval: std::time::Duration,
+}
+
+impl HeadPublisher {
+    pub async fn run(self, token: tokio_util::sync::CancellationToken) -> anyhow::Result<()> {
+        let subject = format!("{AUDIT_SUBJECT_PREFIX}{}", self.service);
+        let mut published = last_published(&self.jetstream, &subject).await;
+        loop {
+            match head(&self.pool).await {
+                Ok(Some((seq, hash))) if published.as_ref() != Some(&(seq, hash.clone())) => {
+                    let message = pb::AuditHead {
+                        service: self.service.to_owned(),
+                        seq: u64::try_from(seq).unwrap_or_default(),
+                        hash: hash.clone(),
+                        published_at_ms: crate::now_ms(),
+                    };
+                    let mut headers = async_nats::HeaderMap::new();
+                    headers.insert(crate::events::headers::MSG_ID, format!("{}:{seq}:{hash}", self.service).as_str());
+                    match self.jetstream.publish_with_headers(subject.clone(), headers, message.encode_to_vec().into()).await {
+                        Ok(ack) => match ack.await {
+                            Ok(_) => published = Some((seq, hash)),
+                            Err(error) => tracing::warn!(%error, "audit head not acknowledged; retried at the next interval"),
+                        },
+                        Err(error) => tracing::warn!(%error, "audit head not published; retried at the next interval"),
+                    }
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "audit head not read; retried at the next interval"),
+            }
+            tokio::select! {
+                () = token.cancelled() => return Ok(()),
+                () = tokio::time::sleep(self.interval) => {}
+            }
+        }
+    }
+}
+
+/// The last head published on `subject`, if any.
+async fn last_published(js: &jetstream::Context, subject: &str) -> Option<(i64, String)> {
+    let stream = js.get_stream(AUDIT_STREAM).await.ok()?;
+    let message = stream.get_last_raw_message_by_subject(subject).await.ok()?;
+    let head = pb::AuditHead::decode(message.payload.as_ref()).ok()?;
+    Some((i64::try_from(head.seq).ok()?, head.hash))
+}
+
+/// Every head of `service` published to the audit stream.
+pub async fn published_heads(js: &jetstream::Context, service: &str) -> anyhow::Result<PublishedHeads> {
+    let stream = js.get_stream(AUDIT_STREAM).await?;
+    let mut reader = stream
+        .create_consumer(jetstream::consumer::pull::OrderedConfig {
+            filter_subject: format!("{AUDIT_SUBJECT_PREFIX}{service}"),
+            deliver_policy: jetstream::consumer::DeliverPolicy::All,
+            ..Default::default()
+        })
+        .await?;
+    let pending = reader.info().await?.num_pending;
+    let mut heads = PublishedHeads::new();
+    if pending == 0 {
+        return Ok(heads);
+    }
+    let mut messages = reader.messages().await?;
+    for _ in 0..pending {
+        let Ok(Some(next)) = tokio::time::timeout(std::time::Duration::from_secs(5), messages.next()).await else { break };
+        let message = next?;
+        // Only services publish here; a message that is not a head is not one to compare.
+        if let Ok(head) = pb::AuditHead::decode(message.payload.as_ref()) {
+            heads.insert(i64::try_from(head.seq).unwrap_or(i64::MAX), (head.hash, head.published_at_ms));
+        }
+    }
+    Ok(heads)
 }
 
 /// Tower layer recording every command in the audit trail; mount it inside the
@@ -261,6 +362,7 @@ where
 #[derive(Clone)]
 pub struct AuditApi {
     pub pool: AnyPool,
+    pub jetstream: jetstream::Context,
     pub service: &'static str,
 }
 
@@ -269,7 +371,11 @@ impl pb::audit_server::Audit for AuditApi {
     async fn verify_audit(&self, request: Request<pb::VerifyAuditRequest>) -> Result<Response<pb::AuditVerdict>, Status> {
         let actor = crate::auth::actor(&request)?;
         crate::access::Access::operator(actor).map_err(|denied| Status::permission_denied(denied.to_string()))?;
-        let verdict = verify(&self.pool, self.service).await.map_err(|error| {
+        let heads = published_heads(&self.jetstream, self.service).await.map_err(|error| {
+            tracing::error!(%error, "the published audit heads could not be read");
+            Status::unavailable("the audit stream could not be read")
+        })?;
+        let verdict = verify(&self.pool, self.service, &heads).await.map_err(|error| {
             tracing::error!(%error, "audit verification could not read the trail");
             Status::unavailable("the audit trail could not be read")
         })?;

@@ -28,6 +28,11 @@ pub struct CommonConfig {
     pub stream_max_age_days: u64,
     /// Deliveries of one event before it is dead-lettered.
     pub max_deliver: i64,
+    /// How long the audit stream keeps published audit-chain heads, in days (long retention).
+    pub audit_retention_days: u64,
+    /// How often the audit chain's head is published to the audit stream when it moved, in
+    /// seconds.
+    pub audit_head_interval_secs: u64,
     /// How callers' bearer tokens are verified (`CMS_AUTH__ISSUER`, `CMS_AUTH__JWKS_FILE`, …).
     pub auth: AuthConfig,
     /// TOML file with departments and staff: who may act, in which role, and recusal.
@@ -108,6 +113,8 @@ impl CommonConfig {
             log_format: "text".into(),
             stream_max_age_days: 30,
             max_deliver: 10,
+            audit_retention_days: 3650,
+            audit_head_interval_secs: 60,
             auth: AuthConfig::default(),
             org_directory: PathBuf::from("deploy/org-directory.toml"),
             metrics_addr: format!("127.0.0.1:{}", default_port(service) - 50051 + 9151),

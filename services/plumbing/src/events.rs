@@ -19,6 +19,10 @@ pub const REPLAY_SUBJECT_PREFIX: &str = "cms.replay.";
 /// The dead-letter stream; subjects `cms.dlq.<consumer>`.
 pub const DEAD_LETTER_STREAM: &str = "CMS_DLQ";
 pub const DEAD_LETTER_SUBJECT_PREFIX: &str = "cms.dlq.";
+/// The long-retention stream of audit-chain heads, `cms.audit.<service>`; nothing in it can be
+/// deleted or purged.
+pub const AUDIT_STREAM: &str = "CMS_AUDIT";
+pub const AUDIT_SUBJECT_PREFIX: &str = "cms.audit.";
 
 /// Header names carried on every published event and dead letter.
 pub mod headers {

@@ -72,7 +72,7 @@ where
         + 'static,
     S::Future: Send + 'static,
 {
-    let audit = AuditApi { pool: readiness.pool.clone(), service: service_name };
+    let audit = AuditApi { pool: readiness.pool.clone(), jetstream: async_nats::jetstream::new(readiness.nats.clone()), service: service_name };
     let audit_layer = AuditLayer::new(readiness.pool.clone(), service_name);
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     let reflection = || {

@@ -6,7 +6,7 @@ use async_nats::jetstream::{self, consumer::pull, stream};
 use complaints_domain::events::EventKind;
 
 use crate::events::{
-    DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECT_PREFIX, EVENTS_STREAM, EVENT_SUBJECT_PREFIX, REPLAY_SUBJECT_PREFIX,
+    AUDIT_STREAM, AUDIT_SUBJECT_PREFIX, DEAD_LETTER_STREAM, DEAD_LETTER_SUBJECT_PREFIX, EVENTS_STREAM, EVENT_SUBJECT_PREFIX, REPLAY_SUBJECT_PREFIX,
 };
 
 /// How long JetStream remembers a `Nats-Msg-Id` to drop a re-published duplicate.
@@ -46,6 +46,24 @@ pub async fn ensure_streams(js: &jetstream::Context, max_age_days: u64) -> anyho
     })
     .await
     .map_err(|e| anyhow::anyhow!("cannot create stream {DEAD_LETTER_STREAM}: {e}"))?;
+    Ok(())
+}
+
+/// Creates the audit stream (heads of every service's audit chain, kept `retention_days`,
+/// no deletes or purges), or updates it to this configuration.
+pub async fn ensure_audit_stream(js: &jetstream::Context, retention_days: u64) -> anyhow::Result<()> {
+    js.create_or_update_stream(stream::Config {
+        name: AUDIT_STREAM.to_owned(),
+        subjects: vec![format!("{AUDIT_SUBJECT_PREFIX}>")],
+        storage: stream::StorageType::File,
+        retention: stream::RetentionPolicy::Limits,
+        max_age: Duration::from_secs(retention_days * 24 * 3600),
+        deny_delete: true,
+        deny_purge: true,
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot create stream {AUDIT_STREAM}: {e}"))?;
     Ok(())
 }
 

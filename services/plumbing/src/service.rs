@@ -51,6 +51,7 @@ impl Plumbing {
         let nats = crate::nats::connect(&config.nats_url, service).await?;
         let jetstream = jetstream::new(nats.clone());
         crate::nats::ensure_streams(&jetstream, config.stream_max_age_days).await?;
+        crate::nats::ensure_audit_stream(&jetstream, config.audit_retention_days).await?;
         tracing::info!(service, "store and broker ready");
         let metrics = Metrics::new(service);
         Ok(Self { service, config: config.clone(), pool, nats, jetstream, relay: RelayHandle::default(), verifier, time, metrics })
@@ -109,6 +110,13 @@ impl Service {
         tracing::info!(service, %addr, "gRPC listening");
         let mut tasks = Tasks::new(token);
         tasks.spawn_relay(&plumbing);
+        let heads = crate::audit::HeadPublisher {
+            pool: plumbing.pool.clone(),
+            jetstream: plumbing.jetstream.clone(),
+            service,
+            interval: std::time::Duration::from_secs(config.audit_head_interval_secs.max(1)),
+        };
+        tasks.spawn(heads.run(tasks.token()));
         let metrics_addr = match plumbing.metrics.bind(&config.metrics_addr).await? {
             Some((metrics_addr, serving)) => {
                 tracing::info!(service, %metrics_addr, "metrics listening");
