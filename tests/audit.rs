@@ -14,7 +14,7 @@ async fn verdict(platform: &Platform, service: &str) -> pb::AuditVerdict {
 }
 
 async fn audit(backend: Backend) {
-    let platform = Platform::start(backend).await;
+    let mut platform = Platform::start(backend).await;
     let number = submit(&platform, sample_complaint("audit-1")).await;
     let handler = handler_of(&platform, &number).await;
     let mut staff = platform.intake_as(&handler).await;
@@ -25,6 +25,18 @@ async fn audit(backend: Backend) {
             .expect("contact");
     }
     staff.get_complaint(pb::GetComplaintRequest { complaint_number: number.clone(), ..Default::default() }).await.expect("read");
+    let mut investigation = platform.investigation_as(&handler).await;
+    for (description, content) in [("statement page", &b"statement of 2026-10"[..]), ("call recording", &b"recording bytes"[..])] {
+        investigation
+            .register_evidence(pb::RegisterEvidenceRequest {
+                complaint_number: number.clone(),
+                kind: "document".into(),
+                description: description.into(),
+                content: content.to_vec(),
+            })
+            .await
+            .expect("evidence");
+    }
 
     // Only operators verify.
     let denied = platform.audit("intake", false).await.verify_audit(pb::VerifyAuditRequest {}).await.expect_err("not an operator");
@@ -94,10 +106,50 @@ async fn audit(backend: Backend) {
     assert_eq!(gap.first_broken_seq, 2, "{gap:?}");
     assert!(gap.problem.contains("entry 2 is missing"), "{}", gap.problem);
 
+    evidence_chain(&mut platform, &number).await;
+
     // New commands still append (to the head as it stands) and other services are untouched.
     platform.intake().await.submit_complaint(sample_complaint("audit-2")).await.expect("submit");
     assert!(!verdict(&platform, "intake").await.intact);
-    assert!(verdict(&platform, "investigation").await.intact);
+    assert!(verdict(&platform, "routing").await.intact);
+}
+
+/// The evidence register is a chain too: items from before the chain are sealed at start;
+/// altered content, and content and hash altered together, are each named.
+async fn evidence_chain(platform: &mut Platform, number: &str) {
+    let evidence = |verdict: &pb::AuditVerdict| verdict.chains.iter().find(|c| c.chain == "evidence").cloned().expect("evidence chain");
+    let intact = verdict(platform, "investigation").await;
+    assert!(intact.intact, "{intact:?}");
+    assert_eq!(evidence(&intact).entries, 2);
+    let store = platform.store("investigation").await;
+    // As a store from before the chain: sealed once at the next start, the same hashes.
+    let hashes = "SELECT chain_hash FROM evidence ORDER BY evidence_number";
+    let before: Vec<String> = sqlx::query_scalar(hashes).fetch_all(&store).await.expect("hashes");
+    sqlx::query("UPDATE evidence SET chain_hash = ''").execute(&store).await.expect("unchain");
+    assert!(!verdict(platform, "investigation").await.intact);
+    platform.service("investigation").restart();
+    let resealed = verdict(platform, "investigation").await;
+    assert!(resealed.intact, "{resealed:?}");
+    assert_eq!(sqlx::query_scalar::<_, String>(hashes).fetch_all(&store).await.expect("hashes"), before);
+
+    let forged = b"statement of 2026-11";
+    sqlx::query("UPDATE evidence SET content = $1 WHERE evidence_number = 1")
+        .bind(base64::Engine::encode(&base64::engine::general_purpose::STANDARD, forged))
+        .execute(&store)
+        .await
+        .expect("tamper content");
+    let broken = verdict(platform, "investigation").await;
+    assert!(!broken.intact);
+    assert_eq!(evidence(&broken).first_broken, format!("{number} evidence #1"), "{broken:?}");
+    assert!(evidence(&broken).problem.contains("content does not match"), "{broken:?}");
+    sqlx::query("UPDATE evidence SET sha256 = $1 WHERE evidence_number = 1")
+        .bind(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(forged)))
+        .execute(&store)
+        .await
+        .expect("tamper hash");
+    let rehashed = verdict(platform, "investigation").await;
+    assert_eq!(evidence(&rehashed).first_broken, format!("{number} evidence #1"), "{rehashed:?}");
+    assert!(evidence(&rehashed).problem.contains("chain hash"), "{rehashed:?}");
 }
 
 /// Recomputes the hashes of the entries in `seqs` from their (altered) content, each linking to

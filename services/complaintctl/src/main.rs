@@ -588,11 +588,20 @@ async fn main() -> anyhow::Result<()> {
             for name in services {
                 let mut client = AuditClient::connect(endpoint(host, name)).await.with_context(|| format!("connect to {name}"))?;
                 let verdict = rpc(client.verify_audit(call(pb::VerifyAuditRequest {}, &token)).await).with_context(|| format!("verify {name}"))?;
-                if verdict.intact {
-                    println!("{name}: intact, {} entries, head {} {}", verdict.entries, verdict.head_seq, verdict.head_hash);
+                if verdict.problem.is_empty() {
+                    println!("{name}: commands intact, {} entries, head {} {}", verdict.entries, verdict.head_seq, verdict.head_hash);
                 } else {
+                    println!("{name}: commands BROKEN at entry {}: {}", verdict.first_broken_seq, verdict.problem);
+                }
+                for chain in &verdict.chains {
+                    if chain.intact {
+                        println!("{name}: {} intact, {} entries", chain.chain, chain.entries);
+                    } else {
+                        println!("{name}: {} BROKEN at {}: {}", chain.chain, chain.first_broken, chain.problem);
+                    }
+                }
+                if !verdict.intact {
                     broken += 1;
-                    println!("{name}: BROKEN at entry {}: {}", verdict.first_broken_seq, verdict.problem);
                 }
             }
             if broken > 0 {

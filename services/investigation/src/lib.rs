@@ -2,6 +2,7 @@
 //! findings, the proposed resolution, and the execution of the accepted remedy. A case's stage
 //! is a projection of the one lifecycle.
 
+pub mod chain;
 pub mod clocks;
 pub mod config;
 pub mod consumers;
@@ -26,6 +27,7 @@ const MIGRATIONS: &[EmbeddedMigration] = &[
     (101, "lifecycle stages", include_str!("../migrations/0101_lifecycle_stages.sql")),
     (102, "clocks", include_str!("../migrations/0102_clocks.sql")),
     (103, "case notes", include_str!("../migrations/0103_case_notes.sql")),
+    (104, "evidence chain", include_str!("../migrations/0104_evidence_chain.sql")),
 ];
 
 pub struct Application;
@@ -34,6 +36,11 @@ impl Application {
     pub async fn start(config: Config, token: CancellationToken) -> anyhow::Result<Running> {
         let mut service = Service::start(SERVICE, &config.common, MIGRATIONS, token).await?;
         let plumbing = service.plumbing.clone();
+        let sealed = chain::seal_unchained(&plumbing.pool).await?;
+        if sealed > 0 {
+            tracing::info!(sealed, "evidence registered before the chain existed sealed into it");
+        }
+        service.audit_chain(std::sync::Arc::new(chain::EvidenceChain));
         let book = service.clocks(NoWindows)?;
         let consumer = plumbing.consumer(consumers::Handler { book: book.clone() }).await?;
         service.spawn(consumer.run(service.token()));

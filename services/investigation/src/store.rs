@@ -163,19 +163,32 @@ pub async fn add_evidence(
         .await?
         .try_get("next")?;
     let now = complaints_plumbing::now_ms();
+    let size_bytes = i64::try_from(content.len()).unwrap_or(i64::MAX);
+    let prev = crate::chain::previous(tx, complaint_id.as_str(), next).await?;
+    let link = crate::chain::Link {
+        complaint_id: complaint_id.as_str(),
+        evidence_number: next,
+        kind,
+        description,
+        sha256,
+        size_bytes,
+        registered_by: registered_by.as_str(),
+        registered_at_ms: now,
+    };
     sqlx::query(
-        "INSERT INTO evidence (complaint_id, evidence_number, kind, description, sha256, size_bytes, content, registered_by, registered_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO evidence (complaint_id, evidence_number, kind, description, sha256, size_bytes, content, registered_by, registered_at_ms, chain_hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(complaint_id.as_str())
     .bind(next)
     .bind(kind)
     .bind(description)
     .bind(sha256)
-    .bind(i64::try_from(content.len()).unwrap_or(i64::MAX))
+    .bind(size_bytes)
     .bind(BASE64.encode(content))
     .bind(registered_by.as_str())
     .bind(now)
+    .bind(link.hash(&prev))
     .execute(&mut **tx)
     .await?;
     Ok(Evidence {

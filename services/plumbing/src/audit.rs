@@ -358,12 +358,30 @@ where
     }
 }
 
+/// A service's own chained records (investigation's evidence register), verified beside the
+/// audit trail.
+pub trait RecordChain: Send + Sync {
+    /// What the chain holds, e.g. `evidence`.
+    fn name(&self) -> &'static str;
+    /// Recomputes the chain.
+    fn verify<'a>(&'a self, pool: &'a AnyPool) -> futures::future::BoxFuture<'a, Result<ChainVerdict, StoreError>>;
+}
+
+/// The outcome of recomputing a [`RecordChain`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ChainVerdict {
+    pub entries: u64,
+    /// Where the first break is and what is wrong there.
+    pub broken: Option<(String, String)>,
+}
+
 /// The `Audit` gRPC service every server carries.
 #[derive(Clone)]
 pub struct AuditApi {
     pub pool: AnyPool,
     pub jetstream: jetstream::Context,
     pub service: &'static str,
+    pub chains: Vec<std::sync::Arc<dyn RecordChain>>,
 }
 
 #[tonic::async_trait]
@@ -379,6 +397,21 @@ impl pb::audit_server::Audit for AuditApi {
             tracing::error!(%error, "audit verification could not read the trail");
             Status::unavailable("the audit trail could not be read")
         })?;
+        let mut chains = Vec::new();
+        for chain in &self.chains {
+            let checked = chain.verify(&self.pool).await.map_err(|error| {
+                tracing::error!(%error, chain = chain.name(), "record chain could not be read");
+                Status::unavailable("a record chain could not be read")
+            })?;
+            let (first_broken, problem) = checked.broken.clone().unwrap_or_default();
+            chains.push(pb::ChainVerdict {
+                chain: chain.name().to_owned(),
+                entries: checked.entries,
+                intact: checked.broken.is_none(),
+                first_broken,
+                problem,
+            });
+        }
         let (head_seq, head_hash) = verdict.head.unwrap_or_default();
         let (first_broken_seq, problem) = verdict.broken.clone().unwrap_or_default();
         Ok(Response::new(pb::AuditVerdict {
@@ -386,9 +419,10 @@ impl pb::audit_server::Audit for AuditApi {
             entries: verdict.entries,
             head_seq: u64::try_from(head_seq).unwrap_or_default(),
             head_hash,
-            intact: verdict.broken.is_none(),
+            intact: verdict.broken.is_none() && chains.iter().all(|chain| chain.intact),
             first_broken_seq: u64::try_from(first_broken_seq).unwrap_or_default(),
             problem,
+            chains,
         }))
     }
 }

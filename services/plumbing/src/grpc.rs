@@ -61,6 +61,7 @@ pub async fn serve<S>(
     verifier: Verifier,
     readiness: Readiness,
     service_name: &'static str,
+    chains: Vec<std::sync::Arc<dyn crate::audit::RecordChain>>,
     token: CancellationToken,
 ) -> anyhow::Result<()>
 where
@@ -72,7 +73,7 @@ where
         + 'static,
     S::Future: Send + 'static,
 {
-    let audit = AuditApi { pool: readiness.pool.clone(), jetstream: async_nats::jetstream::new(readiness.nats.clone()), service: service_name };
+    let audit = AuditApi { pool: readiness.pool.clone(), jetstream: async_nats::jetstream::new(readiness.nats.clone()), service: service_name, chains };
     let audit_layer = AuditLayer::new(readiness.pool.clone(), service_name);
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     let reflection = || {

@@ -86,6 +86,7 @@ pub struct Service {
     addr: SocketAddr,
     metrics_addr: Option<SocketAddr>,
     tasks: Tasks,
+    chains: Vec<Arc<dyn crate::audit::RecordChain>>,
 }
 
 /// A started service: where it listens, and the future that runs it until its token is
@@ -125,11 +126,16 @@ impl Service {
             }
             None => None,
         };
-        Ok(Self { plumbing, access, listener, addr, metrics_addr, tasks })
+        Ok(Self { plumbing, access, listener, addr, metrics_addr, tasks, chains: Vec::new() })
     }
 
     pub fn token(&self) -> CancellationToken {
         self.tasks.token()
+    }
+
+    /// Adds one of the service's own record chains to what its `Audit` service verifies.
+    pub fn audit_chain(&mut self, chain: Arc<dyn crate::audit::RecordChain>) {
+        self.chains.push(chain);
     }
 
     /// Loads the calendars and rule packs and runs the clock scheduler of this service, with
@@ -171,7 +177,7 @@ impl Service {
     {
         let token = self.tasks.token();
         let readiness = Readiness { pool: self.plumbing.pool.clone(), nats: self.plumbing.nats.clone() };
-        self.tasks.spawn(crate::grpc::serve(self.listener, api, self.plumbing.verifier.clone(), readiness, self.plumbing.service, token));
+        self.tasks.spawn(crate::grpc::serve(self.listener, api, self.plumbing.verifier.clone(), readiness, self.plumbing.service, self.chains, token));
         Running { addr: self.addr, metrics_addr: self.metrics_addr, until_stopped: Box::pin(self.tasks.wait()) }
     }
 }
