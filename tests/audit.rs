@@ -67,7 +67,7 @@ async fn audit(backend: Backend) {
     assert_eq!(intact.head_hash, rows[3].get::<String, _>("hash"));
 
     // The head reaches the long-retention audit stream.
-    let js = async_nats::jetstream::new(async_nats::connect(platform.nats.url()).await.expect("nats"));
+    let js = async_nats::jetstream::new(platform.nats.connect().await);
     let js = &js;
     wait_for("head of entry 4 published", WAIT, || async move {
         let heads = complaints_plumbing::audit::published_heads(js, "intake").await.ok()?;

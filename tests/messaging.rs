@@ -15,7 +15,7 @@ use system_tests::{sample_complaint, wait_for, Platform, SERVICES};
 const WAIT: Duration = Duration::from_secs(60);
 
 async fn jetstream_of(platform: &Platform) -> jetstream::Context {
-    jetstream::new(async_nats::connect(platform.nats.url()).await.expect("nats"))
+    jetstream::new(platform.nats.connect().await)
 }
 
 /// Rows every service holds, to compare before and after.

@@ -210,6 +210,7 @@ impl Platform {
         for name in SERVICES {
             let env = vec![
                 ("CMS_NATS_URL".to_owned(), nats.url()),
+                ("CMS_NATS_NKEY_SEED_FILE".to_owned(), nats.seed_file(name).display().to_string()),
                 ("CMS_DATABASE_URL".to_owned(), stores.url(name)),
                 ("CMS_GRPC_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
                 ("CMS_ORG_DIRECTORY".to_owned(), org.display().to_string()),
@@ -382,7 +383,7 @@ impl Platform {
 
     /// Waits until every durable consumer has nothing pending or unacknowledged.
     pub async fn wait_idle(&self, timeout: Duration) {
-        let client = async_nats::connect(self.nats.url()).await.expect("nats");
+        let client = self.nats.connect().await;
         let js = async_nats::jetstream::new(client);
         eventually("all consumers idle", timeout, || {
             let js = js.clone();

@@ -147,7 +147,7 @@ impl TestAnalytics {
         let env = TestEnv::new(Backend::Sqlite);
         let config = analytics::Config { common: env.common(analytics::SERVICE), triage_department: "customer_service".into() };
         let app = SpawnedApp::spawn(|token| analytics::Application::start(config, token)).await;
-        let js = async_nats::jetstream::new(async_nats::connect(env.nats.url()).await.expect("nats"));
+        let js = async_nats::jetstream::new(env.nats.connect().await);
         Self { app, env, js }
     }
 

@@ -52,7 +52,7 @@ impl TestApproval {
         let env = TestEnv::new(Backend::Sqlite);
         let config = approval::Config { common: env.common(approval::SERVICE), approval_bands: Default::default() };
         let app = SpawnedApp::spawn(|token| approval::Application::start(config, token)).await;
-        let js = async_nats::jetstream::new(async_nats::connect(env.nats.url()).await.expect("nats"));
+        let js = async_nats::jetstream::new(env.nats.connect().await);
         Self { app, env, js }
     }
 

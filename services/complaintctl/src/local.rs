@@ -122,19 +122,34 @@ pub async fn up(args: UpArgs, data_dir: &Path) -> anyhow::Result<()> {
         }
     }
     let nats_url = format!("nats://127.0.0.1:{nats_port}");
+    // The broker's users: an NKey seed per service and one for operators, generated once.
+    let nats_users = data.join("secrets").join("nats");
+    let mut locked_down = false;
     if !listening(nats_port) {
         let binary = find_nats_server()?;
         let log = logs.join("nats-server.log");
+        let authorization = complaints_plumbing::broker::ensure_users(&nats_users)?;
+        let config = data.join("nats-server.conf");
+        std::fs::write(
+            &config,
+            format!(
+                "listen: \"127.0.0.1:{nats_port}\"\njetstream {{\n  store_dir: \"{}\"\n}}\n{authorization}",
+                data.join("jetstream").display()
+            ),
+        )?;
+        locked_down = true;
         let child = Command::new(&binary)
-            .args(["-js", "-a", "127.0.0.1", "-p", &nats_port.to_string(), "-sd"])
-            .arg(data.join("jetstream"))
+            .arg("-c")
+            .arg(&config)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log)?)
             .spawn()
             .with_context(|| format!("starting {binary}"))?;
         children.0.push(("nats-server".to_owned(), child));
         wait_for_port("nats-server", nats_port, &log)?;
-        println!("started nats-server on {nats_url}");
+        println!("started nats-server on {nats_url} (a user per service; operators use {})", nats_users.join("operator.nk").display());
+    } else {
+        println!("note: that nats-server was not started here, so its users and permissions are its own");
     }
     let bin_dir = std::env::current_exe()?.parent().context("binary directory")?.to_path_buf();
     for name in SERVICES {
@@ -147,7 +162,11 @@ pub async fn up(args: UpArgs, data_dir: &Path) -> anyhow::Result<()> {
             bail!("port {port} for {name} is taken; is the platform already running?");
         }
         let log = logs.join(format!("{name}.log"));
-        let child = Command::new(&binary)
+        let mut command = Command::new(&binary);
+        if locked_down {
+            command.env("CMS_NATS_NKEY_SEED_FILE", complaints_plumbing::broker::seed_file(&nats_users, name));
+        }
+        let child = command
             .env("CMS_NATS_URL", &nats_url)
             .env("CMS_DATABASE_URL", format!("sqlite://{}", data.join(format!("{name}.db")).display()))
             .env("CMS_ORG_DIRECTORY", &org)

@@ -173,6 +173,9 @@ enum Command {
         action: DlqAction,
         #[arg(long, env = "CMS_NATS_URL", default_value = "nats://127.0.0.1:4222")]
         nats_url: String,
+        /// The operator's NKey seed (default: the one `complaintctl up` generated, when present).
+        #[arg(long, env = "CMS_NATS_NKEY_SEED_FILE")]
+        nats_seed_file: Option<PathBuf>,
     },
     /// The services' audit trails (operators: `login --as ID --operator`).
     Audit {
@@ -434,8 +437,11 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", deadline::run(&args)?);
             Ok(())
         }
-        Command::Dlq { action, nats_url } => {
-            let js = async_nats::jetstream::new(async_nats::connect(&nats_url).await?);
+        Command::Dlq { action, nats_url, nats_seed_file } => {
+            let generated = complaints_plumbing::broker::seed_file(&data_dir.join("secrets").join("nats"), complaints_plumbing::broker::OPERATOR);
+            let seed_file = nats_seed_file.or_else(|| generated.exists().then_some(generated));
+            let client = complaints_plumbing::nats::connect(&nats_url, complaints_plumbing::broker::OPERATOR, seed_file.as_deref()).await?;
+            let js = async_nats::jetstream::new(client);
             match action {
                 DlqAction::List => {
                     let letters = complaints_plumbing::dlq::list(&js).await?;

@@ -298,7 +298,7 @@ async fn answers_out_of_turn_are_refused() {
 
 /// Plays routing, investigation, approval and notification up to the result reaching the customer.
 async fn bring_to_customer_informed(intake: &TestIntake, id: &ComplaintId, number: &ComplaintNumber) {
-    let js = async_nats::jetstream::new(async_nats::connect(intake.env.nats.url()).await.expect("nats"));
+    let js = async_nats::jetstream::new(intake.env.nats.connect().await);
     let handler = StaffId::parse("handler", "RO-001").expect("id");
     let proposal_id = ProposalId::generate();
     let resolution = Resolution {

@@ -50,7 +50,7 @@ impl TestInvestigation {
         let env = TestEnv::new(Backend::Sqlite);
         let config = investigation::Config { common: env.common(investigation::SERVICE), max_evidence_bytes: 3 * 1024 * 1024 };
         let app = SpawnedApp::spawn(|token| investigation::Application::start(config, token)).await;
-        let js = async_nats::jetstream::new(async_nats::connect(env.nats.url()).await.expect("nats"));
+        let js = async_nats::jetstream::new(env.nats.connect().await);
         let number = ComplaintNumber::parse("complaint_number", "T-20260101-000001").expect("number");
         Self { app, env, js, id: ComplaintId::generate(), number }
     }

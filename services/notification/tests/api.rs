@@ -38,7 +38,7 @@ impl TestNotification {
             institution: "The bank".into(),
         };
         let app = SpawnedApp::spawn(|token| notification::Application::start(config, token)).await;
-        let js = async_nats::jetstream::new(async_nats::connect(env.nats.url()).await.expect("nats"));
+        let js = async_nats::jetstream::new(env.nats.connect().await);
         Self { app, env, js, spool }
     }
 

@@ -14,6 +14,9 @@ use crate::auth::AuthConfig;
 pub struct CommonConfig {
     /// NATS server URL with JetStream enabled.
     pub nats_url: String,
+    /// The service's NKey seed file for the locked-down broker (`complaintctl up` generates
+    /// one per service); unset: connect without credentials (an open development broker).
+    pub nats_nkey_seed_file: Option<PathBuf>,
     /// `sqlite://path/to/file.db` (default) or `postgres://user@host/database`.
     pub database_url: String,
     /// Address the gRPC server binds, e.g. `127.0.0.1:50051`; port 0 picks a free port.
@@ -106,6 +109,7 @@ impl CommonConfig {
     pub fn defaults_for(service: &str) -> Self {
         Self {
             nats_url: "nats://127.0.0.1:4222".into(),
+            nats_nkey_seed_file: None,
             database_url: format!("sqlite://.data/{service}.db"),
             grpc_addr: format!("127.0.0.1:{}", default_port(service)),
             grpc_addr_file: None,

@@ -212,7 +212,7 @@ impl<H: EventHandler> ConsumerRunner<H> {
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut decoded = Vec::with_capacity(batch.len());
         for message in batch {
-            match events::decode(&message.payload) {
+            match events::decode_on(message.subject.as_str(), &message.payload) {
                 Ok(event) if self.ignored(&event) => {
                     ack(&message, AckKind::Ack).await;
                     outcomes.push(Outcome::Ignored);
@@ -288,7 +288,7 @@ impl<H: EventHandler> ConsumerRunner<H> {
                 return Outcome::Retrying;
             }
         };
-        let event = match events::decode(&message.payload) {
+        let event = match events::decode_on(message.subject.as_str(), &message.payload) {
             Ok(event) => event,
             Err(error) => {
                 return self.dead_letter(&message, stream_sequence, &error.to_string()).await;

@@ -65,6 +65,8 @@ pub enum DecodeError {
     Invalid(#[from] complaints_domain::FieldError),
     #[error("{kind} events come from {catalogued}, not {producer}")]
     WrongProducer { kind: &'static str, catalogued: String, producer: String },
+    #[error("a {kind} event from {producer} does not travel on {subject}")]
+    WrongSubject { kind: &'static str, producer: String, subject: String },
 }
 
 /// Decodes and checks a message: a known schema, every field valid (converted once, here, into
@@ -82,6 +84,24 @@ pub fn decode(bytes: &[u8]) -> Result<Envelope, DecodeError> {
             catalogued: kind.catalogued_producers().join(" or "),
             producer: envelope.meta.producer.clone(),
         });
+    }
+    Ok(envelope)
+}
+
+/// [`decode`], and the message came on the subject of its kind and producer (or on a
+/// consumer's replay subject for it): an event cannot ride on another kind's subject, which
+/// the broker lets a different service publish.
+pub fn decode_on(subject: &str, bytes: &[u8]) -> Result<Envelope, DecodeError> {
+    let envelope = decode(bytes)?;
+    let kind = envelope.event.kind();
+    let expected = self::subject(kind, &envelope.meta.producer);
+    let tail = expected.strip_prefix(EVENT_SUBJECT_PREFIX).unwrap_or(&expected);
+    let replayed = subject
+        .strip_prefix(REPLAY_SUBJECT_PREFIX)
+        .and_then(|rest| rest.split_once('.'))
+        .is_some_and(|(_, event)| event == tail);
+    if subject != expected && !replayed {
+        return Err(DecodeError::WrongSubject { kind: kind.as_str(), producer: envelope.meta.producer.clone(), subject: subject.to_owned() });
     }
     Ok(envelope)
 }

@@ -9,6 +9,7 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod broker;
 pub mod clocks;
 pub mod config;
 pub mod consumer;

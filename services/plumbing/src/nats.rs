@@ -12,10 +12,15 @@ use crate::events::{
 /// How long JetStream remembers a `Nats-Msg-Id` to drop a re-published duplicate.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(10 * 60);
 
-/// Connects to NATS, retrying until reachable or `attempts` run out.
-pub async fn connect(url: &str, name: &str) -> anyhow::Result<async_nats::Client> {
-    let client = async_nats::ConnectOptions::new()
-        .name(name)
+/// Connects to NATS as `name` (with its NKey seed file when the broker is locked down; replies
+/// on the user's own inbox prefix), retrying until reachable.
+pub async fn connect(url: &str, name: &str, seed_file: Option<&std::path::Path>) -> anyhow::Result<async_nats::Client> {
+    let mut options = async_nats::ConnectOptions::new().name(name).custom_inbox_prefix(crate::broker::inbox_prefix(name));
+    if let Some(path) = seed_file {
+        let seed = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read the NKey seed {}: {e}", path.display()))?;
+        options = options.nkey(seed.trim().to_owned());
+    }
+    let client = options
         .retry_on_initial_connect()
         .connection_timeout(Duration::from_secs(5))
         .connect(url)

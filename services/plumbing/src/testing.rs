@@ -29,10 +29,12 @@ impl NatsServer {
         let store_dir = store.path().join("jetstream");
         let ports_dir = store.path().join("ports");
         std::fs::create_dir(&ports_dir).expect("ports directory");
+        // Locked down as in production: a user per service, the operator for the tests.
+        let authorization = crate::broker::ensure_users(&store.path().join("users")).expect("broker users");
         std::fs::write(
             &config,
             format!(
-                "listen: \"127.0.0.1:-1\"\nports_file_dir: \"{}\"\njetstream {{\n  store_dir: \"{}\"\n}}\n",
+                "listen: \"127.0.0.1:-1\"\nports_file_dir: \"{}\"\njetstream {{\n  store_dir: \"{}\"\n}}\n{authorization}",
                 ports_dir.display(),
                 store_dir.display()
             ),
@@ -64,6 +66,26 @@ impl NatsServer {
 
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// The NKey seed file of a broker user (a service, or [`crate::broker::OPERATOR`]).
+    pub fn seed_file(&self, user: &str) -> PathBuf {
+        crate::broker::seed_file(&self._store.path().join("users"), user)
+    }
+
+    /// A connection as the unrestricted operator.
+    pub async fn connect(&self) -> async_nats::Client {
+        self.connect_as(crate::broker::OPERATOR).await.expect("connect to nats as the operator")
+    }
+
+    /// A connection as broker user `user`.
+    pub async fn connect_as(&self, user: &str) -> anyhow::Result<async_nats::Client> {
+        let seed = std::fs::read_to_string(self.seed_file(user))?;
+        Ok(async_nats::ConnectOptions::new()
+            .nkey(seed.trim().to_owned())
+            .custom_inbox_prefix(crate::broker::inbox_prefix(user))
+            .connect(self.url())
+            .await?)
     }
 
     /// Kills the server (as an outage would).
@@ -216,6 +238,7 @@ impl TestEnv {
     pub fn common(&self, service: &str) -> crate::config::CommonConfig {
         let mut common = crate::config::CommonConfig::defaults_for(service);
         common.nats_url = self.nats.url();
+        common.nats_nkey_seed_file = Some(self.nats.seed_file(service));
         common.database_url = self.stores.url(service);
         common.grpc_addr = "127.0.0.1:0".into();
         common.auth = self.auth.config();

@@ -113,7 +113,7 @@ impl Rig {
         let nats = NatsServer::start();
         let stores = TestStores::new(backend);
         let pool = complaints_plumbing::store::connect(&stores.url("consumer"), SEEN_TABLE).await.expect("store");
-        let js = jetstream::new(async_nats::connect(nats.url()).await.expect("nats"));
+        let js = jetstream::new(nats.connect().await);
         complaints_plumbing::nats::ensure_streams(&js, 1).await.expect("streams");
         Self { _nats: nats, _stores: stores, js, pool, script: Script::default(), token: CancellationToken::new() }
     }
@@ -163,10 +163,14 @@ impl Rig {
     }
 
     async fn publish(&self, envelope: &Envelope, message_id: &str) {
+        self.publish_on(&events::subject(envelope.event.kind(), &envelope.meta.producer), envelope, message_id).await;
+    }
+
+    async fn publish_on(&self, subject: &str, envelope: &Envelope, message_id: &str) {
         let mut message_headers = async_nats::HeaderMap::new();
         message_headers.insert(headers::MSG_ID, message_id);
         self.js
-            .publish_with_headers(events::subject(envelope.event.kind(), &envelope.meta.producer), message_headers, events::encode(envelope).into())
+            .publish_with_headers(subject.to_owned(), message_headers, events::encode(envelope).into())
             .await
             .expect("publish")
             .await
@@ -341,6 +345,19 @@ async fn an_event_that_always_fails_is_dead_lettered_at_the_delivery_limit() {
     assert!(letters[0].error.contains("the store is never available"), "{}", letters[0].error);
     assert_eq!(rig.script.calls(&hopeless.meta.event_id), 2, "one call per delivery");
     assert_eq!(rig.count("SELECT COUNT(*) FROM seen").await, 0);
+}
+
+#[tokio::test]
+async fn an_event_on_another_kinds_subject_is_dead_lettered_without_reaching_the_handler() {
+    let rig = Rig::start(Backend::Sqlite).await;
+    // A genuine-looking `closed` from intake, smuggled onto the subject of `received`.
+    let smuggled = envelope(closed("resolved"));
+    rig.publish_on("cms.complaint.received", &smuggled, smuggled.meta.event_id.as_str()).await;
+    rig.run(10).await;
+    let letters = rig.dead_letters(1).await;
+    assert_eq!(letters[0].original_subject, "cms.complaint.received");
+    assert_eq!(letters[0].error, "a closed event from intake does not travel on cms.complaint.received");
+    assert_eq!(rig.script.calls(&smuggled.meta.event_id), 0, "the handler never saw it");
 }
 
 #[tokio::test]

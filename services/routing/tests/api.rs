@@ -52,7 +52,7 @@ impl TestRouting {
             review: routing::config::ReviewConfig::default(),
         };
         let app = SpawnedApp::spawn(|token| routing::Application::start(config, token)).await;
-        let js = async_nats::jetstream::new(async_nats::connect(env.nats.url()).await.expect("nats"));
+        let js = async_nats::jetstream::new(env.nats.connect().await);
         Self { app, env, js }
     }
 
