@@ -31,6 +31,8 @@ pub struct CommonConfig {
     pub stream_max_age_days: u64,
     /// Deliveries of one event before it is dead-lettered.
     pub max_deliver: i64,
+    /// How long the plumbing keeps outbox rows, inbox claims and dead letters (`CMS_RETENTION__…`).
+    pub retention: crate::retention::RetentionConfig,
     /// How long the audit stream keeps published audit-chain heads, in days (long retention).
     pub audit_retention_days: u64,
     /// How often the audit chain's head is published to the audit stream when it moved, in
@@ -117,6 +119,7 @@ impl CommonConfig {
             log_format: "text".into(),
             stream_max_age_days: 30,
             max_deliver: 10,
+            retention: crate::retention::RetentionConfig::default(),
             audit_retention_days: 3650,
             audit_head_interval_secs: 60,
             auth: AuthConfig::default(),

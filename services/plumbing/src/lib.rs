@@ -22,6 +22,7 @@ pub mod lookup;
 pub mod metrics;
 pub mod nats;
 pub mod outbox;
+pub mod retention;
 pub mod scheduler;
 pub mod service;
 pub mod shutdown;

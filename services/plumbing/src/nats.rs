@@ -28,8 +28,9 @@ pub async fn connect(url: &str, name: &str, seed_file: Option<&std::path::Path>)
     Ok(client)
 }
 
-/// Creates the event stream and the dead-letter stream, or updates them to this configuration.
-pub async fn ensure_streams(js: &jetstream::Context, max_age_days: u64) -> anyhow::Result<()> {
+/// Creates the event stream (events kept `max_age_days`) and the dead-letter stream (kept
+/// `dead_letter_days`), or updates them to this configuration.
+pub async fn ensure_streams(js: &jetstream::Context, max_age_days: u64, dead_letter_days: u64) -> anyhow::Result<()> {
     js.create_or_update_stream(stream::Config {
         name: EVENTS_STREAM.to_owned(),
         subjects: vec![format!("{EVENT_SUBJECT_PREFIX}>"), format!("{REPLAY_SUBJECT_PREFIX}>")],
@@ -46,6 +47,7 @@ pub async fn ensure_streams(js: &jetstream::Context, max_age_days: u64) -> anyho
         subjects: vec![format!("{DEAD_LETTER_SUBJECT_PREFIX}>")],
         storage: stream::StorageType::File,
         retention: stream::RetentionPolicy::Limits,
+        max_age: Duration::from_secs(dead_letter_days * 24 * 3600),
         duplicate_window: DUPLICATE_WINDOW,
         ..Default::default()
     })

@@ -45,12 +45,13 @@ pub struct Plumbing {
 impl Plumbing {
     /// Opens the store (with migrations) and NATS, and ensures the streams exist.
     pub async fn connect(service: &'static str, config: &CommonConfig, migrations: &[EmbeddedMigration]) -> anyhow::Result<Self> {
+        config.retention.check(config.stream_max_age_days)?;
         let verifier = Verifier::from_config(&config.auth).await?;
         let time = config.time_source()?;
         let pool = crate::store::connect(&config.database_url, migrations).await?;
         let nats = crate::nats::connect(&config.nats_url, service, config.nats_nkey_seed_file.as_deref()).await?;
         let jetstream = jetstream::new(nats.clone());
-        crate::nats::ensure_streams(&jetstream, config.stream_max_age_days).await?;
+        crate::nats::ensure_streams(&jetstream, config.stream_max_age_days, config.retention.dead_letter_days).await?;
         crate::nats::ensure_audit_stream(&jetstream, config.audit_retention_days).await?;
         tracing::info!(service, "store and broker ready");
         let metrics = Metrics::new(service);
@@ -118,6 +119,7 @@ impl Service {
             interval: std::time::Duration::from_secs(config.audit_head_interval_secs.max(1)),
         };
         tasks.spawn(heads.run(tasks.token()));
+        tasks.spawn(crate::retention::run(plumbing.pool.clone(), config.retention.clone(), tasks.token()));
         let metrics_addr = match plumbing.metrics.bind(&config.metrics_addr).await? {
             Some((metrics_addr, serving)) => {
                 tracing::info!(service, %metrics_addr, "metrics listening");

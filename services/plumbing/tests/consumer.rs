@@ -114,7 +114,7 @@ impl Rig {
         let stores = TestStores::new(backend);
         let pool = complaints_plumbing::store::connect(&stores.url("consumer"), SEEN_TABLE).await.expect("store");
         let js = jetstream::new(nats.connect().await);
-        complaints_plumbing::nats::ensure_streams(&js, 1).await.expect("streams");
+        complaints_plumbing::nats::ensure_streams(&js, 1, 1).await.expect("streams");
         Self { _nats: nats, _stores: stores, js, pool, script: Script::default(), token: CancellationToken::new() }
     }
 
