@@ -440,7 +440,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Dlq { action, nats_url, nats_seed_file } => {
             let generated = complaints_plumbing::broker::seed_file(&data_dir.join("secrets").join("nats"), complaints_plumbing::broker::OPERATOR);
             let seed_file = nats_seed_file.or_else(|| generated.exists().then_some(generated));
-            let client = complaints_plumbing::nats::connect(&nats_url, complaints_plumbing::broker::OPERATOR, seed_file.as_deref()).await?;
+            let client = complaints_plumbing::nats::options(complaints_plumbing::broker::OPERATOR, seed_file.as_deref())?
+                .connect(&nats_url)
+                .await
+                .with_context(|| format!("connecting to {nats_url}"))?;
             let js = async_nats::jetstream::new(client);
             match action {
                 DlqAction::List => {

@@ -76,35 +76,71 @@ pub fn entry_hash(prev_hash: &str, seq: i64, recorded_at_ms: i64, actor: &str, m
     hex_sha256(canonical.as_bytes())
 }
 
-/// Appends one entry in its own transaction and returns it.
+/// Appends one entry in its own transaction and returns it. Replicas appending at the same
+/// moment race for the next sequence number; the loser re-reads the head and links to the
+/// winner's entry.
 pub async fn append(pool: &AnyPool, service: &str, actor: &str, method: &str, payload_sha256: &str) -> Result<Entry, StoreError> {
-    let mut last_error = None;
-    for _ in 0..APPEND_ATTEMPTS {
-        let mut tx = pool.begin().await?;
-        let entry = next_entry(&mut tx, service, actor, method, payload_sha256).await?;
-        let inserted = sqlx::query(
-            "INSERT INTO audit_log (seq, recorded_at_ms, actor, method, payload_sha256, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(entry.seq)
-        .bind(entry.recorded_at_ms)
-        .bind(&entry.actor)
-        .bind(&entry.method)
-        .bind(&entry.payload_sha256)
-        .bind(&entry.prev_hash)
-        .bind(&entry.hash)
-        .execute(&mut *tx)
-        .await;
-        match inserted {
-            Ok(_) => match tx.commit().await {
-                Ok(()) => return Ok(entry),
-                Err(error) => last_error = Some(error),
-            },
-            // Another replica took this sequence number first: link to its entry instead.
-            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => last_error = Some(sqlx::Error::Database(error)),
-            Err(error) => return Err(error.into()),
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match try_append(pool, service, actor, method, payload_sha256).await {
+            Ok(entry) => return Ok(entry),
+            Err(AppendError::Store(error)) => return Err(error),
+            Err(AppendError::Raced(error)) if attempt >= APPEND_ATTEMPTS => return Err(error),
+            Err(AppendError::Raced(_)) => tokio::time::sleep(std::time::Duration::from_millis(2 * attempt as u64)).await,
         }
     }
-    Err(last_error.map_or_else(|| StoreError::Corrupt { table: "audit_log", column: "seq", detail: "no attempt made".into() }, StoreError::from))
+}
+
+enum AppendError {
+    /// Another writer took the sequence number, or holds the (SQLite) write lock.
+    Raced(StoreError),
+    Store(StoreError),
+}
+
+impl From<sqlx::Error> for AppendError {
+    fn from(error: sqlx::Error) -> Self {
+        let raced = match &error {
+            sqlx::Error::Database(database) => {
+                database.is_unique_violation() || matches!(database.code().as_deref(), Some("5" | "517" | "40001"))
+            }
+            _ => false,
+        };
+        if raced {
+            Self::Raced(error.into())
+        } else {
+            Self::Store(error.into())
+        }
+    }
+}
+
+impl From<StoreError> for AppendError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Database(error) => error.into(),
+            StoreError::Conflict => Self::Raced(StoreError::Conflict),
+            other => Self::Store(other),
+        }
+    }
+}
+
+async fn try_append(pool: &AnyPool, service: &str, actor: &str, method: &str, payload_sha256: &str) -> Result<Entry, AppendError> {
+    let mut tx = pool.begin().await?;
+    let entry = next_entry(&mut tx, service, actor, method, payload_sha256).await?;
+    sqlx::query(
+        "INSERT INTO audit_log (seq, recorded_at_ms, actor, method, payload_sha256, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(entry.seq)
+    .bind(entry.recorded_at_ms)
+    .bind(&entry.actor)
+    .bind(&entry.method)
+    .bind(&entry.payload_sha256)
+    .bind(&entry.prev_hash)
+    .bind(&entry.hash)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(entry)
 }
 
 async fn next_entry(tx: &mut Tx, service: &str, actor: &str, method: &str, payload_sha256: &str) -> Result<Entry, StoreError> {

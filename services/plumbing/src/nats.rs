@@ -12,20 +12,23 @@ use crate::events::{
 /// How long JetStream remembers a `Nats-Msg-Id` to drop a re-published duplicate.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(10 * 60);
 
-/// Connects to NATS as `name` (with its NKey seed file when the broker is locked down; replies
-/// on the user's own inbox prefix), retrying until reachable.
-pub async fn connect(url: &str, name: &str, seed_file: Option<&std::path::Path>) -> anyhow::Result<async_nats::Client> {
-    let mut options = async_nats::ConnectOptions::new().name(name).custom_inbox_prefix(crate::broker::inbox_prefix(name));
+/// The connect options of broker user `name`: its NKey seed file when the broker is locked
+/// down, replies on the user's own inbox prefix.
+pub fn options(name: &str, seed_file: Option<&std::path::Path>) -> anyhow::Result<async_nats::ConnectOptions> {
+    let mut options = async_nats::ConnectOptions::new()
+        .name(name)
+        .custom_inbox_prefix(crate::broker::inbox_prefix(name))
+        .connection_timeout(Duration::from_secs(5));
     if let Some(path) = seed_file {
         let seed = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read the NKey seed {}: {e}", path.display()))?;
         options = options.nkey(seed.trim().to_owned());
     }
-    let client = options
-        .retry_on_initial_connect()
-        .connection_timeout(Duration::from_secs(5))
-        .connect(url)
-        .await?;
-    Ok(client)
+    Ok(options)
+}
+
+/// Connects a service to NATS as `name`, retrying until the broker is reachable.
+pub async fn connect(url: &str, name: &str, seed_file: Option<&std::path::Path>) -> anyhow::Result<async_nats::Client> {
+    Ok(options(name, seed_file)?.retry_on_initial_connect().connect(url).await?)
 }
 
 /// Creates the event stream (events kept `max_age_days`) and the dead-letter stream (kept

@@ -80,12 +80,7 @@ impl NatsServer {
 
     /// A connection as broker user `user`.
     pub async fn connect_as(&self, user: &str) -> anyhow::Result<async_nats::Client> {
-        let seed = std::fs::read_to_string(self.seed_file(user))?;
-        Ok(async_nats::ConnectOptions::new()
-            .nkey(seed.trim().to_owned())
-            .custom_inbox_prefix(crate::broker::inbox_prefix(user))
-            .connect(self.url())
-            .await?)
+        Ok(crate::nats::options(user, Some(&self.seed_file(user)))?.connect(self.url()).await?)
     }
 
     /// Kills the server (as an outage would).
