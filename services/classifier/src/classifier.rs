@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::dataset::Split;
 use super::features::{
-    amount_band, visit_text_features, CharGrams, FeatureKey, SparseVector, TextFeatures, Vocabulary,
+    amount_band, context_salt, crossed_bucket, visit_text_features, CharGrams, FeatureKey,
+    SparseVector, TextFeatures, Vocabulary,
 };
 use super::grading::{Grade, GradingInput, GradingRules};
 use super::handling::HandlingTimes;
@@ -19,8 +20,9 @@ use super::training::TrainingSummary;
 use super::{loader, ClassifyError, ComplaintFeatures};
 
 /// Version of the artifact layout; [`Classifier::load`] rejects any other. 2: TF-IDF weights
-/// per bucket, character n-grams, training-data fingerprint, corrections summary.
-pub const ARTIFACT_FORMAT_VERSION: u32 = 2;
+/// per bucket, character n-grams, training-data fingerprint, corrections summary. 3: category
+/// words crossed with the product (the category model's features differ), class weight cap.
+pub const ARTIFACT_FORMAT_VERSION: u32 = 3;
 
 /// Confidence given to a product or category taken from a table (hint or CFPB issue label).
 const TABLE_CONFIDENCE: f64 = 1.0;
@@ -66,6 +68,10 @@ pub struct ClassifierConfig {
     /// A category other than security, decided by the model or a keyword rule with less than
     /// this confidence, yields to a security word. Table decisions (confidence 1) never yield.
     pub security_override_confidence: f64,
+    /// A security word overrides only when the category model gives security at least this
+    /// probability: below it the model has all but ruled security out (0 = always override;
+    /// without a model the word always overrides).
+    pub security_override_min_probability: f64,
     pub grading: GradingRules,
 }
 
@@ -96,6 +102,7 @@ impl Default for ClassifierConfig {
                 "冒用",
             ]),
             security_override_confidence: 0.5,
+            security_override_min_probability: 0.0,
             grading: GradingRules::default(),
         }
     }
@@ -362,16 +369,11 @@ impl Classifier {
                 ),
             };
         }
-        let model = input.hashed.map(|(models, features, coverage)| {
+        let model = input.hashed.map(|hashed| {
+            let models = hashed.0;
             let fields = [("channel", input.channel), ("amount", input.amount)];
-            let (index, confidence, evidence) = self.predict_with(
-                &models.product,
-                models,
-                input.text,
-                features,
-                *coverage,
-                &fields,
-            );
+            let (index, confidence, evidence, _) =
+                self.predict_with(&models.product, hashed, input.text, &fields, None);
             let label = models.product_classes[index];
             Decision {
                 label,
@@ -421,20 +423,32 @@ impl Classifier {
                 ),
             };
         }
-        let model = input.hashed.map(|(models, features, coverage)| {
+        let mut security_probability = None;
+        let model = input.hashed.map(|hashed| {
+            let (models, _, coverage) = hashed;
             let fields = [
                 ("channel", input.channel),
                 ("amount", input.amount),
                 ("product", product.as_str()),
             ];
-            let (index, confidence, evidence) = self.predict_with(
+            let (index, confidence, evidence, probabilities) = self.predict_with(
                 &models.category,
-                models,
+                hashed,
                 input.text,
-                features,
-                *coverage,
                 &fields,
+                models
+                    .training
+                    .options
+                    .category_product_words
+                    .then_some(product.as_str()),
             );
+            // A model that does not know the text cannot rule security out.
+            security_probability = models
+                .category_classes
+                .iter()
+                .position(|c| *c == IssueCategory::Security)
+                .filter(|_| *coverage >= self.config.coverage_floor)
+                .map(|security| f64::from(probabilities[security]));
             let label = models.category_classes[index];
             Decision {
                 label,
@@ -464,16 +478,21 @@ impl Classifier {
             IssueCategory::Other,
             "category",
         );
-        self.security_override(decision, input.text)
+        self.security_override(decision, input.text, security_probability)
     }
 
     /// A weak non-security category becomes security when the text has a security word: a
     /// guess must not send a fraud report to the wrong desk. Weak = a model decision below
     /// `security_override_confidence`, a keyword rule, or no signal; a table decision stands.
+    /// `security_probability` is the category model's probability of security (`None` without
+    /// a model or when the model knows too little of the text): when the decision is the
+    /// model's and that probability is below `security_override_min_probability`, the model has
+    /// ruled security out and the word does not override (the reason says so).
     fn security_override(
         &self,
         decision: Decision<IssueCategory>,
         text: &str,
+        security_probability: Option<f64>,
     ) -> Decision<IssueCategory> {
         let weak = match decision.source {
             Source::Table => false,
@@ -491,6 +510,17 @@ impl Classifier {
         else {
             return decision;
         };
+        if let Some(probability) = security_probability.filter(|p| {
+            decision.source == Source::Model && *p < self.config.security_override_min_probability
+        }) {
+            return Decision {
+                reason: format!(
+                    "{}; security word {word:?} does not override: the model gives security p={probability:.2} < {:.2}",
+                    decision.reason, self.config.security_override_min_probability
+                ),
+                ..decision
+            };
+        }
         let overridden = match decision.source {
             Source::Model => format!(
                 "the model's {} (p={:.2} < {:.2})",
@@ -537,17 +567,17 @@ impl Classifier {
         }
     }
 
-    /// Runs one softmax model: (class index, confidence, evidence text).
+    /// Runs one softmax model: (class index, confidence, evidence text, class probabilities).
     fn predict_with(
         &self,
         model: &SoftmaxModel,
-        models: &TrainedModels,
+        (models, features, coverage): &(&TrainedModels, TextFeatures, f64),
         text: &str,
-        features: &TextFeatures,
-        coverage: f64,
         fields: &[(&'static str, &str)],
-    ) -> (usize, f64, String) {
-        let vector = features.vector(fields, models.buckets, |bucket| model.idf(bucket));
+        context: Option<&str>,
+    ) -> (usize, f64, String, Vec<f32>) {
+        let coverage = *coverage;
+        let vector = features.vector(fields, context, models.buckets, |bucket| model.idf(bucket));
         let mut probabilities = vec![0.0f32; model.classes];
         model.probabilities(&vector, &mut probabilities);
         let (index, probability) = probabilities.iter().copied().enumerate().fold(
@@ -557,13 +587,13 @@ impl Classifier {
         let scale = (coverage / self.config.coverage_floor.max(f64::EPSILON)).min(1.0);
         let confidence = f64::from(probability) * scale;
         let strongest = strongest_features(model, &vector, index, self.config.top_features);
-        let described = describe_buckets(text, fields, models, &strongest);
+        let described = describe_buckets(text, fields, context, models, &strongest);
         let evidence = format!(
             "strongest features [{}], {:.0}% of text features known",
             described.join(", "),
             coverage * 100.0
         );
-        (index, confidence, evidence)
+        (index, confidence, evidence, probabilities)
     }
 }
 
@@ -597,20 +627,32 @@ fn strongest_features(
         .collect()
 }
 
-/// Names the features behind `wanted` buckets, in `wanted` order.
+/// Names the features behind `wanted` buckets, in `wanted` order; a word crossed with the
+/// `context` is named with it ("word 'charged' with loans").
 fn describe_buckets(
     text: &str,
     fields: &[(&'static str, &str)],
+    context: Option<&str>,
     models: &TrainedModels,
     wanted: &[u32],
 ) -> Vec<String> {
     let buckets = models.buckets;
+    let salt = context.map(context_salt);
     let mut names: Vec<Option<String>> = vec![None; wanted.len()];
     let mut name = |key: FeatureKey<'_>| {
         let bucket = key.bucket(buckets);
         if let Some(position) = wanted.iter().position(|w| *w == bucket) {
             if names[position].is_none() {
                 names[position] = Some(key.describe());
+            }
+        }
+        let word_level = !matches!(key, FeatureKey::CharGram { .. } | FeatureKey::Field(..));
+        if let (Some(salt), Some(context), true) = (salt, context, word_level) {
+            let crossed = crossed_bucket(bucket, salt, buckets);
+            if let Some(position) = wanted.iter().position(|w| *w == crossed) {
+                if names[position].is_none() {
+                    names[position] = Some(format!("{} with {context}", key.describe()));
+                }
             }
         }
     };
@@ -670,8 +712,11 @@ mod tests {
         let text = "money left my account in an unauthorised transfer; the fee was also wrong";
 
         // A weak model guess yields, naming the word.
-        let weak =
-            classifier.security_override(decision(IssueCategory::Fees, 0.42, Source::Model), text);
+        let weak = classifier.security_override(
+            decision(IssueCategory::Fees, 0.42, Source::Model),
+            text,
+            None,
+        );
         assert_eq!(weak.label, IssueCategory::Security);
         assert_eq!(weak.confidence, KEYWORD_CONFIDENCE);
         assert_eq!(
@@ -684,7 +729,8 @@ mod tests {
             (IssueCategory::Service, 1.0, Source::Table, text),
             (IssueCategory::Fees, 0.1, Source::Model, "the fee was wrong"),
         ] {
-            let kept = classifier.security_override(decision(label, confidence, source), text);
+            let kept =
+                classifier.security_override(decision(label, confidence, source), text, None);
             assert_eq!(kept.label, label);
         }
         // The threshold is configuration.
@@ -692,9 +738,52 @@ mod tests {
             security_override_confidence: 0.3,
             ..ClassifierConfig::default()
         });
-        let kept =
-            lenient.security_override(decision(IssueCategory::Fees, 0.42, Source::Model), text);
+        let kept = lenient.security_override(
+            decision(IssueCategory::Fees, 0.42, Source::Model),
+            text,
+            None,
+        );
         assert_eq!(kept.label, IssueCategory::Fees);
+
+        // Optionally, a model that all but rules security out keeps its guess, saying so; a
+        // rule decision, or a model that does not know the text (no probability), does not.
+        let judging = Classifier::rules_only().with_config(ClassifierConfig {
+            security_override_min_probability: 0.05,
+            ..ClassifierConfig::default()
+        });
+        let kept = judging.security_override(
+            decision(IssueCategory::Fees, 0.42, Source::Model),
+            text,
+            Some(0.01),
+        );
+        assert_eq!(kept.label, IssueCategory::Fees);
+        assert!(
+            kept.reason.ends_with(
+                "security word \"unauthorised\" does not override: the model gives security p=0.01 < 0.05"
+            ),
+            "{}",
+            kept.reason
+        );
+        for (source, probability) in [
+            (Source::Model, Some(0.2)),
+            (Source::Model, None),
+            (Source::KeywordRule, Some(0.01)),
+        ] {
+            let overridden = judging.security_override(
+                decision(IssueCategory::Fees, 0.42, source),
+                text,
+                probability,
+            );
+            assert_eq!(overridden.label, IssueCategory::Security);
+        }
+        // By default the word always overrides a weak guess, however sure the model is that
+        // the complaint is not about security.
+        let default = classifier.security_override(
+            decision(IssueCategory::Fees, 0.42, Source::Model),
+            text,
+            Some(0.0),
+        );
+        assert_eq!(default.label, IssueCategory::Security);
 
         // End to end: a keyword rule ("fee") is weak too; Chinese words count.
         for (text, word) in [

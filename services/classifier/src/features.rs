@@ -1,6 +1,7 @@
 //! Feature extraction: English word unigrams and bigrams, English character n-grams within
 //! words, Chinese character unigrams and bigrams, and structured fields (channel, product,
-//! amount band), hashed into a fixed number of buckets and weighted by sublinear TF-IDF.
+//! amount band), hashed into a fixed number of buckets and weighted by sublinear TF-IDF; for
+//! the category model the word-level features also enter crossed with the product.
 //!
 //! Hashing is FNV-1a 64 over a kind tag and the feature's parts, so buckets are stable across
 //! platforms and releases; the artifact records the bucket count and the n-gram range.
@@ -224,6 +225,20 @@ pub(crate) fn amount_band(amount_minor: Option<i64>) -> &'static str {
     }
 }
 
+/// Hash of a crossing context (see [`TextFeatures::crossed_words`]).
+pub(crate) fn context_salt(context: &str) -> u64 {
+    fnv_bytes(fnv_bytes(FNV_OFFSET, b"x\x1f"), context.as_bytes())
+}
+
+/// The bucket of word-level feature `bucket` crossed with the context hashed as `salt`.
+pub(crate) fn crossed_bucket(bucket: u32, salt: u64, buckets: u32) -> u32 {
+    let mut z = salt ^ u64::from(bucket).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    (z as u32) & (buckets - 1)
+}
+
 /// A hashed sparse vector: distinct buckets in ascending order and their values.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct SparseVector {
@@ -289,16 +304,42 @@ impl TextFeatures {
         }
     }
 
-    /// Every distinct bucket of the text and of `fields`, ascending (document frequency input).
+    /// The word-level features again, each conditioned on `context` (the product, for the
+    /// category model): "charged" under loans and "charged" under credit reporting are different
+    /// features, so a word can point to different categories in different products. Crossed from
+    /// the word's bucket, not its text, so the text is hashed once.
+    pub(crate) fn crossed_words(&self, context: &str, buckets: u32) -> Vec<(u32, u32)> {
+        let salt = context_salt(context);
+        let mut crossed: Vec<(u32, u32)> = self
+            .words
+            .iter()
+            .map(|&(bucket, count)| (crossed_bucket(bucket, salt, buckets), count))
+            .collect();
+        crossed.sort_unstable();
+        let mut merged: Vec<(u32, u32)> = Vec::with_capacity(crossed.len());
+        for (bucket, count) in crossed {
+            match merged.last_mut() {
+                Some((last, total)) if *last == bucket => *total += count,
+                _ => merged.push((bucket, count)),
+            }
+        }
+        merged
+    }
+
+    /// Every distinct bucket of the text, of `fields` and (with a `context`) of the crossed
+    /// words, ascending (document frequency input).
     pub(crate) fn distinct_buckets(
         &self,
         fields: &[(&'static str, &str)],
+        context: Option<&str>,
         buckets: u32,
     ) -> Vec<u32> {
+        let crossed = context.map_or_else(Vec::new, |context| self.crossed_words(context, buckets));
         let mut all: Vec<u32> = self
             .words
             .iter()
             .chain(&self.grams)
+            .chain(&crossed)
             .map(|(bucket, _)| *bucket)
             .chain(
                 fields
@@ -312,12 +353,13 @@ impl TextFeatures {
     }
 
     /// Sublinear TF-IDF: each feature weighs `(1 + ln count) · idf(bucket)`; features whose
-    /// `idf` is 0 (unknown to the model) are dropped. Word-level features with the fields, and
-    /// the character n-grams, are normalised to unit length separately, so long words' many
-    /// n-grams do not drown the words.
+    /// `idf` is 0 (unknown to the model) are dropped. Word-level features with the fields, the
+    /// character n-grams, and (with a `context`) the crossed words are normalised to unit length
+    /// separately, so long words' many n-grams do not drown the words.
     pub(crate) fn vector(
         &self,
         fields: &[(&'static str, &str)],
+        context: Option<&str>,
         buckets: u32,
         idf: impl Fn(u32) -> f32,
     ) -> SparseVector {
@@ -342,6 +384,11 @@ impl TextFeatures {
         let mut grams = weigh(&self.grams);
         normalise(&mut grams);
         words.extend(grams);
+        if let Some(context) = context {
+            let mut crossed = weigh(&self.crossed_words(context, buckets));
+            normalise(&mut crossed);
+            words.extend(crossed);
+        }
         words.sort_unstable_by_key(|(bucket, _)| *bucket);
         let mut vector = SparseVector {
             buckets: Vec::with_capacity(words.len()),
@@ -475,16 +522,38 @@ mod tests {
         let refund = FeatureKey::Word("refund").bucket(buckets);
         assert!(features.words.contains(&(fee, 3)));
         // "refund" is unknown (idf 0) and dropped; "fee" alone has unit length.
-        let vector = features.vector(&[], buckets, |b| if b == refund { 0.0 } else { 2.0 });
+        let vector = features.vector(&[], None, buckets, |b| if b == refund { 0.0 } else { 2.0 });
         assert!(!vector.buckets.contains(&refund));
         let norm: f32 = vector.values.iter().map(|v| v * v).sum();
         assert!((norm - 1.0).abs() < 1e-5, "{norm}");
         // With n-grams the word block and the n-gram block each have unit length.
         let features = TextFeatures::of("fee refund", buckets, CharGrams { min: 3, max: 5 });
-        let vector = features.vector(&[("channel", "web")], buckets, |_| 1.0);
+        let vector = features.vector(&[("channel", "web")], None, buckets, |_| 1.0);
         let norm: f32 = vector.values.iter().map(|v| v * v).sum();
         assert!((norm - 2.0).abs() < 0.05, "{norm}");
         assert!(vector.buckets.windows(2).all(|pair| pair[0] < pair[1]));
         assert_eq!(features.fingerprints.len(), 3);
+    }
+
+    #[test]
+    fn crossed_words_depend_on_the_context_and_form_a_third_block() {
+        let buckets = 1 << 18;
+        let features =
+            TextFeatures::of("charged a late fee", buckets, CharGrams { min: 3, max: 5 });
+        let loans = features.crossed_words("loans", buckets);
+        let cards = features.crossed_words("credit_cards", buckets);
+        // One crossed feature per word-level feature (words and pairs), not per n-gram.
+        assert_eq!(loans.len(), features.words.len());
+        assert_eq!(loans, features.crossed_words("loans", buckets));
+        assert_ne!(loans, cards);
+        assert!(loans.iter().all(|(bucket, _)| *bucket < buckets));
+        let plain = features.vector(&[], None, buckets, |_| 1.0);
+        let crossed = features.vector(&[], Some("loans"), buckets, |_| 1.0);
+        assert!(crossed.buckets.len() > plain.buckets.len());
+        let norm: f32 = crossed.values.iter().map(|v| v * v).sum();
+        assert!((norm - 3.0).abs() < 0.05, "{norm}");
+        // Document frequency counts the crossed buckets too.
+        let distinct = features.distinct_buckets(&[], Some("loans"), buckets);
+        assert!(loans.iter().all(|(bucket, _)| distinct.contains(bucket)));
     }
 }

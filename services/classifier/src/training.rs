@@ -6,7 +6,7 @@
 //!   No product hint (it is the label).
 //! - Category model: training rows with a narrative; text = narrative only (category labels are
 //!   a function of the issue, so the issue text would leak the label); fields = channel, amount
-//!   band, product.
+//!   band, product; the word features once more crossed with the product.
 //! - Corrections: each correction with a product is a product example, each with a category a
 //!   category example (text = summary + description), weighted `correction_weight`.
 
@@ -42,11 +42,20 @@ pub struct TrainOptions {
     /// Average the weights over all SGD steps.
     pub average: bool,
     pub l2: f32,
-    /// Product model: weight classes by `(n / (k · n_class))^balance`: 0 = none, 1 = fully
-    /// balanced.
+    /// Product model: weight classes by `(n / (k · n_class))^balance`, at most
+    /// `class_weight_cap`: 0 = none, 1 = fully balanced.
     pub class_balance: f32,
-    /// The same for the category model, whose figure of merit is macro-F1.
+    /// The same for the category model, whose figure of merit is macro-F1 (fully balanced).
     pub category_class_balance: f32,
+    /// Largest class weight (both models): without it a class with a handful of rows (the
+    /// sample's `other` category has one training row) would weigh hundreds of times a common
+    /// one and drag the model towards it.
+    pub class_weight_cap: f32,
+    /// Category model: every word, word pair and Han feature also enters crossed with the
+    /// product ("charged" under loans is another feature than "charged" under credit cards), so
+    /// a word can point to different categories in different products, as the CFPB issue
+    /// labels behind the categories do.
+    pub category_product_words: bool,
     /// Sample weight of a staff correction relative to a CFPB row.
     pub correction_weight: f32,
 }
@@ -65,7 +74,9 @@ impl Default for TrainOptions {
             average: true,
             l2: 1e-6,
             class_balance: 0.5,
-            category_class_balance: 0.5,
+            category_class_balance: 1.0,
+            class_weight_cap: 5.0,
+            category_product_words: true,
             correction_weight: 3.0,
         }
     }
@@ -88,6 +99,11 @@ impl TrainOptions {
             Some(format!(
                 "character n-grams {}..={} are not a range",
                 self.char_ngram_min, self.char_ngram_max
+            ))
+        } else if !(self.class_weight_cap.is_finite() && self.class_weight_cap > 0.0) {
+            Some(format!(
+                "class_weight_cap {} must be positive and finite",
+                self.class_weight_cap
             ))
         } else if !(self.correction_weight.is_finite() && self.correction_weight > 0.0) {
             Some(format!(
@@ -136,6 +152,9 @@ pub struct TrainingSummary {
 struct Doc<L> {
     features: TextFeatures,
     fields: Vec<(&'static str, String)>,
+    /// What the word features are crossed with (the product, for the category model), if
+    /// anything.
+    context: Option<&'static str>,
     label: L,
     weight: f32,
 }
@@ -174,6 +193,7 @@ pub fn train(
         }
     };
     let amount = amount_band(None);
+    let cross = options.category_product_words;
     for record in &training {
         let Some(product) = record.product_label() else {
             continue;
@@ -186,6 +206,7 @@ pub fn train(
         product_docs.push(Doc {
             features,
             fields: product_fields.clone(),
+            context: None,
             label: product,
             weight: 1.0,
         });
@@ -205,6 +226,7 @@ pub fn train(
             category_docs.push(Doc {
                 features: narrative.clone(),
                 fields,
+                context: cross.then_some(product.as_str()),
                 label: category,
                 weight: 1.0,
             });
@@ -212,6 +234,7 @@ pub fn train(
         product_docs.push(Doc {
             features: narrative,
             fields: product_fields,
+            context: None,
             label: product,
             weight: 1.0,
         });
@@ -238,6 +261,10 @@ pub fn train(
             category_docs.push(Doc {
                 features: features.clone(),
                 fields,
+                context: correction
+                    .product
+                    .filter(|_| cross)
+                    .map(ProductLine::as_str),
                 label: category,
                 weight: options.correction_weight,
             });
@@ -247,6 +274,7 @@ pub fn train(
             product_docs.push(Doc {
                 features,
                 fields,
+                context: None,
                 label: product,
                 weight: options.correction_weight,
             });
@@ -283,7 +311,10 @@ pub fn train(
         &product_classes,
         buckets,
         options.min_document_frequency,
-        options.class_balance,
+        ClassWeights {
+            balance: options.class_balance,
+            cap: options.class_weight_cap,
+        },
         sgd(0x5052_4f44),
     )?;
     let product_examples = product_docs.len();
@@ -293,7 +324,10 @@ pub fn train(
         &category_classes,
         buckets,
         options.min_document_frequency,
-        options.category_class_balance,
+        ClassWeights {
+            balance: options.category_class_balance,
+            cap: options.class_weight_cap,
+        },
         sgd(0x4341_5447),
     )?;
 
@@ -393,7 +427,10 @@ fn inverse_document_frequencies<L>(
 ) -> (Vec<f32>, usize) {
     let mut document_frequency = vec![0u32; buckets as usize];
     for doc in docs {
-        for bucket in doc.features.distinct_buckets(&doc.fields(), buckets) {
+        for bucket in doc
+            .features
+            .distinct_buckets(&doc.fields(), doc.context, buckets)
+        {
             document_frequency[bucket as usize] += 1;
         }
     }
@@ -413,6 +450,13 @@ fn inverse_document_frequencies<L>(
     (idf, known)
 }
 
+/// How classes are weighted: by `(n / (k · n_class))^balance`, at most `cap`.
+#[derive(Debug, Clone, Copy)]
+struct ClassWeights {
+    balance: f32,
+    cap: f32,
+}
+
 /// Weighs the documents with TF-IDF, weights classes and runs SGD. Returns the model and its
 /// known-bucket count.
 fn fit<L: PartialEq + Copy>(
@@ -420,7 +464,7 @@ fn fit<L: PartialEq + Copy>(
     classes: &[L],
     buckets: u32,
     min_document_frequency: u32,
-    class_balance: f32,
+    weights: ClassWeights,
     sgd: SgdOptions,
 ) -> Result<(SoftmaxModel, usize), ClassifyError> {
     let (idf, known) = inverse_document_frequencies(docs, buckets, min_document_frequency);
@@ -434,13 +478,19 @@ fn fit<L: PartialEq + Copy>(
         counts[class] += 1;
         let vector = doc
             .features
-            .vector(&doc.fields(), buckets, |bucket| idf[bucket as usize]);
+            .vector(&doc.fields(), doc.context, buckets, |bucket| {
+                idf[bucket as usize]
+            });
         samples.push((vector, class, doc.weight));
     }
     let total = docs.len() as f32;
     let class_weights: Vec<f32> = counts
         .iter()
-        .map(|count| (total / (classes.len() as f32 * (*count).max(1) as f32)).powf(class_balance))
+        .map(|count| {
+            (total / (classes.len() as f32 * (*count).max(1) as f32))
+                .powf(weights.balance)
+                .min(weights.cap)
+        })
         .collect();
     for sample in &mut samples {
         sample.2 *= class_weights[sample.1];

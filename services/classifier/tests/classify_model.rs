@@ -403,6 +403,47 @@ fn product_hint_in_the_table_wins_and_cfpb_issue_sets_the_category() {
 }
 
 #[test]
+fn impossible_class_weight_caps_are_refused() {
+    for cap in [0.0, -1.0, f32::INFINITY, f32::NAN] {
+        let options = TrainOptions {
+            class_weight_cap: cap,
+            ..TrainOptions::default()
+        };
+        let Err(error) = complaints_classifier::train(&[], &[], &options) else {
+            panic!("cap {cap} accepted")
+        };
+        assert!(
+            matches!(&error, ClassifyError::Training(reason) if reason.contains("class_weight_cap")),
+            "{error}"
+        );
+    }
+}
+
+#[test]
+fn category_words_are_read_in_the_products_context() {
+    let Some(classifier) = trained() else { return };
+    let cases = [
+        ("I was charged a late fee even though my payment was made on time and the lender will not refund it.", "Payday loan, title loan, or personal loan", IssueCategory::Fees),
+        ("Experian refuses to remove an account from my credit report that is not mine; the information is wrong.", "Credit reporting, credit repair services, or other personal consumer reports", IssueCategory::Product),
+        ("The collector calls me several times a day at work and keeps calling after I asked them to stop.", "Debt collection", IssueCategory::Service),
+    ];
+    let mut evidence = Vec::new();
+    for (text, hint, category) in cases {
+        let prediction = classifier.classify(&ComplaintFeatures {
+            product_hint: hint,
+            ..complaint(text)
+        });
+        assert_eq!(prediction.category, category, "{:#?}", prediction.reasons);
+        evidence.push(prediction.reasons[1].clone());
+    }
+    // The evidence names words crossed with the product ("word 'fee' with loans").
+    assert!(
+        evidence.iter().any(|reason| reason.contains("' with ")),
+        "{evidence:#?}"
+    );
+}
+
+#[test]
 fn a_fraud_narrative_grades_red_with_reasons() {
     let Some(classifier) = trained() else { return };
     let text =
