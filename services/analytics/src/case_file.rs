@@ -17,7 +17,6 @@ use complaints_proto::v1 as pb;
 use prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor, SerializeOptions};
 use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::store::{self, ClockRow, TimelineRow};
@@ -190,7 +189,7 @@ pub async fn seal(tx: &mut Tx, complaint_id: &str, complaint_number: &str, archi
     });
     let json = serde_json::to_string_pretty(&document)
         .map_err(|e| StoreError::Corrupt { table: "case_files", column: "document", detail: e.to_string() })?;
-    let sha256 = hex::encode(Sha256::digest(json.as_bytes()));
+    let sha256 = complaints_plumbing::sha256_hex(json.as_bytes());
     let html = render_html(&document, &sha256);
     sqlx::query(
         "INSERT INTO case_files (complaint_id, complaint_number, sha256, document, html, archived_at_ms) VALUES ($1, $2, $3, $4, $5, $6) \

@@ -479,7 +479,7 @@ async fn archive(host: &str, number: String, note: String, out: &std::path::Path
             Err(status) => return rpc::<()>(Err(status)).context("the case file was not sealed within 60 s"),
         }
     };
-    let computed = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(file.json.as_bytes()));
+    let computed = complaints_plumbing::sha256_hex(file.json.as_bytes());
     anyhow::ensure!(computed == file.sha256, "the case file of {number} does not match its checksum ({computed} against {})", file.sha256);
     std::fs::create_dir_all(out).with_context(|| format!("create {}", out.display()))?;
     let base = &file.complaint_number;

@@ -128,15 +128,9 @@ pub async fn up(args: UpArgs, data_dir: &Path) -> anyhow::Result<()> {
     if !listening(nats_port) {
         let binary = find_nats_server()?;
         let log = logs.join("nats-server.log");
-        let authorization = complaints_plumbing::broker::ensure_users(&nats_users)?;
         let config = data.join("nats-server.conf");
-        std::fs::write(
-            &config,
-            format!(
-                "listen: \"127.0.0.1:{nats_port}\"\njetstream {{\n  store_dir: \"{}\"\n}}\n{authorization}",
-                data.join("jetstream").display()
-            ),
-        )?;
+        let listen = format!("127.0.0.1:{nats_port}");
+        std::fs::write(&config, complaints_plumbing::broker::server_config(&listen, &data.join("jetstream"), &nats_users)?)?;
         locked_down = true;
         let child = Command::new(&binary)
             .arg("-c")

@@ -17,13 +17,20 @@
 
 use complaints_domain::events::{CustomerResponse, DeadlineExtended, ExtensionDecided, LifecycleEvent, NotificationKind, ReplyDue};
 use complaints_domain::lifecycle::{self, Step};
-use complaints_domain::{ClockKind, ClockSnapshot, ComplaintKey, Grade};
+use complaints_domain::{ClockKind, ClockSnapshot, ComplaintId, ComplaintKey, Grade};
 use complaints_plumbing::clocks::{self, ClockBook, Ending, StartClock, StoredClock};
 use complaints_plumbing::scheduler::DueAction;
 use complaints_plumbing::store::{StoreError, Tx};
 
 use crate::store::{self, StoredComplaint};
 use crate::Config;
+
+/// Whether the customer may still ask for a review (复核) at `now_ms`: the review window of the
+/// complaint's rule pack is open and not yet due. Requests need it open; archiving needs it past.
+pub async fn review_window_open(tx: &mut Tx, complaint_id: &ComplaintId, now_ms: i64) -> Result<bool, StoreError> {
+    let window = clocks::open_clock(tx, complaint_id, ClockKind::ReviewWindow).await?;
+    Ok(window.is_some_and(|clock| clock.due_at_ms > now_ms))
+}
 
 /// The statutory clocks of a complaint's rule pack.
 pub fn statutory(book: &ClockBook, jurisdiction: &str, payment_services: bool) -> Vec<ClockKind> {

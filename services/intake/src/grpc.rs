@@ -314,8 +314,7 @@ impl Intake for IntakeApi {
         self.may_answer_for(&actor, &current).map_err(Error::from)?;
         let now = complaints_plumbing::now_ms();
         // Only inside the review window of the complaint's rule pack.
-        let window = complaints_plumbing::clocks::open_clock(&mut tx, &current.complaint_id, ClockKind::ReviewWindow).await.map_err(Error::from)?;
-        if window.is_none_or(|clock| clock.due_at_ms <= now) {
+        if !clocks::review_window_open(&mut tx, &current.complaint_id, now).await.map_err(Error::from)? {
             return Err(Error::WrongStage {
                 number: current.complaint_number.clone(),
                 stage: current.stage,
@@ -344,8 +343,7 @@ impl Intake for IntakeApi {
             self.begin(&request.complaint_number, &Step::Archived, "only a closed, withdrawn or merged complaint is archived").await?;
         let now = complaints_plumbing::now_ms();
         // The customer's right to a review outlives the closing: no archive while it may come.
-        let window = complaints_plumbing::clocks::open_clock(&mut tx, &current.complaint_id, ClockKind::ReviewWindow).await.map_err(Error::from)?;
-        if window.is_some_and(|clock| clock.due_at_ms > now) {
+        if clocks::review_window_open(&mut tx, &current.complaint_id, now).await.map_err(Error::from)? {
             return Err(Error::WrongStage {
                 number: current.complaint_number.clone(),
                 stage: current.stage,

@@ -3,3 +3,6 @@
 -- before this migration are sealed into the chain once, at the next start.
 
 ALTER TABLE evidence ADD COLUMN chain_hash TEXT NOT NULL DEFAULT '';
+
+-- Start-up looks for unsealed items through this index, not by reading the register.
+CREATE INDEX evidence_unchained ON evidence (complaint_id) WHERE chain_hash = '';

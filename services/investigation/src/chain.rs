@@ -9,16 +9,11 @@ use base64::Engine as _;
 use complaints_plumbing::audit::{ChainVerdict, RecordChain};
 use complaints_plumbing::store::{StoreError, Tx};
 use futures::future::BoxFuture;
-use sha2::{Digest, Sha256};
 use sqlx::{AnyPool, Row};
-
-fn hex_sha256(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
 
 /// What the first item of a case links to.
 pub fn genesis(complaint_id: &str) -> String {
-    hex_sha256(format!("cms-evidence-genesis:{complaint_id}").as_bytes())
+    complaints_plumbing::sha256_hex(format!("cms-evidence-genesis:{complaint_id}").as_bytes())
 }
 
 /// The fields an item's chain hash covers.
@@ -48,7 +43,7 @@ impl Link<'_> {
             self.registered_at_ms
         ])
         .to_string();
-        hex_sha256(canonical.as_bytes())
+        complaints_plumbing::sha256_hex(canonical.as_bytes())
     }
 }
 
@@ -189,7 +184,7 @@ async fn verify(pool: &AnyPool) -> Result<ChainVerdict, StoreError> {
             let bytes = BASE64.decode(content.as_bytes()).unwrap_or_default();
             let problem = if link.evidence_number != expected_number {
                 Some(format!("item #{expected_number} is missing"))
-            } else if hex_sha256(&bytes) != link.sha256 || i64::try_from(bytes.len()).ok() != Some(link.size_bytes) {
+            } else if complaints_plumbing::sha256_hex(&bytes) != link.sha256 || i64::try_from(bytes.len()).ok() != Some(link.size_bytes) {
                 Some("its content does not match its SHA-256".to_owned())
             } else if stored != link.hash(&prev) {
                 Some("its record does not match its chain hash (or does not link to the item before it)".to_owned())

@@ -18,7 +18,6 @@ use complaints_plumbing::service::Plumbing;
 use complaints_plumbing::store::{StoreError, Tx};
 use complaints_proto::v1 as pb;
 use complaints_proto::v1::investigation_server::Investigation;
-use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 
 use crate::clocks::CaseClock;
@@ -141,7 +140,7 @@ impl Investigation for InvestigationApi {
             return Err(Error::from(FieldError::new("content", format!("must be at most {} bytes", self.config.max_evidence_bytes))).into());
         }
         let (mut tx, case, staff) = self.begin(&actor, &request.complaint_number, &EVIDENCE_STAGES, "register evidence").await?;
-        let sha256 = hex::encode(Sha256::digest(&request.content));
+        let sha256 = complaints_plumbing::sha256_hex(&request.content);
         let evidence = store::add_evidence(&mut tx, &case.complaint_id, kind, request.description.trim(), &request.content, &sha256, &staff)
             .await
             .map_err(Error::from)?;

@@ -22,7 +22,6 @@ use async_nats::jetstream;
 use futures::StreamExt;
 use http_body_util::BodyExt;
 use prost::Message;
-use sha2::{Digest, Sha256};
 use sqlx::{AnyPool, Row};
 use tonic::body::Body;
 use tonic::{Request, Response, Status};
@@ -48,13 +47,9 @@ pub fn is_command(path: &str) -> bool {
     !READ_PREFIXES.iter().any(|prefix| method.starts_with(prefix))
 }
 
-fn hex_sha256(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
 /// The hash the first entry of `service`'s chain links to.
 pub fn genesis(service: &str) -> String {
-    hex_sha256(format!("cms-audit-genesis:{service}").as_bytes())
+    crate::sha256_hex(format!("cms-audit-genesis:{service}").as_bytes())
 }
 
 /// One entry of the chain.
@@ -73,7 +68,7 @@ pub struct Entry {
 /// (JSON, so no field can run into the next).
 pub fn entry_hash(prev_hash: &str, seq: i64, recorded_at_ms: i64, actor: &str, method: &str, payload_sha256: &str) -> String {
     let canonical = serde_json::json!([prev_hash, seq, recorded_at_ms, actor, method, payload_sha256]).to_string();
-    hex_sha256(canonical.as_bytes())
+    crate::sha256_hex(canonical.as_bytes())
 }
 
 /// Appends one entry in its own transaction and returns it. Replicas appending at the same
@@ -144,9 +139,8 @@ async fn try_append(pool: &AnyPool, service: &str, actor: &str, method: &str, pa
 }
 
 async fn next_entry(tx: &mut Tx, service: &str, actor: &str, method: &str, payload_sha256: &str) -> Result<Entry, StoreError> {
-    let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut **tx).await?;
-    let (seq, prev_hash) = match last {
-        Some(row) => (row.try_get::<i64, _>("seq")? + 1, row.try_get::<String, _>("hash")?),
+    let (seq, prev_hash) = match head(&mut **tx).await? {
+        Some((seq, hash)) => (seq + 1, hash),
         None => (1, genesis(service)),
     };
     let recorded_at_ms = crate::now_ms();
@@ -239,8 +233,8 @@ pub async fn verify(pool: &AnyPool, service: &str, heads: &PublishedHeads) -> Re
 }
 
 /// The chain's head: the last entry's sequence number and hash.
-pub async fn head(pool: &AnyPool) -> Result<Option<(i64, String)>, StoreError> {
-    let row = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(pool).await?;
+pub async fn head<'e>(db: impl sqlx::Executor<'e, Database = sqlx::Any>) -> Result<Option<(i64, String)>, StoreError> {
+    let row = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(db).await?;
     row.map(|row| -> Result<_, StoreError> { Ok((row.try_get("seq")?, row.try_get("hash")?)) }).transpose()
 }
 
@@ -385,7 +379,7 @@ where
             };
             let actor = parts.extensions.get::<Actor>().map_or("", |actor| actor.id.as_str()).to_owned();
             let method = parts.uri.path().to_owned();
-            if let Err(error) = append(&pool, service, &actor, &method, &hex_sha256(&bytes)).await {
+            if let Err(error) = append(&pool, service, &actor, &method, &crate::sha256_hex(&bytes)).await {
                 tracing::error!(%error, method, "audit entry not written; the command is refused");
                 return Ok(Status::unavailable("the audit trail cannot be written; try again").into_http());
             }

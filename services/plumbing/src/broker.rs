@@ -99,6 +99,14 @@ pub fn server_authorization(users: &[BrokerUser]) -> String {
     block
 }
 
+/// A nats-server configuration listening on `listen` (`host:port`; port -1: the server picks
+/// one), with JetStream storing in `store_dir` and locked down to the users whose seeds
+/// [`ensure_users`] keeps in `users_dir`.
+pub fn server_config(listen: &str, store_dir: &Path, users_dir: &Path) -> anyhow::Result<String> {
+    let authorization = ensure_users(users_dir)?;
+    Ok(format!("listen: \"{listen}\"\njetstream {{\n  store_dir: \"{}\"\n}}\n{authorization}", store_dir.display()))
+}
+
 /// The seed file of `user` in `directory`.
 pub fn seed_file(directory: &Path, user: &str) -> PathBuf {
     directory.join(format!("{user}.nk"))
@@ -116,7 +124,7 @@ pub fn ensure_users(directory: &Path) -> anyhow::Result<String> {
             Ok(seed) => seed.trim().to_owned(),
             Err(_) => {
                 let seed = nkeys::KeyPair::new_user().seed().map_err(|e| anyhow::anyhow!("generating an NKey: {e}"))?;
-                write_secret(&path, &seed)?;
+                crate::write_private(&path, &seed)?;
                 seed
             }
         };
@@ -128,20 +136,6 @@ pub fn ensure_users(directory: &Path) -> anyhow::Result<String> {
     // For a broker configured elsewhere (docker-compose includes it).
     std::fs::write(directory.join("authorization.conf"), &authorization)?;
     Ok(authorization)
-}
-
-fn write_secret(path: &Path, content: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(content.as_bytes())?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -42,6 +42,23 @@ pub fn parse_rfc3339_ms(text: &str) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp_millis())
 }
 
+/// Hex SHA-256 of `bytes`: the one digest of evidence, case files and the audit chains.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// Writes a secret to a new file readable by its owner only (0600); an existing file is an error.
+pub(crate) fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())?;
+    Ok(())
+}
+
 /// Formats epoch milliseconds as RFC 3339 (UTC, millisecond precision).
 pub fn format_ms(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)

@@ -45,7 +45,7 @@ impl LookupKey {
             }
             let mut secret = vec![0u8; KEY_BYTES];
             rand::thread_rng().fill_bytes(&mut secret);
-            write_private(path, &hex::encode(&secret))?;
+            crate::write_private(path, &hex::encode(&secret))?;
         }
         Self::load(path)
     }
@@ -76,20 +76,6 @@ impl LookupKey {
         mac.update(value.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-    file.write_all(text.as_bytes())?;
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    Ok(std::fs::write(path, text)?)
 }
 
 #[cfg(test)]

@@ -30,16 +30,8 @@ impl NatsServer {
         let ports_dir = store.path().join("ports");
         std::fs::create_dir(&ports_dir).expect("ports directory");
         // Locked down as in production: a user per service, the operator for the tests.
-        let authorization = crate::broker::ensure_users(&store.path().join("users")).expect("broker users");
-        std::fs::write(
-            &config,
-            format!(
-                "listen: \"127.0.0.1:-1\"\nports_file_dir: \"{}\"\njetstream {{\n  store_dir: \"{}\"\n}}\n{authorization}",
-                ports_dir.display(),
-                store_dir.display()
-            ),
-        )
-        .expect("write nats config");
+        let locked = crate::broker::server_config("127.0.0.1:-1", &store_dir, &store.path().join("users")).expect("broker users");
+        std::fs::write(&config, format!("ports_file_dir: \"{}\"\n{locked}", ports_dir.display())).expect("write nats config");
         let mut child = Command::new(&binary)
             .arg("-c")
             .arg(&config)
