@@ -206,6 +206,9 @@ impl Platform {
         let auth_config = auth.config();
         let jwks = auth_config.jwks_file.clone().expect("a test key set file");
         let lookup_key = testing::test_lookup_key(&stores);
+        let keyring = testing::test_keyring(&stores);
+        let contact_key = testing::test_sealing_key(&stores, "notification-contact.key");
+        let gateway_key = testing::test_sealing_key(&stores, "gateway.key");
         let mut services = Vec::new();
         for name in SERVICES {
             let env = vec![
@@ -229,6 +232,11 @@ impl Platform {
                 ("CMS_CLOCKS__POLL_MS".to_owned(), "100".to_owned()),
                 ("CMS_METRICS_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
                 ("CMS_LOOKUP_KEY_FILE".to_owned(), lookup_key.display().to_string()),
+                ("CMS_KEK_FILE".to_owned(), keyring.display().to_string()),
+                ("CMS_KEY_CHECK_SECS".to_owned(), "1".to_owned()),
+                ("CMS_CONTACT_SEAL_KEY_FILE".to_owned(), complaints_plumbing::sealed::public_path(&contact_key).display().to_string()),
+                ("CMS_CONTACT_OPEN_KEY_FILE".to_owned(), contact_key.display().to_string()),
+                ("CMS_SPOOL_SEAL_KEY_FILE".to_owned(), complaints_plumbing::sealed::public_path(&gateway_key).display().to_string()),
             ];
             services.push(ServiceProcess::spawn(name, env, stores.directory()));
         }

@@ -3,14 +3,14 @@
 //!
 //! Each event is journalled as the canonical JSON of its protobuf payload (proto field names),
 //! so the file carries whatever the event catalogue carries — a new event kind needs no code
-//! here beyond its section. The customer's contact is masked before it is journalled; the clear
+//! here beyond its section. The customer's contact travels sealed for notification and is left out; the clear
 //! values stay in intake's protected store. The document is JSON (`cms.case_file.v1`) with a
 //! SHA-256 over its exact bytes, and an HTML rendering of the same content that names the hash.
 //! Both are written once, in the transaction that applies `archived`, and never replaced.
 
 use std::sync::LazyLock;
 
-use complaints_domain::events::{EventKind, LifecycleEvent};
+use complaints_domain::events::{EventKind, LifecycleEvent, SealedContact};
 use complaints_plumbing::format_ms;
 use complaints_plumbing::store::{StoreError, Tx};
 use complaints_proto::v1 as pb;
@@ -74,13 +74,14 @@ static ENVELOPE: LazyLock<MessageDescriptor> = LazyLock::new(|| {
 });
 
 /// The event's payload as canonical JSON (proto field names, 64-bit integers as numbers), with
-/// the customer's contact masked.
+/// the customer's contact (sealed for notification) left out.
 pub fn record_of(event: &LifecycleEvent) -> Result<Value, StoreError> {
     let masked;
     let event = match event {
         LifecycleEvent::Received(received) => {
             let mut copy = received.clone();
-            copy.contact = received.contact.masked();
+            // Sealed for notification: meaningless here, and no business of the case file.
+            copy.contact = SealedContact::default();
             masked = LifecycleEvent::Received(copy);
             &masked
         }

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use complaints_domain::events::{
-    ComplaintAssigned, ComplaintClosed, ComplaintReceived, ComplaintTriaged, Contact, CustomerNotified, CustomerResponded, CustomerResponse,
+    ComplaintAssigned, ComplaintClosed, ComplaintReceived, ComplaintTriaged, SealedContact, CustomerNotified, CustomerResponded, CustomerResponse,
     EvidenceRegistered, FollowUpRecorded, InvestigationOpened, NotificationKind, RemedyExecuted, Resolution, ResolutionApproved,
     ResolutionProposed, ResolutionType, Satisfaction,
 };
@@ -43,7 +43,7 @@ fn received(channel: Channel) -> LifecycleEvent {
         demand: "refund".into(),
         amount_involved: Some(Money { minor_units: 30_000, currency: "CNY".into() }),
         product_hint: "credit card".into(),
-        contact: Contact { name: "Li Si".into(), phone: "13812345678".into(), email: String::new(), preferred_channel: Channel::Sms },
+        contact: SealedContact::default(),
         receiving_staff: None,
         staff_involved: vec![],
         branch_involved: String::new(),

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use base64::Engine as _;
-use complaints_domain::events::{ComplaintAssigned, ComplaintReceived, Contact, Resolution, ResolutionProposed, ResolutionType};
+use complaints_domain::events::{ComplaintAssigned, ComplaintReceived, SealedContact, Resolution, ResolutionProposed, ResolutionType};
 use complaints_domain::{ApprovalLevel, Channel, ComplaintId, ComplaintNumber, Grade, LifecycleEvent, Money, ProposalId, StaffId};
 use complaints_plumbing::store::Backend;
 use complaints_plumbing::testing::{authorized, eventually, publish_event, SpawnedApp, TestAuth, TestEnv};
@@ -78,7 +78,7 @@ impl TestApproval {
             demand: "compensation".into(),
             amount_involved: Some(Money { minor_units: yuan * 100, currency: "CNY".into() }),
             product_hint: "payments".into(),
-            contact: Contact { name: "Li Si".into(), phone: "13812345678".into(), email: String::new(), preferred_channel: Channel::Sms },
+            contact: SealedContact::default(),
             receiving_staff: None,
             staff_involved: involved.iter().map(|s| staff(s)).collect(),
             branch_involved: String::new(),

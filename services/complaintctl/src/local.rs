@@ -96,6 +96,14 @@ pub async fn up(args: UpArgs, data_dir: &Path) -> anyhow::Result<()> {
     // The installation's secret for protected lookup keys (search by ID number, repeats).
     let lookup_key = data.join("secrets").join("lookup.key");
     complaints_plumbing::lookup::LookupKey::ensure(&lookup_key)?;
+    // The keyring of key-encryption keys for personal data at rest, notification's key pair
+    // (the contact travels sealed for it) and the gateway's (spooled deliveries are sealed for it).
+    let keyring = data.join("secrets").join("kek.keys");
+    complaints_plumbing::vault::ensure_keyring(&keyring)?;
+    let contact_key = data.join("secrets").join("notification-contact.key");
+    complaints_plumbing::sealed::ensure_keypair(&contact_key)?;
+    let gateway_key = data.join("secrets").join("gateway.key");
+    complaints_plumbing::sealed::ensure_keypair(&gateway_key)?;
     let logs = data.join("logs");
     std::fs::create_dir_all(&logs)?;
     let org = std::path::absolute(&args.org_directory)?;
@@ -172,6 +180,10 @@ pub async fn up(args: UpArgs, data_dir: &Path) -> anyhow::Result<()> {
             .env("CMS_AUTH__AUDIENCE", crate::identity::DEV_AUDIENCE)
             .env("CMS_AUTH__JWKS_FILE", signer.jwks_path())
             .env("CMS_LOOKUP_KEY_FILE", &lookup_key)
+            .env("CMS_KEK_FILE", &keyring)
+            .env("CMS_CONTACT_SEAL_KEY_FILE", complaints_plumbing::sealed::public_path(&contact_key))
+            .env("CMS_CONTACT_OPEN_KEY_FILE", &contact_key)
+            .env("CMS_SPOOL_SEAL_KEY_FILE", complaints_plumbing::sealed::public_path(&gateway_key))
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&log)?)
             .stderr(std::fs::File::options().append(true).open(&log)?)

@@ -512,7 +512,8 @@ pub struct ComplaintReceived {
     pub demand: String,
     pub amount_involved: Option<Money>,
     pub product_hint: String,
-    pub contact: Contact,
+    /// The customer's contact, sealed for notification (see [`Contact::to_bytes`]).
+    pub contact: SealedContact,
     /// The member of staff who took the complaint down; `None` for self-service channels.
     pub receiving_staff: Option<StaffId>,
     pub staff_involved: Vec<StaffId>,
@@ -548,15 +549,36 @@ pub struct Contact {
 }
 
 impl Contact {
-    /// The same contact with only the recognisable ends of the name, phone and e-mail left,
-    /// for records that leave intake's protected store (the archived case file).
-    pub fn masked(&self) -> Contact {
-        Contact {
-            name: masking::name(&self.name),
-            phone: masking::phone(&self.phone),
-            email: masking::email(&self.email),
-            preferred_channel: self.preferred_channel,
-        }
+    /// The encoded `CustomerContact`: what intake seals for notification.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        prost::Message::encode_to_vec(&pb::CustomerContact {
+            name: self.name.clone(),
+            phone: self.phone.clone(),
+            email: self.email.clone(),
+            preferred_channel: self.preferred_channel.to_proto() as i32,
+        })
+    }
+
+    /// The contact encoded in `bytes`; an unspecified preferred channel means `received_on`.
+    pub fn from_bytes(bytes: &[u8], received_on: Channel) -> Result<Self, FieldError> {
+        let contact: pb::CustomerContact =
+            prost::Message::decode(bytes).map_err(|error| FieldError::new("sealed_contact", format!("does not hold a contact: {error}")))?;
+        let preferred_channel = if contact.preferred_channel == pb::Channel::Unspecified as i32 {
+            received_on
+        } else {
+            known("sealed_contact.preferred_channel", Channel::from_proto(contact.preferred_channel))?
+        };
+        Ok(Self { name: contact.name, phone: contact.phone, email: contact.email, preferred_channel })
+    }
+}
+
+/// A customer's contact sealed for notification's key: opaque to everyone else.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SealedContact(pub Vec<u8>);
+
+impl fmt::Debug for SealedContact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SealedContact({} bytes)", self.0.len())
     }
 }
 
@@ -1468,12 +1490,6 @@ impl TryFrom<pb::ComplaintReceived> for ComplaintReceived {
 
     fn try_from(p: pb::ComplaintReceived) -> Result<Self, FieldError> {
         let channel = known("channel", Channel::from_proto(p.channel))?;
-        let contact = p.contact.ok_or_else(|| FieldError::new("contact", "is required"))?;
-        let preferred_channel = if contact.preferred_channel == pb::Channel::Unspecified as i32 {
-            channel
-        } else {
-            known("contact.preferred_channel", Channel::from_proto(contact.preferred_channel))?
-        };
         let receiving_staff = if p.receiving_staff.trim().is_empty() {
             None
         } else {
@@ -1486,7 +1502,7 @@ impl TryFrom<pb::ComplaintReceived> for ComplaintReceived {
             demand: p.demand,
             amount_involved: Money::from_proto("amount_involved", p.amount_involved.as_ref())?,
             product_hint: p.product_hint,
-            contact: Contact { name: contact.name, phone: contact.phone, email: contact.email, preferred_channel },
+            contact: SealedContact(p.sealed_contact),
             receiving_staff,
             staff_involved: staff_list("staff_involved", &p.staff_involved)?,
             branch_involved: p.branch_involved,
@@ -1512,12 +1528,7 @@ impl From<&ComplaintReceived> for pb::ComplaintReceived {
             demand: p.demand.clone(),
             amount_involved: p.amount_involved.as_ref().map(pb::Money::from),
             product_hint: p.product_hint.clone(),
-            contact: Some(pb::CustomerContact {
-                name: p.contact.name.clone(),
-                phone: p.contact.phone.clone(),
-                email: p.contact.email.clone(),
-                preferred_channel: p.contact.preferred_channel.to_proto() as i32,
-            }),
+            sealed_contact: p.contact.0.clone(),
             receiving_staff: p.receiving_staff.as_ref().map(StaffId::to_string).unwrap_or_default(),
             staff_involved: p.staff_involved.iter().map(StaffId::to_string).collect(),
             branch_involved: p.branch_involved.clone(),
@@ -1890,12 +1901,7 @@ mod tests {
             demand: "refund".into(),
             amount_involved: cny(5_000),
             product_hint: "debit card".into(),
-            contact: Contact {
-                name: "Alice Smith".into(),
-                phone: "13812345678".into(),
-                email: "alice@example.com".into(),
-                preferred_channel: Channel::Sms,
-            },
+            contact: SealedContact(b"sealed for notification".to_vec()),
             receiving_staff: Some(staff("HL-007")),
             staff_involved: vec![staff("BR-001"), staff("BR-002")],
             branch_involved: "Main Street".into(),
@@ -2355,15 +2361,12 @@ mod tests {
 
     #[test]
     fn an_unspecified_preferred_channel_means_the_channel_of_receipt() {
-        let mut envelope = wire(LifecycleEvent::Received(received()));
-        if let Some(Payload::Received(p)) = envelope.payload.as_mut() {
-            if let Some(contact) = p.contact.as_mut() {
-                contact.preferred_channel = pb::Channel::Unspecified as i32;
-            }
-        }
-        let decoded = Envelope::try_from(envelope).expect("decodes");
-        let LifecycleEvent::Received(received) = decoded.event else { panic!("not a received event") };
-        assert_eq!(received.contact.preferred_channel, Channel::Hotline);
+        let bytes = prost::Message::encode_to_vec(&pb::CustomerContact { phone: "13812345678".into(), ..Default::default() });
+        let contact = Contact::from_bytes(&bytes, Channel::Hotline).expect("decodes");
+        assert_eq!(contact.preferred_channel, Channel::Hotline);
+        let contact = Contact { name: "Alice Smith".into(), phone: String::new(), email: "alice@example.com".into(), preferred_channel: Channel::Sms };
+        assert_eq!(Contact::from_bytes(&contact.to_bytes(), Channel::Hotline).expect("round trip"), contact);
+        assert_eq!(Contact::from_bytes(b"\xff\xff", Channel::Hotline).expect_err("not a contact").field, "sealed_contact");
     }
 
     #[test]
@@ -2439,11 +2442,13 @@ mod tests {
 
     #[test]
     fn debug_masks_the_contact() {
-        let debug = format!("{:?}", received());
+        let contact = Contact { name: "Alice Smith".into(), phone: "13812345678".into(), email: "alice@example.com".into(), preferred_channel: Channel::Sms };
+        let debug = format!("{contact:?}");
         for clear in ["13812345678", "alice@example.com", "Alice Smith"] {
             assert!(!debug.contains(clear), "{clear} printed in clear: {debug}");
         }
         assert!(debug.contains("138****5678"), "{debug}");
         assert!(debug.contains("a****@example.com"), "{debug}");
+        assert_eq!(format!("{:?}", received().contact), "SealedContact(23 bytes)");
     }
 }

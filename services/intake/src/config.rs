@@ -18,6 +18,10 @@ pub struct Config {
     /// Department whose heads are told about first-contact and follow-up clocks that have no
     /// named owner.
     pub first_contact_department: String,
+    /// Notification's public sealing key (`notification-contact.key.pub`, generated at set-up):
+    /// the customer's contact in `received` is sealed for it, so that no other consumer and
+    /// not the broker can read it.
+    pub contact_seal_key_file: Option<std::path::PathBuf>,
 }
 
 /// The rule pack per complaint: the most specific match wins (product, then branch, then
@@ -53,6 +57,7 @@ impl Config {
                 ..JurisdictionConfig::default()
             },
             first_contact_department: "customer_service".into(),
+            contact_seal_key_file: None,
         }
     }
 }

@@ -5,6 +5,7 @@ use complaints_domain::{ComplaintNumber, FieldError, Stage};
 use complaints_plumbing::access::Denied;
 use complaints_plumbing::error::{ErrorCode, ServiceError};
 use complaints_plumbing::store::StoreError;
+use complaints_plumbing::vault::VaultError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -20,6 +21,8 @@ pub enum Error {
     Denied(#[from] Denied),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
 }
 
 impl ServiceError for Error {
@@ -31,6 +34,7 @@ impl ServiceError for Error {
             Self::RequestKeyReused(_) => ErrorCode::AlreadyExists,
             Self::Denied(_) => ErrorCode::PermissionDenied,
             Self::Store(error) => error.code(),
+            Self::Vault(error) => error.code(),
         }
     }
 }

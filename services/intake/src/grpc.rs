@@ -12,6 +12,8 @@ use complaints_plumbing::clocks::ClockBook;
 use complaints_plumbing::access::{Access, Denied};
 use complaints_plumbing::auth::{actor, Actor, ActorKind};
 use complaints_plumbing::lookup::LookupKey;
+use complaints_plumbing::sealed::SealFor;
+use complaints_plumbing::vault::Vault;
 use complaints_plumbing::service::Plumbing;
 use complaints_plumbing::store::{StoreError, Tx};
 use complaints_proto::v1 as pb;
@@ -25,18 +27,18 @@ use crate::store::{self, Outcome, Registered, StoredComplaint};
 use crate::{Config, Error};
 
 pub struct IntakeApi {
-    plumbing: Plumbing,
-    access: Access,
-    config: Config,
-    book: Arc<ClockBook>,
-    lookup: LookupKey,
+    pub plumbing: Plumbing,
+    pub access: Access,
+    pub config: Config,
+    pub book: Arc<ClockBook>,
+    pub lookup: LookupKey,
+    /// Seals and opens the personal columns of the store.
+    pub vault: Vault,
+    /// Seals the customer's contact for notification.
+    pub contact_seal: SealFor,
 }
 
 impl IntakeApi {
-    pub fn new(plumbing: Plumbing, access: Access, config: Config, book: Arc<ClockBook>, lookup: LookupKey) -> Self {
-        Self { plumbing, access, config, book, lookup }
-    }
-
     async fn load(&self, key: &ComplaintKey) -> Result<StoredComplaint, Error> {
         store::find(&self.plumbing.pool, key).await?.ok_or_else(|| Error::NotFound(key.to_string()))
     }
@@ -56,7 +58,7 @@ impl IntakeApi {
     async fn finish(&self, tx: Tx, complaint: &StoredComplaint) -> Result<Response<pb::ComplaintView>, Error> {
         tx.commit().await.map_err(complaints_plumbing::store::StoreError::from)?;
         self.plumbing.relay.notify();
-        Ok(Response::new(view(&self.load(&ComplaintKey::Id(complaint.complaint_id.clone())).await?)))
+        Ok(Response::new(view(&self.vault, &self.load(&ComplaintKey::Id(complaint.complaint_id.clone())).await?).await?))
     }
 
     /// Who may speak for the customer of `complaint`: the channel system of the complaint's
@@ -158,21 +160,22 @@ fn submission(request: &pb::SubmitComplaintRequest) -> Submission<'_> {
     }
 }
 
-fn view(complaint: &StoredComplaint) -> pb::ComplaintView {
-    pb::ComplaintView {
+async fn view(vault: &Vault, complaint: &StoredComplaint) -> Result<pb::ComplaintView, Error> {
+    let [name, id_number, phone, account_number] = complaint.personal.open(vault, &complaint.complaint_id).await?;
+    Ok(pb::ComplaintView {
         complaint_id: complaint.complaint_id.to_string(),
         complaint_number: complaint.complaint_number.to_string(),
         status: complaint.stage.as_str().to_owned(),
         channel: complaint.channel.to_proto() as i32,
-        customer_name_masked: masking::name(&complaint.customer_name),
-        phone_masked: masking::phone(&complaint.phone),
-        id_number_masked: masking::id_number(&complaint.id_number),
-        account_number_masked: masking::account_number(&complaint.account_number),
+        customer_name_masked: masking::name(&name),
+        phone_masked: masking::phone(&phone),
+        id_number_masked: masking::id_number(&id_number),
+        account_number_masked: masking::account_number(&account_number),
         summary: complaint.summary.clone(),
         amount_involved: complaint.amount_involved.as_ref().map(pb::Money::from),
         received_at: complaints_plumbing::format_ms(complaint.received_at_ms),
         jurisdiction: complaint.jurisdiction.clone(),
-    }
+    })
 }
 
 #[tonic::async_trait]
@@ -194,8 +197,10 @@ impl Intake for IntakeApi {
         self.may_submit(&actor, &mut complaint)?;
         let rules = choose_jurisdiction(&self.config.jurisdiction, complaint.channel, &complaint.branch_involved, &complaint.product_hint);
         let customer_key = self.lookup.customer(&complaint.customer.id_number);
-        let registered =
-            store::register(&self.plumbing.pool, &self.config, &self.book, &complaint, &rules, &customer_key).await.map_err(Error::from)?;
+        let key = self.vault.key_for(&customer_key).await.map_err(Error::from)?;
+        let registered = store::register(&self.plumbing.pool, &self.config, &self.book, &complaint, &rules, &customer_key, &key, &self.contact_seal)
+            .await
+            .map_err(Error::from)?;
         let (stored, duplicate) = match registered {
             Registered::New(stored) => {
                 self.plumbing.relay.notify();
@@ -223,7 +228,7 @@ impl Intake for IntakeApi {
         let key = ComplaintKey::parse(&request.complaint_id, &request.complaint_number, "complaint_number").map_err(Error::from)?;
         let complaint = self.load(&key).await?;
         self.may_read(&actor, &complaint).map_err(Error::from)?;
-        Ok(Response::new(view(&complaint)))
+        Ok(Response::new(view(&self.vault, &complaint).await?))
     }
 
     #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]

@@ -41,7 +41,18 @@ impl Application {
         let consumer = plumbing.consumer(consumers::Handler { book: book.clone(), config: config.clone() }).await?;
         service.spawn(consumer.run(service.token()));
         let lookup = complaints_plumbing::lookup::LookupKey::from_config(config.common.lookup_key_file.as_deref())?;
-        let api = grpc::IntakeApi::new(plumbing, service.access.clone(), config, book, lookup);
+        let vault = plumbing.vault()?;
+        let contact_seal = complaints_plumbing::sealed::SealFor::load(config.contact_seal_key_file.as_deref().ok_or_else(|| {
+            anyhow::anyhow!(
+                "contact_seal_key_file (CMS_CONTACT_SEAL_KEY_FILE) is not set: the customer's contact travels sealed for \
+                 notification's public key (complaintctl up generates .data/secrets/notification-contact.key.pub)"
+            )
+        })?)?;
+        let sealed = store::seal_clear_rows(&plumbing.pool, &vault, &lookup).await?;
+        if sealed > 0 {
+            tracing::info!(sealed, "complaints stored in clear before encryption are now sealed");
+        }
+        let api = grpc::IntakeApi { plumbing, access: service.access.clone(), config, book, lookup, vault, contact_seal };
         Ok(service.run(IntakeServer::new(api)))
     }
 }

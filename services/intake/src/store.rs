@@ -5,12 +5,14 @@
 
 use complaints_domain::events::{
     ComplaintClosed, ComplaintReceived, ComplaintWithdrawn, Contact, CustomerResponded, CustomerResponse, ExternalRoute, FollowUpRecorded,
-    ComplaintArchived, LifecycleEvent, ReviewRequested, Satisfaction,
+    ComplaintArchived, LifecycleEvent, ReviewRequested, Satisfaction, SealedContact,
 };
 use complaints_domain::{Channel, ClockKind, ComplaintId, ComplaintKey, ComplaintNumber, Money, Stage, StaffId};
 use complaints_plumbing::clocks::{self as clock_store, ClockBook};
 use complaints_plumbing::outbox::{self, Subject};
 use complaints_plumbing::store::{expect_one_row, parsed_column, to_json, StoreError, Tx};
+use complaints_plumbing::sealed::SealFor;
+use complaints_plumbing::vault::{DataKey, Vault, VaultError};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
@@ -25,10 +27,8 @@ pub struct StoredComplaint {
     pub stage: Stage,
     pub channel: Channel,
     pub preferred_channel: Option<Channel>,
-    pub customer_name: String,
-    pub id_number: String,
-    pub phone: String,
-    pub account_number: String,
+    /// The customer's identifiers as stored: sealed under the customer's data key.
+    pub personal: SealedPersonal,
     pub summary: String,
     pub amount_involved: Option<Money>,
     pub received_at_ms: i64,
@@ -37,6 +37,37 @@ pub struct StoredComplaint {
     pub jurisdiction: String,
     pub payment_services: bool,
     pub receiving_staff: Option<StaffId>,
+}
+
+/// The personal columns a view shows (masked), sealed (`enc:v1:…`; clear in rows written
+/// before encryption until the start-up pass seals them).
+#[derive(Clone)]
+pub struct SealedPersonal {
+    pub customer_name: String,
+    pub id_number: String,
+    pub phone: String,
+    pub account_number: String,
+}
+
+/// The columns of `complaints` that hold personal data, sealed under the customer's data key.
+pub const PERSONAL_COLUMNS: [&str; 7] = ["customer_name", "id_number", "phone", "email", "address", "account_number", "description"];
+
+/// The place a personal column of a complaint is sealed for (associated data of its seal).
+pub fn place(column: &str, complaint_id: &str) -> String {
+    format!("complaints.{column}:{complaint_id}")
+}
+
+impl SealedPersonal {
+    /// The clear values, `[erased]` where the customer was erased.
+    pub async fn open(&self, vault: &Vault, complaint_id: &ComplaintId) -> Result<[String; 4], VaultError> {
+        let id = complaint_id.as_str();
+        Ok([
+            vault.open_field(&place("customer_name", id), &self.customer_name).await?.or_erased(),
+            vault.open_field(&place("id_number", id), &self.id_number).await?.or_erased(),
+            vault.open_field(&place("phone", id), &self.phone).await?.or_erased(),
+            vault.open_field(&place("account_number", id), &self.account_number).await?.or_erased(),
+        ])
+    }
 }
 
 impl StoredComplaint {
@@ -75,10 +106,12 @@ fn from_row(row: &AnyRow) -> Result<StoredComplaint, StoreError> {
             "" => Some(None),
             name => Channel::parse(name).map(Some),
         })?,
-        customer_name: row.try_get("customer_name")?,
-        id_number: row.try_get("id_number")?,
-        phone: row.try_get("phone")?,
-        account_number: row.try_get("account_number")?,
+        personal: SealedPersonal {
+            customer_name: row.try_get("customer_name")?,
+            id_number: row.try_get("id_number")?,
+            phone: row.try_get("phone")?,
+            account_number: row.try_get("account_number")?,
+        },
         summary: row.try_get("summary")?,
         amount_involved,
         received_at_ms: row.try_get("received_at_ms")?,
@@ -145,6 +178,8 @@ pub async fn register(
     complaint: &NewComplaint,
     rules: &RulePackChoice,
     customer_key: &str,
+    key: &DataKey,
+    contact_for_notification: &SealFor,
 ) -> Result<Registered, StoreError> {
     let prefix = config.number_prefix.as_str();
     let channel = complaint.channel;
@@ -156,6 +191,7 @@ pub async fn register(
     let number = next_number(&mut tx, prefix, complaint.received_at_ms).await?;
     let now = complaints_plumbing::now_ms();
     let customer = &complaint.customer;
+    let seal = |column: &str, clear: &str| key.seal(&place(column, complaint_id.as_str()), clear);
     let inserted = sqlx::query(
         "INSERT INTO complaints (complaint_id, complaint_number, channel, request_key, request_hash, status, \
          customer_name, id_type, id_number, phone, email, address, account_number, preferred_channel, summary, \
@@ -170,16 +206,16 @@ pub async fn register(
     .bind(&complaint.request_key)
     .bind(&complaint.request_hash)
     .bind(Stage::Received.as_str())
-    .bind(&customer.name)
+    .bind(seal("customer_name", &customer.name))
     .bind(customer.id_type.as_str())
-    .bind(&customer.id_number)
-    .bind(&customer.phone)
-    .bind(&customer.email)
-    .bind(&customer.address)
-    .bind(&customer.account_number)
+    .bind(seal("id_number", &customer.id_number))
+    .bind(seal("phone", &customer.phone))
+    .bind(seal("email", &customer.email))
+    .bind(seal("address", &customer.address))
+    .bind(seal("account_number", &customer.account_number))
     .bind(customer.preferred_channel.map(Channel::as_str).unwrap_or_default())
     .bind(&complaint.summary)
-    .bind(&complaint.description)
+    .bind(seal("description", &complaint.description))
     .bind(&complaint.demand)
     .bind(complaint.amount_involved.as_ref().map(|m| m.minor_units))
     .bind(complaint.amount_involved.as_ref().map(|m| m.currency.clone()))
@@ -214,12 +250,17 @@ pub async fn register(
         demand: complaint.demand.clone(),
         amount_involved: complaint.amount_involved.clone(),
         product_hint: complaint.product_hint.clone(),
-        contact: Contact {
-            name: customer.name.clone(),
-            phone: customer.phone.clone(),
-            email: customer.email.clone(),
-            preferred_channel: customer.preferred_channel.unwrap_or(channel),
-        },
+        contact: SealedContact(
+            contact_for_notification.seal(
+                &Contact {
+                    name: customer.name.clone(),
+                    phone: customer.phone.clone(),
+                    email: customer.email.clone(),
+                    preferred_channel: customer.preferred_channel.unwrap_or(channel),
+                }
+                .to_bytes(),
+            ),
+        ),
         receiving_staff: complaint.receiving_staff.clone(),
         staff_involved: complaint.staff_involved.clone(),
         branch_involved: complaint.branch_involved.clone(),
@@ -413,4 +454,41 @@ pub async fn announce_clocks(tx: &mut Tx, complaint: &StoredComplaint, changed: 
 pub async fn announce(tx: &mut Tx, complaint: &StoredComplaint, event: LifecycleEvent) -> Result<(), StoreError> {
     outbox::enqueue(tx, SERVICE, complaint.subject(), event).await?;
     Ok(())
+}
+
+/// Seals the personal columns of complaints written in clear before encryption was introduced,
+/// in batches, under each customer's data key; returns how many complaints it sealed.
+pub async fn seal_clear_rows(pool: &AnyPool, vault: &Vault, lookup: &complaints_plumbing::lookup::LookupKey) -> Result<usize, VaultError> {
+    let columns = PERSONAL_COLUMNS.join(", ");
+    let assignments: Vec<String> = PERSONAL_COLUMNS.iter().enumerate().map(|(i, c)| format!("{c} = ${}", i + 4)).collect();
+    let update_sql = format!("UPDATE complaints SET customer_key = $1, {} WHERE complaint_id = $2 AND id_number = $3", assignments.join(", "));
+    let mut sealed = 0;
+    loop {
+        let rows = sqlx::query(&format!(
+            "SELECT complaint_id, customer_key, {columns} FROM complaints WHERE id_number NOT LIKE 'enc:%' AND id_number <> '' LIMIT 200"
+        ))
+        .fetch_all(pool)
+        .await?;
+        if rows.is_empty() {
+            return Ok(sealed);
+        }
+        for row in rows {
+            let complaint_id: String = row.try_get("complaint_id")?;
+            let id_number: String = row.try_get("id_number")?;
+            let mut customer_key: String = row.try_get("customer_key")?;
+            if customer_key.is_empty() {
+                customer_key = lookup.customer(&id_number);
+            }
+            let key = vault.key_for(&customer_key).await?;
+            let mut update = sqlx::query(&update_sql)
+            .bind(&customer_key)
+            .bind(&complaint_id)
+            .bind(&id_number);
+            for column in PERSONAL_COLUMNS {
+                let value: String = row.try_get(column)?;
+                update = update.bind(if complaints_plumbing::vault::is_sealed(&value) { value } else { key.seal(&place(column, &complaint_id), &value) });
+            }
+            sealed += update.execute(pool).await?.rows_affected() as usize;
+        }
+    }
 }

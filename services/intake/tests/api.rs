@@ -150,7 +150,12 @@ struct TestIntake {
 impl TestIntake {
     async fn start() -> Self {
         let env = TestEnv::new(Backend::Sqlite);
-        let config = intake::Config { number_prefix: "T".into(), ..intake::Config::with_common(env.common(intake::SERVICE)) };
+        let contact_key = complaints_plumbing::testing::test_sealing_key(&env.stores, "notification-contact.key");
+        let config = intake::Config {
+            number_prefix: "T".into(),
+            contact_seal_key_file: Some(complaints_plumbing::sealed::public_path(&contact_key)),
+            ..intake::Config::with_common(env.common(intake::SERVICE))
+        };
         let app = SpawnedApp::spawn(|token| intake::Application::start(config, token)).await;
         Self { app, env }
     }

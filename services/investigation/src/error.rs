@@ -19,6 +19,8 @@ pub enum Error {
     Denied(#[from] Denied),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Vault(#[from] complaints_plumbing::vault::VaultError),
 }
 
 impl ServiceError for Error {
@@ -30,6 +32,7 @@ impl ServiceError for Error {
             Self::Refused(_) => ErrorCode::Refused,
             Self::Denied(_) => ErrorCode::PermissionDenied,
             Self::Store(error) => error.code(),
+            Self::Vault(error) => error.code(),
         }
     }
 }

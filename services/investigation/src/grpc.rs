@@ -30,6 +30,8 @@ pub struct InvestigationApi {
     pub access: Access,
     pub config: Config,
     pub book: Arc<ClockBook>,
+    /// Seals evidence content at rest.
+    pub vault: complaints_plumbing::vault::Vault,
 }
 
 /// Longest free text accepted in any field (events must stay well below the broker's limit).
@@ -141,7 +143,7 @@ impl Investigation for InvestigationApi {
         }
         let (mut tx, case, staff) = self.begin(&actor, &request.complaint_number, &EVIDENCE_STAGES, "register evidence").await?;
         let sha256 = complaints_plumbing::sha256_hex(&request.content);
-        let evidence = store::add_evidence(&mut tx, &case.complaint_id, kind, request.description.trim(), &request.content, &sha256, &staff)
+        let evidence = store::add_evidence(&mut tx, &case.complaint_id, kind, request.description.trim(), &request.content, &sha256, &staff, &self.vault)
             .await
             .map_err(Error::from)?;
         let event = LifecycleEvent::EvidenceRegistered(EvidenceRegistered {

@@ -40,11 +40,16 @@ impl Application {
         if sealed > 0 {
             tracing::info!(sealed, "evidence registered before the chain existed sealed into it");
         }
-        service.audit_chain(std::sync::Arc::new(chain::EvidenceChain));
+        let vault = plumbing.vault()?;
+        let sealed = store::seal_clear_evidence(&plumbing.pool, &vault).await?;
+        if sealed > 0 {
+            tracing::info!(sealed, "evidence content stored in clear before encryption is now sealed");
+        }
+        service.audit_chain(std::sync::Arc::new(chain::EvidenceChain(vault.clone())));
         let book = service.clocks(NoWindows)?;
         let consumer = plumbing.consumer(consumers::Handler { book: book.clone() }).await?;
         service.spawn(consumer.run(service.token()));
         let access = service.access.clone();
-        Ok(service.run(InvestigationServer::new(grpc::InvestigationApi { plumbing, access, config, book })))
+        Ok(service.run(InvestigationServer::new(grpc::InvestigationApi { plumbing, access, config, book, vault })))
     }
 }

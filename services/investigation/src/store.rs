@@ -6,6 +6,7 @@ use base64::Engine as _;
 use complaints_domain::events::Resolution;
 use complaints_domain::{ComplaintId, ComplaintNumber, Grade, ProposalId, Stage, StaffId};
 use complaints_plumbing::store::{expect_one_row, json_column, parsed_column, to_json, StoreError, Tx};
+use complaints_plumbing::vault::{Vault, VaultError};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
@@ -156,7 +157,8 @@ pub async fn add_evidence(
     content: &[u8],
     sha256: &str,
     registered_by: &StaffId,
-) -> Result<Evidence, StoreError> {
+    vault: &Vault,
+) -> Result<Evidence, VaultError> {
     let next: i64 = sqlx::query("SELECT COALESCE(MAX(evidence_number), 0) + 1 AS next FROM evidence WHERE complaint_id = $1")
         .bind(complaint_id.as_str())
         .fetch_one(&mut **tx)
@@ -164,6 +166,7 @@ pub async fn add_evidence(
         .try_get("next")?;
     let now = complaints_plumbing::now_ms();
     let size_bytes = i64::try_from(content.len()).unwrap_or(i64::MAX);
+    let key = vault.key_in(&mut **tx, &crate::chain::key_ref(complaint_id.as_str())).await?;
     let prev = crate::chain::previous(tx, complaint_id.as_str(), next).await?;
     let link = crate::chain::Link {
         complaint_id: complaint_id.as_str(),
@@ -185,7 +188,7 @@ pub async fn add_evidence(
     .bind(description)
     .bind(sha256)
     .bind(size_bytes)
-    .bind(BASE64.encode(content))
+    .bind(key.seal(&crate::chain::content_place(complaint_id.as_str(), next), &BASE64.encode(content)))
     .bind(registered_by.as_str())
     .bind(now)
     .bind(link.hash(&prev))
@@ -290,4 +293,25 @@ pub async fn reassign(tx: &mut Tx, complaint_id: &ComplaintId, handler: &StaffId
         .execute(&mut **tx)
         .await?;
     expect_one_row(&result)
+}
+
+/// Seals evidence content stored in clear before encryption; returns how many items.
+pub async fn seal_clear_evidence(pool: &AnyPool, vault: &Vault) -> Result<usize, VaultError> {
+    let rows = sqlx::query("SELECT complaint_id, evidence_number, content FROM evidence WHERE content NOT LIKE 'enc:%'").fetch_all(pool).await?;
+    let mut sealed = 0;
+    for row in rows {
+        let complaint_id: String = row.try_get("complaint_id")?;
+        let number: i64 = row.try_get("evidence_number")?;
+        let key = vault.key_for(&crate::chain::key_ref(&complaint_id)).await?;
+        let content: String = row.try_get("content")?;
+        sealed += sqlx::query("UPDATE evidence SET content = $1 WHERE complaint_id = $2 AND evidence_number = $3 AND content = $4")
+            .bind(key.seal(&crate::chain::content_place(&complaint_id, number), &content))
+            .bind(&complaint_id)
+            .bind(number)
+            .bind(&content)
+            .execute(pool)
+            .await?
+            .rows_affected() as usize;
+    }
+    Ok(sealed)
 }

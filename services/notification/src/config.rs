@@ -18,6 +18,12 @@ pub struct Config {
     pub retry_base_seconds: u64,
     /// Institution name used in messages.
     pub institution: String,
+    /// Notification's secret sealing key (`notification-contact.key`, generated at set-up):
+    /// opens the customer's contact sealed into `received` by intake.
+    pub contact_open_key_file: Option<PathBuf>,
+    /// The gateway's public sealing key: spooled deliveries are sealed for it, so the spool
+    /// directory holds no recipient or message in clear. Required when no webhook is set.
+    pub spool_seal_key_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -28,6 +34,8 @@ impl Config {
             spool_dir: PathBuf::from(".data/notifications"),
             retry_base_seconds: 2,
             institution: "The bank".into(),
+            contact_open_key_file: None,
+            spool_seal_key_file: None,
         };
         Ok(complaints_plumbing::config::load(defaults, complaints_plumbing::config::config_path_from_args().as_deref())?)
     }

@@ -17,11 +17,13 @@ use complaints_domain::events::{
 use complaints_domain::{Channel, Grade, StaffId};
 use complaints_plumbing::access::Access;
 use complaints_plumbing::consumer::{EventHandler, HandlerError};
+use complaints_plumbing::sealed::Opener;
 use complaints_plumbing::store::Tx;
+use complaints_plumbing::vault::{Vault, VaultError};
 use tokio::sync::Notify;
 
 use crate::domain::{self, Message};
-use crate::store::{self, Alert, Contact, Delivery, DeliveryKind, STAFF_CHANNEL};
+use crate::store::{self, Alert, Contact, Delivery, DeliveryKind, StoredContact, STAFF_CHANNEL};
 
 complaints_plumbing::consumes! {
     pub enum Consumed {
@@ -47,6 +49,16 @@ pub struct Handler {
     pub institution: String,
     pub wake_worker: Arc<Notify>,
     pub access: Access,
+    /// Seals contacts and recipients at rest.
+    pub vault: Vault,
+    /// Opens the contact intake sealed for notification.
+    pub opener: Opener,
+}
+
+/// A vault failure is retried: a store hiccup passes, a missing key-encryption key is an
+/// operator's fix (the event waits, then dead-letters after `max_deliver`).
+fn retry(error: VaultError) -> HandlerError {
+    HandlerError::Retry(error.into())
 }
 
 /// The org directory role of the special task group told at once of a Red complaint.
@@ -149,13 +161,14 @@ impl EventHandler for Handler {
                 return self.alert(tx, meta, Alert::ClockBreached, &breached.escalated_to, message).await;
             }
             Consumed::Received(received) => {
-                let contact = Contact {
-                    name: received.contact.name.clone(),
-                    phone: received.contact.phone.clone(),
-                    email: received.contact.email.clone(),
-                    channel: received.contact.preferred_channel.as_str().to_owned(),
-                };
-                store::save_contact(tx, meta.complaint_id.as_str(), number, &contact).await?;
+                let opened = self.opener.open(&received.contact.0).ok_or_else(|| {
+                    HandlerError::Poison("received.sealed_contact: not sealed for this notification's key (or altered)".into())
+                })?;
+                let opened = complaints_domain::events::Contact::from_bytes(&opened, received.channel)
+                    .map_err(|error| HandlerError::Poison(format!("received.{error}")))?;
+                let contact =
+                    Contact { name: opened.name, phone: opened.phone, email: opened.email, channel: opened.preferred_channel.as_str().to_owned() };
+                store::save_contact(tx, &self.vault, meta.complaint_id.as_str(), number, &contact, &received.customer_key).await.map_err(retry)?;
                 let received_at = complaints_plumbing::format_ms(received.received_at_ms);
                 (NotificationKind::Acknowledgement, domain::acknowledgement(&self.institution, number, &received_at, received.reply_due.as_ref()))
             }
@@ -166,15 +179,21 @@ impl EventHandler for Handler {
             Consumed::ResolutionApproved(approved) => (NotificationKind::Result, domain::result(&self.institution, number, &approved)),
             Consumed::RemedyExecuted(executed) => (NotificationKind::Execution, domain::execution(&self.institution, number, &executed)),
         };
-        let contact = store::contact(tx, meta.complaint_id.as_str())
-            .await?
-            .ok_or_else(|| HandlerError::Retry(anyhow::anyhow!("contact of {} not known yet", meta.complaint_id)))?;
+        let (contact, key) = match store::contact(tx, &self.vault, meta.complaint_id.as_str()).await.map_err(retry)? {
+            StoredContact::Known(contact, key) => (contact, key),
+            StoredContact::Erased => {
+                tracing::info!(kind = kind.as_str(), "no delivery: the customer's personal data was erased");
+                return Ok(());
+            }
+            StoredContact::Unknown => return Err(HandlerError::Retry(anyhow::anyhow!("contact of {} not known yet", meta.complaint_id))),
+        };
+        let delivery_id = meta.event_id.to_string();
         let delivery = Delivery {
-            delivery_id: meta.event_id.to_string(),
+            recipient: key.seal(&store::recipient_place(&delivery_id), &recipient(&contact, &contact.channel)),
+            delivery_id,
             complaint_id: meta.complaint_id.to_string(),
             complaint_number: number.to_owned(),
             kind: DeliveryKind::Customer(kind),
-            recipient: recipient(&contact, &contact.channel),
             channel: contact.channel,
             message,
             status: "pending".into(),

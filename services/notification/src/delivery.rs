@@ -4,14 +4,16 @@
 //! same key, which the gateway uses to drop the duplicate; at-least-once with a stable key is the
 //! strongest promise any external channel allows.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use complaints_domain::events::{CustomerNotified, LifecycleEvent};
 use complaints_domain::{Channel, ComplaintId, ComplaintNumber};
 use complaints_plumbing::outbox::{self, Subject};
+use complaints_plumbing::sealed::SealFor;
 use complaints_plumbing::service::Plumbing;
+use complaints_plumbing::vault::{Opened, Vault};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -23,28 +25,38 @@ use crate::SERVICE;
 #[derive(Clone)]
 pub enum Gateway {
     Webhook { client: reqwest::Client, url: String },
-    Spool { directory: PathBuf },
+    /// One file per delivery, `<delivery id>.sealed`: the JSON a webhook would receive, sealed
+    /// for the gateway's public key (only the gateway opens it).
+    Spool { directory: PathBuf, seal_for: SealFor },
 }
 
 impl Gateway {
-    pub fn new(webhook_url: &str, spool_dir: PathBuf) -> anyhow::Result<Self> {
+    pub fn new(webhook_url: &str, spool_dir: PathBuf, spool_seal_key: Option<&Path>) -> anyhow::Result<Self> {
         if webhook_url.is_empty() {
+            let key = spool_seal_key.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "spool_seal_key_file (CMS_SPOOL_SEAL_KEY_FILE) is not set: with no webhook_url, deliveries are spooled \
+                     sealed for the gateway's public key (complaintctl up generates .data/secrets/gateway.key.pub)"
+                )
+            })?;
+            let seal_for = SealFor::load(key)?;
             std::fs::create_dir_all(&spool_dir)?;
-            return Ok(Self::Spool { directory: spool_dir });
+            return Ok(Self::Spool { directory: spool_dir, seal_for });
         }
         let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
         Ok(Self::Webhook { client, url: webhook_url.to_owned() })
     }
 
-    /// Hands one delivery to the gateway; `Ok` only when the gateway took it.
-    pub async fn send(&self, delivery: &Delivery) -> anyhow::Result<()> {
+    /// Hands one delivery to the gateway, to `recipient` (in clear); `Ok` only when the
+    /// gateway took it.
+    pub async fn send(&self, delivery: &Delivery, recipient: &str) -> anyhow::Result<()> {
         let body = serde_json::json!({
             "delivery_id": delivery.delivery_id,
             "complaint_id": delivery.complaint_id,
             "complaint_number": delivery.complaint_number,
             "kind": delivery.kind.as_str(),
             "channel": delivery.channel,
-            "recipient": delivery.recipient,
+            "recipient": recipient,
             "subject": delivery.message.subject,
             "text": delivery.message.text,
         });
@@ -61,10 +73,10 @@ impl Gateway {
                 }
                 Ok(())
             }
-            Self::Spool { directory } => {
-                let path = directory.join(format!("{}.json", delivery.delivery_id));
+            Self::Spool { directory, seal_for } => {
+                let path = directory.join(format!("{}.sealed", delivery.delivery_id));
                 let temporary = directory.join(format!(".{}.tmp", delivery.delivery_id));
-                let bytes = serde_json::to_vec_pretty(&body)?;
+                let bytes = seal_for.seal(&serde_json::to_vec(&body)?);
                 let directory = directory.clone();
                 // Durable before it is recorded as delivered: file, rename, directory entry.
                 tokio::task::spawn_blocking(move || -> std::io::Result<()> {
@@ -87,6 +99,8 @@ pub struct Worker {
     pub gateway: Gateway,
     pub wake: Arc<Notify>,
     pub retry_base_seconds: u64,
+    /// Opens the sealed recipients.
+    pub vault: Vault,
 }
 
 impl Worker {
@@ -123,8 +137,19 @@ impl Worker {
     /// Sends one delivery; `Ok(true)` when the gateway took it.
     async fn deliver(&self, delivery: &Delivery) -> anyhow::Result<bool> {
         let pool = &self.plumbing.pool;
+        let recipient = match delivery.kind {
+            DeliveryKind::Staff(_) => delivery.recipient.clone(),
+            DeliveryKind::Customer(_) => match self.vault.open_field(&store::recipient_place(&delivery.delivery_id), &delivery.recipient).await? {
+                Opened::Clear(recipient) => recipient,
+                Opened::Erased => {
+                    tracing::info!(kind = delivery.kind.as_str(), "not delivered: the customer's personal data was erased");
+                    store::mark_erased(pool, &delivery.delivery_id).await?;
+                    return Ok(false);
+                }
+            },
+        };
         {
-            match self.gateway.send(delivery).await {
+            match self.gateway.send(delivery, &recipient).await {
                 Ok(()) => {
                     let mut tx = pool.begin().await?;
                     let customer_notice = match delivery.kind {

@@ -4,6 +4,7 @@ use complaints_domain::FieldError;
 use complaints_plumbing::access::Denied;
 use complaints_plumbing::error::{ErrorCode, ServiceError};
 use complaints_plumbing::store::StoreError;
+use complaints_plumbing::vault::VaultError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -13,6 +14,8 @@ pub enum Error {
     Denied(#[from] Denied),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
 }
 
 impl ServiceError for Error {
@@ -21,6 +24,7 @@ impl ServiceError for Error {
             Self::Field(_) => ErrorCode::InvalidField,
             Self::Denied(_) => ErrorCode::PermissionDenied,
             Self::Store(error) => error.code(),
+            Self::Vault(error) => error.code(),
         }
     }
 }

@@ -4,6 +4,7 @@ use complaints_domain::{masking, required, Channel};
 use complaints_plumbing::access::Access;
 use complaints_plumbing::auth::actor;
 use complaints_plumbing::service::Plumbing;
+use complaints_plumbing::vault::{Opened, Vault, ERASED};
 use complaints_proto::v1 as pb;
 use complaints_proto::v1::notification_server::Notification;
 use tonic::{Request, Response, Status};
@@ -14,6 +15,7 @@ use crate::{store, Error};
 pub struct NotificationApi {
     pub plumbing: Plumbing,
     pub access: Access,
+    pub vault: Vault,
 }
 
 #[tonic::async_trait]
@@ -23,15 +25,19 @@ impl Notification for NotificationApi {
         let request = request.into_inner();
         let key = required("complaint_id", &request.complaint_id, 64).map_err(Error::from)?;
         let deliveries = store::for_complaint(&self.plumbing.pool, key).await.map_err(Error::from)?;
-        let deliveries = deliveries
-            .into_iter()
-            .map(|d| pb::Delivery {
-                recipient_masked: match d.kind {
-                    // A staff id is not personal data of the customer.
-                    DeliveryKind::Staff(_) => d.recipient.clone(),
-                    DeliveryKind::Customer(_) if d.recipient.contains('@') => masking::email(&d.recipient),
-                    DeliveryKind::Customer(_) => masking::phone(&d.recipient),
+        let mut listed = Vec::with_capacity(deliveries.len());
+        for d in deliveries {
+            let recipient_masked = match d.kind {
+                // A staff id is not personal data of the customer.
+                DeliveryKind::Staff(_) => d.recipient.clone(),
+                DeliveryKind::Customer(_) => match self.vault.open_field(&store::recipient_place(&d.delivery_id), &d.recipient).await.map_err(Error::from)? {
+                    Opened::Erased => ERASED.to_owned(),
+                    Opened::Clear(recipient) if recipient.contains('@') => masking::email(&recipient),
+                    Opened::Clear(recipient) => masking::phone(&recipient),
                 },
+            };
+            listed.push(pb::Delivery {
+                recipient_masked,
                 delivery_id: d.delivery_id,
                 kind: match d.kind {
                     DeliveryKind::Customer(kind) => kind.to_proto() as i32,
@@ -45,8 +51,8 @@ impl Notification for NotificationApi {
                 status: d.status,
                 attempts: u32::try_from(d.attempts).unwrap_or(u32::MAX),
                 delivered_at: d.delivered_at_ms.map(complaints_plumbing::format_ms).unwrap_or_default(),
-            })
-            .collect();
-        Ok(Response::new(pb::ListDeliveriesResponse { deliveries }))
+            });
+        }
+        Ok(Response::new(pb::ListDeliveriesResponse { deliveries: listed }))
     }
 }

@@ -22,22 +22,42 @@ pub use error::Error;
 
 pub const SERVICE: &str = "notification";
 
-const MIGRATIONS: &[EmbeddedMigration] = &[(100, "notification", include_str!("../migrations/0100_notification.sql"))];
+const MIGRATIONS: &[EmbeddedMigration] = &[
+    (100, "notification", include_str!("../migrations/0100_notification.sql")),
+    (101, "sealed contacts", include_str!("../migrations/0101_sealed_contacts.sql")),
+];
 
 pub struct Application;
 
 impl Application {
     pub async fn start(config: Config, token: CancellationToken) -> anyhow::Result<Running> {
-        let gateway = delivery::Gateway::new(&config.webhook_url, config.spool_dir.clone())?;
+        let gateway = delivery::Gateway::new(&config.webhook_url, config.spool_dir.clone(), config.spool_seal_key_file.as_deref())?;
+        let opener = complaints_plumbing::sealed::Opener::load(config.contact_open_key_file.as_deref().ok_or_else(|| {
+            anyhow::anyhow!(
+                "contact_open_key_file (CMS_CONTACT_OPEN_KEY_FILE) is not set: the customer's contact arrives sealed for \
+                 notification's key (complaintctl up generates .data/secrets/notification-contact.key)"
+            )
+        })?)?;
         let mut service = Service::start(SERVICE, &config.common, MIGRATIONS, token).await?;
         let plumbing = service.plumbing.clone();
+        let vault = plumbing.vault()?;
+        let sealed = store::seal_clear_rows(&plumbing.pool, &vault).await?;
+        if sealed > 0 {
+            tracing::info!(sealed, "contacts and recipients stored in clear before encryption are now sealed");
+        }
         let wake = Arc::new(Notify::new());
-        let handler = consumers::Handler { institution: config.institution.clone(), wake_worker: wake.clone(), access: service.access.clone() };
+        let handler = consumers::Handler {
+            institution: config.institution.clone(),
+            wake_worker: wake.clone(),
+            access: service.access.clone(),
+            vault: vault.clone(),
+            opener,
+        };
         let consumer = plumbing.consumer(handler).await?;
-        let worker = delivery::Worker { plumbing: plumbing.clone(), gateway, wake, retry_base_seconds: config.retry_base_seconds };
+        let worker = delivery::Worker { plumbing: plumbing.clone(), gateway, wake, retry_base_seconds: config.retry_base_seconds, vault: vault.clone() };
         service.spawn(consumer.run(service.token()));
         service.spawn(worker.run(service.token()));
         let access = service.access.clone();
-        Ok(service.run(NotificationServer::new(grpc::NotificationApi { plumbing, access })))
+        Ok(service.run(NotificationServer::new(grpc::NotificationApi { plumbing, access, vault })))
     }
 }

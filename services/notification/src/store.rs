@@ -2,6 +2,9 @@
 
 use complaints_domain::events::NotificationKind;
 use complaints_plumbing::store::{json_column, parsed_column, to_json, StoreError, Tx};
+use std::sync::Arc;
+
+use complaints_plumbing::vault::{is_sealed, DataKey, Opened, Vault, VaultError};
 use sqlx::{AnyPool, Row};
 
 use crate::domain::Message;
@@ -66,6 +69,8 @@ pub struct Delivery {
     pub complaint_number: String,
     pub kind: DeliveryKind,
     pub channel: String,
+    /// A staff id, or the customer's address sealed under the customer's data key (see
+    /// [`recipient_place`]).
     pub recipient: String,
     pub message: Message,
     pub status: String,
@@ -75,36 +80,129 @@ pub struct Delivery {
     pub traceparent: String,
 }
 
-pub async fn save_contact(tx: &mut Tx, complaint_id: &str, number: &str, contact: &Contact) -> Result<(), StoreError> {
+/// The data-key reference of a complaint's contact: the customer's protected lookup key, or
+/// the complaint itself for a contact that came without one.
+pub fn key_ref(customer_key: &str, complaint_id: &str) -> String {
+    if customer_key.is_empty() {
+        format!("complaint:{complaint_id}")
+    } else {
+        customer_key.to_owned()
+    }
+}
+
+/// The place a contact column is sealed for.
+fn contact_place(column: &str, complaint_id: &str) -> String {
+    format!("contacts.{column}:{complaint_id}")
+}
+
+/// The place a delivery's recipient is sealed for.
+pub fn recipient_place(delivery_id: &str) -> String {
+    format!("deliveries.recipient:{delivery_id}")
+}
+
+/// Stores the contact sealed under the customer's data key (created in `tx` when new).
+pub async fn save_contact(tx: &mut Tx, vault: &Vault, complaint_id: &str, number: &str, contact: &Contact, customer_key: &str) -> Result<(), VaultError> {
+    let key = vault.key_in(&mut **tx, &key_ref(customer_key, complaint_id)).await?;
+    let seal = |column: &str, clear: &str| key.seal(&contact_place(column, complaint_id), clear);
     sqlx::query(
-        "INSERT INTO contacts (complaint_id, complaint_number, name, phone, email, channel) VALUES ($1, $2, $3, $4, $5, $6) \
+        "INSERT INTO contacts (complaint_id, complaint_number, name, phone, email, channel, customer_key) VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (complaint_id) DO NOTHING",
     )
     .bind(complaint_id)
     .bind(number)
-    .bind(&contact.name)
-    .bind(&contact.phone)
-    .bind(&contact.email)
+    .bind(seal("name", &contact.name))
+    .bind(seal("phone", &contact.phone))
+    .bind(seal("email", &contact.email))
     .bind(&contact.channel)
+    .bind(customer_key)
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
-pub async fn contact(tx: &mut Tx, complaint_id: &str) -> Result<Option<Contact>, StoreError> {
-    let row = sqlx::query("SELECT name, phone, email, channel FROM contacts WHERE complaint_id = $1")
+/// What notification knows of a complaint's contact.
+pub enum StoredContact {
+    /// Not yet (the `received` event has not been applied).
+    Unknown,
+    /// The customer's data were erased.
+    Erased,
+    /// The contact, opened, with the data key that seals what is derived from it.
+    Known(Contact, Arc<DataKey>),
+}
+
+/// A complaint's contact.
+pub async fn contact(tx: &mut Tx, vault: &Vault, complaint_id: &str) -> Result<StoredContact, VaultError> {
+    let row = sqlx::query("SELECT name, phone, email, channel, customer_key FROM contacts WHERE complaint_id = $1")
         .bind(complaint_id)
         .fetch_optional(&mut **tx)
         .await?;
-    row.map(|row| -> Result<Contact, StoreError> {
-        Ok(Contact {
-            name: row.try_get("name")?,
-            phone: row.try_get("phone")?,
-            email: row.try_get("email")?,
-            channel: row.try_get("channel")?,
-        })
-    })
-    .transpose()
+    let Some(row) = row else { return Ok(StoredContact::Unknown) };
+    let mut opened = Vec::with_capacity(3);
+    for column in ["name", "phone", "email"] {
+        let value: String = row.try_get(column)?;
+        match vault.open_in(&mut **tx, &contact_place(column, complaint_id), &value).await? {
+            Opened::Clear(clear) => opened.push(clear),
+            Opened::Erased => return Ok(StoredContact::Erased),
+        }
+    }
+    let customer_key: String = row.try_get("customer_key")?;
+    let key = vault.key_in(&mut **tx, &key_ref(&customer_key, complaint_id)).await?;
+    let [name, phone, email]: [String; 3] = opened.try_into().map_err(|_| StoreError::Conflict)?;
+    Ok(StoredContact::Known(Contact { name, phone, email, channel: row.try_get("channel")? }, key))
+}
+
+/// Seals contacts and customer recipients stored in clear before encryption; returns how many
+/// rows it sealed.
+pub async fn seal_clear_rows(pool: &AnyPool, vault: &Vault) -> Result<usize, VaultError> {
+    let mut sealed = 0;
+    let contacts = sqlx::query(
+        "SELECT complaint_id, customer_key, name, phone, email FROM contacts \
+         WHERE (phone <> '' AND phone NOT LIKE 'enc:%') OR (email <> '' AND email NOT LIKE 'enc:%') OR (name <> '' AND name NOT LIKE 'enc:%')",
+    )
+    .fetch_all(pool)
+    .await?;
+    for row in contacts {
+        let complaint_id: String = row.try_get("complaint_id")?;
+        let key = vault.key_for(&key_ref(&row.try_get::<String, _>("customer_key")?, &complaint_id)).await?;
+        let seal = |column: &str| -> Result<String, VaultError> {
+            let value: String = row.try_get(column)?;
+            Ok(if is_sealed(&value) { value } else { key.seal(&contact_place(column, &complaint_id), &value) })
+        };
+        sealed += sqlx::query("UPDATE contacts SET name = $1, phone = $2, email = $3 WHERE complaint_id = $4")
+            .bind(seal("name")?)
+            .bind(seal("phone")?)
+            .bind(seal("email")?)
+            .bind(&complaint_id)
+            .execute(pool)
+            .await?
+            .rows_affected() as usize;
+    }
+    let deliveries = sqlx::query(
+        "SELECT d.delivery_id, d.complaint_id, d.recipient, c.customer_key FROM deliveries d JOIN contacts c ON c.complaint_id = d.complaint_id \
+         WHERE d.channel <> $1 AND d.recipient <> '' AND d.recipient NOT LIKE 'enc:%'",
+    )
+    .bind(STAFF_CHANNEL)
+    .fetch_all(pool)
+    .await?;
+    for row in deliveries {
+        let delivery_id: String = row.try_get("delivery_id")?;
+        let complaint_id: String = row.try_get("complaint_id")?;
+        let key = vault.key_for(&key_ref(&row.try_get::<String, _>("customer_key")?, &complaint_id)).await?;
+        let recipient: String = row.try_get("recipient")?;
+        sealed += sqlx::query("UPDATE deliveries SET recipient = $1 WHERE delivery_id = $2")
+            .bind(key.seal(&recipient_place(&delivery_id), &recipient))
+            .bind(&delivery_id)
+            .execute(pool)
+            .await?
+            .rows_affected() as usize;
+    }
+    Ok(sealed)
+}
+
+/// Marks a delivery that can no longer be made because its customer was erased.
+pub async fn mark_erased(pool: &AnyPool, delivery_id: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE deliveries SET status = 'erased' WHERE delivery_id = $1 AND status = 'pending'").bind(delivery_id).execute(pool).await?;
+    Ok(())
 }
 
 /// Queues a delivery; a second call with the same id changes nothing.

@@ -6,11 +6,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use complaints_domain::events::{ComplaintReceived, Contact};
+use complaints_domain::events::{ComplaintReceived, Contact, SealedContact};
+use complaints_plumbing::sealed::{public_path, Opener, SealFor};
 use complaints_domain::{Channel, ComplaintId, ComplaintNumber, EventId, LifecycleEvent};
 use complaints_plumbing::events::{headers, EVENTS_STREAM};
 use complaints_plumbing::store::Backend;
-use complaints_plumbing::testing::{authorized, eventually, publish_event, SpawnedApp, TestEnv};
+use complaints_plumbing::testing::{authorized, eventually, publish_event, test_sealing_key, SpawnedApp, TestEnv};
 use complaints_proto::v1 as pb;
 use complaints_proto::v1::notification_client::NotificationClient;
 use tonic::transport::Channel as GrpcChannel;
@@ -24,22 +25,32 @@ struct TestNotification {
     env: TestEnv,
     js: async_nats::jetstream::Context,
     spool: PathBuf,
+    /// Seals contacts for this notification, as intake does.
+    contact_seal: SealFor,
+    /// Opens the spooled deliveries, as the gateway does.
+    gateway: Opener,
 }
 
 impl TestNotification {
     async fn start() -> Self {
         let env = TestEnv::new(Backend::Sqlite);
         let spool = env.stores.path("spool");
+        let contact_key = test_sealing_key(&env.stores, "notification-contact.key");
+        let gateway_key = test_sealing_key(&env.stores, "gateway.key");
         let config = notification::Config {
             common: env.common(notification::SERVICE),
             webhook_url: String::new(),
             spool_dir: spool.clone(),
             retry_base_seconds: 2,
             institution: "The bank".into(),
+            contact_open_key_file: Some(contact_key.clone()),
+            spool_seal_key_file: Some(public_path(&gateway_key)),
         };
         let app = SpawnedApp::spawn(|token| notification::Application::start(config, token)).await;
         let js = async_nats::jetstream::new(env.nats.connect().await);
-        Self { app, env, js, spool }
+        let contact_seal = SealFor::load(&public_path(&contact_key)).expect("public key");
+        let gateway = Opener::load(&gateway_key).expect("gateway key");
+        Self { app, env, js, spool, contact_seal, gateway }
     }
 
     async fn client(&self) -> NotificationClient<GrpcChannel> {
@@ -56,7 +67,7 @@ impl TestNotification {
         let mut names: Vec<String> = std::fs::read_dir(&self.spool)
             .expect("spool directory")
             .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
-            .filter(|name| name.ends_with(".json") && !name.starts_with('.'))
+            .filter(|name| name.ends_with(".sealed") && !name.starts_with('.'))
             .collect();
         names.sort();
         names
@@ -79,7 +90,13 @@ impl TestNotification {
     }
 }
 
-fn received() -> ComplaintReceived {
+/// The contact the tests' complaints come with.
+fn contact() -> Contact {
+    Contact { name: "Li Si".into(), phone: "13812345678".into(), email: "li.si@example.com".into(), preferred_channel: Channel::Sms }
+}
+
+/// A complaint as intake announces it, the contact sealed for `notification`.
+fn received(notification: &TestNotification) -> ComplaintReceived {
     ComplaintReceived {
         channel: Channel::App,
         summary: "Transfer delayed".into(),
@@ -87,7 +104,7 @@ fn received() -> ComplaintReceived {
         demand: "explanation".into(),
         amount_involved: None,
         product_hint: "payments".into(),
-        contact: Contact { name: "Li Si".into(), phone: "13812345678".into(), email: "li.si@example.com".into(), preferred_channel: Channel::Sms },
+        contact: SealedContact(notification.contact_seal.seal(&contact().to_bytes())),
         receiving_staff: None,
         staff_involved: vec![],
         branch_involved: String::new(),
@@ -104,15 +121,19 @@ async fn the_acknowledgement_is_delivered_once_to_the_preferred_channel_and_list
     let notification = TestNotification::start().await;
     let id = ComplaintId::generate();
     let number = ComplaintNumber::parse("complaint_number", "T-20260101-000001").expect("number");
-    let event_id: EventId = publish_event(&notification.js, &id, &number, LifecycleEvent::Received(received())).await;
+    let event_id: EventId = publish_event(&notification.js, &id, &number, LifecycleEvent::Received(received(&notification))).await;
 
-    let file = notification.spool.join(format!("{event_id}.json"));
+    let file = notification.spool.join(format!("{event_id}.sealed"));
     let spooled = eventually("the acknowledgement to be spooled", WAIT, || {
         let file = file.clone();
         async move { std::fs::read(&file).ok() }
     })
     .await;
-    let body: serde_json::Value = serde_json::from_slice(&spooled).expect("the spooled delivery is JSON");
+    for clear in ["13812345678", "Li Si", "T-20260101-000001"] {
+        assert!(!String::from_utf8_lossy(&spooled).contains(clear), "{clear} in clear in the spool file");
+    }
+    let opened = notification.gateway.open(&spooled).expect("the gateway opens the spooled delivery");
+    let body: serde_json::Value = serde_json::from_slice(&opened).expect("the spooled delivery is JSON");
     assert_eq!(body["delivery_id"], event_id.as_str());
     assert_eq!(body["complaint_id"], id.as_str());
     assert_eq!(body["complaint_number"], "T-20260101-000001");
@@ -160,7 +181,7 @@ async fn the_acknowledgement_is_delivered_once_to_the_preferred_channel_and_list
     assert_eq!(notification.deliveries(&id).await.len(), 1, "no second delivery queued");
     assert_eq!(notification.count("SELECT COUNT(*) FROM deliveries").await, 1);
     assert_eq!(notification.count("SELECT COUNT(*) FROM outbox WHERE subject = 'cms.complaint.customer_notified'").await, 1);
-    assert_eq!(notification.spooled(), [format!("{event_id}.json")], "nothing sent twice");
+    assert_eq!(notification.spooled(), [format!("{event_id}.sealed")], "nothing sent twice");
 }
 
 #[tokio::test]

@@ -52,6 +52,12 @@ pub struct CommonConfig {
     /// The installation's secret for protected lookup keys of personal identifiers (hex, 32
     /// bytes or more; `complaintctl up` generates one). Intake and analytics need it.
     pub lookup_key_file: Option<PathBuf>,
+    /// The keyring of key-encryption keys for personal data at rest (`<id> <hex>` per line, the
+    /// last active; `complaintctl up` generates one). Services that keep personal data
+    /// (intake, investigation, notification) refuse to start without it.
+    pub kek_file: Option<PathBuf>,
+    /// How often the keyring file is checked for a rotation, in seconds.
+    pub key_check_secs: u64,
 }
 
 /// Where the clocks' rules come from and how the scheduler runs (`CMS_CLOCKS__…`).
@@ -128,6 +134,8 @@ impl CommonConfig {
             deployment: "production".into(),
             clocks: ClockConfig::default(),
             lookup_key_file: None,
+            kek_file: None,
+            key_check_secs: 30,
         }
     }
 }

@@ -22,13 +22,16 @@ pub mod lookup;
 pub mod metrics;
 pub mod nats;
 pub mod outbox;
+pub mod privacy;
 pub mod retention;
 pub mod scheduler;
+pub mod sealed;
 pub mod service;
 pub mod shutdown;
 pub mod store;
 pub mod telemetry;
 pub mod time;
+pub mod vault;
 #[cfg(feature = "test-support")]
 pub mod testing;
 

@@ -40,6 +40,8 @@ pub struct Plumbing {
     pub time: TimeSource,
     /// The service's Prometheus metrics.
     pub metrics: Metrics,
+    /// Envelope encryption of personal data, when `kek_file` is configured.
+    pub vault: Option<crate::vault::Vault>,
 }
 
 impl Plumbing {
@@ -55,7 +57,23 @@ impl Plumbing {
         crate::nats::ensure_audit_stream(&jetstream, config.audit_retention_days).await?;
         tracing::info!(service, "store and broker ready");
         let metrics = Metrics::new(service);
-        Ok(Self { service, config: config.clone(), pool, nats, jetstream, relay: RelayHandle::default(), verifier, time, metrics })
+        let vault = match &config.kek_file {
+            Some(path) => Some(crate::vault::Vault::open(pool.clone(), path)?),
+            None => None,
+        };
+        Ok(Self { service, config: config.clone(), pool, nats, jetstream, relay: RelayHandle::default(), verifier, time, metrics, vault })
+    }
+
+    /// The vault of a service that keeps personal data; a clear error naming the setting when
+    /// `kek_file` is not configured.
+    pub fn vault(&self) -> anyhow::Result<crate::vault::Vault> {
+        self.vault.clone().ok_or_else(|| {
+            anyhow::anyhow!(
+                "kek_file (CMS_KEK_FILE) is not set: {} keeps personal data, encrypted at rest under the installation's \
+                 keyring (complaintctl up generates .data/secrets/kek.keys)",
+                self.service
+            )
+        })
     }
 
     /// The durable consumer named after the service, filtered to the kinds `handler` consumes.
@@ -120,6 +138,9 @@ impl Service {
         };
         tasks.spawn(heads.run(tasks.token()));
         tasks.spawn(crate::retention::run(plumbing.pool.clone(), config.retention.clone(), tasks.token()));
+        if let Some(vault) = plumbing.vault.clone() {
+            tasks.spawn(vault.run(std::time::Duration::from_secs(config.key_check_secs.max(1)), tasks.token()));
+        }
         let metrics_addr = match plumbing.metrics.bind(&config.metrics_addr).await? {
             Some((metrics_addr, serving)) => {
                 tracing::info!(service, %metrics_addr, "metrics listening");

@@ -25,6 +25,7 @@ const PLUMBING: &[EmbeddedMigration] = &[
     (1, "outbox inbox", include_str!("../migrations/0001_outbox_inbox.sql")),
     (2, "clocks", include_str!("../migrations/0002_clocks.sql")),
     (3, "audit", include_str!("../migrations/0003_audit.sql")),
+    (4, "data keys", include_str!("../migrations/0004_data_keys.sql")),
 ];
 
 /// Migrations embedded with `include_str!` (sqlx's `migrate!` would need its `macros`

@@ -15,6 +15,11 @@ pub struct NatsServer {
 }
 
 impl NatsServer {
+    /// The server's JetStream store directory.
+    pub fn store_dir(&self) -> &Path {
+        self._store.path()
+    }
+
     /// Starts `nats-server` (or `$NATS_SERVER_BIN`), ≥ 2.10, with JetStream on a port the
     /// server picks itself and reports in its ports file. (Picking a "free" port first and
     /// probing it races with parallel tests, and a probe of a port in the ephemeral range can
@@ -234,6 +239,8 @@ impl TestEnv {
         common.metrics_addr = "127.0.0.1:0".into();
         common.deployment = "test".into();
         common.lookup_key_file = Some(test_lookup_key(&self.stores));
+        common.kek_file = Some(test_keyring(&self.stores));
+        common.key_check_secs = 1;
         common
     }
 
@@ -247,6 +254,21 @@ impl TestEnv {
 pub fn test_lookup_key(stores: &TestStores) -> PathBuf {
     let path = stores.path("lookup.key");
     crate::lookup::LookupKey::ensure(&path).expect("a test lookup key");
+    path
+}
+
+/// A keyring of key-encryption keys generated for this test run in the stores' directory.
+pub fn test_keyring(stores: &TestStores) -> PathBuf {
+    let path = stores.path("kek.keys");
+    crate::vault::ensure_keyring(&path).expect("a test keyring");
+    path
+}
+
+/// A sealing key pair generated for this test run in the stores' directory: the secret key's
+/// path (the public key is next to it, `.pub`).
+pub fn test_sealing_key(stores: &TestStores, name: &str) -> PathBuf {
+    let path = stores.path(name);
+    crate::sealed::ensure_keypair(&path).expect("a test sealing key");
     path
 }
 

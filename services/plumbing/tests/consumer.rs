@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_nats::jetstream;
-use complaints_domain::events::{ComplaintClosed, ComplaintReceived, Contact, Envelope, EventKind, EventMeta, LifecycleEvent};
+use complaints_domain::events::{ComplaintClosed, ComplaintReceived, SealedContact, Envelope, EventKind, EventMeta, LifecycleEvent};
 use complaints_domain::{Channel, ComplaintId, ComplaintNumber, EventId};
 use complaints_plumbing::consumer::{Consumes, ConsumerRunner, EventHandler, HandlerError};
 use complaints_plumbing::dlq::{self, DeadLetter};
@@ -192,7 +192,7 @@ fn received() -> LifecycleEvent {
         demand: "refund".into(),
         amount_involved: None,
         product_hint: String::new(),
-        contact: Contact { name: "Li Si".into(), phone: "13812345678".into(), email: String::new(), preferred_channel: Channel::Sms },
+        contact: SealedContact::default(),
         receiving_staff: None,
         staff_involved: vec![],
         branch_involved: String::new(),

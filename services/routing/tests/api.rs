@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use complaints_classifier::ClassifierConfig;
-use complaints_domain::events::{ComplaintReceived, Contact};
+use complaints_domain::events::{ComplaintReceived, SealedContact};
 use complaints_domain::{Channel, ComplaintId, ComplaintNumber, LifecycleEvent, Money, StaffId};
 use complaints_plumbing::dlq;
 use complaints_plumbing::events::{headers, SCHEMA_VERSION};
@@ -92,7 +92,7 @@ fn fees_complaint() -> ComplaintReceived {
         demand: "refund".into(),
         amount_involved: Some(Money { minor_units: 50_000, currency: "CNY".into() }),
         product_hint: "credit card".into(),
-        contact: Contact { name: "Li Si".into(), phone: "13812345678".into(), email: String::new(), preferred_channel: Channel::Sms },
+        contact: SealedContact::default(),
         receiving_staff: None,
         staff_involved: vec![StaffId::parse("staff_involved", "RO-001").expect("id")],
         branch_involved: String::new(),
