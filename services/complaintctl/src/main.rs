@@ -182,6 +182,21 @@ enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// Look for a customer's personal data in clear in every file of the installation: stores
+    /// and their journals, the JetStream store, spooled deliveries, logs. Exit status 1 when
+    /// any value is found.
+    PrivacyCheck {
+        #[arg(long, default_value = "")]
+        id_number: String,
+        #[arg(long, default_value = "")]
+        phone: String,
+        #[arg(long, default_value = "")]
+        email: String,
+        #[arg(long, default_value = "")]
+        account_number: String,
+        /// Directories to scan; the data directory (`--data-dir`) when none is given.
+        directories: Vec<PathBuf>,
+    },
     /// Compute a deadline on a jurisdiction's working-day calendar.
     Deadline(deadline::DeadlineArgs),
     /// Train or evaluate the complaint classifier on a CSV with the CFPB columns.
@@ -584,6 +599,24 @@ async fn main() -> anyhow::Result<()> {
             let request = pb::RecordFollowUpRequest { complaint_number: number, satisfaction: satisfaction as i32, accepts_outcome };
             let view = rpc(intake.record_follow_up(call(request, &token()?)).await)?;
             println!("{}: {}", view.complaint_number, view.status);
+            Ok(())
+        }
+        Command::PrivacyCheck { id_number, phone, email, account_number, directories } => {
+            let values = [("id_number", id_number.as_str()), ("phone", phone.as_str()), ("email", email.as_str()), ("account_number", account_number.as_str())];
+            if values.iter().all(|(_, value)| value.is_empty()) {
+                bail!("give at least one of --id-number, --phone, --email, --account-number");
+            }
+            let directories = if directories.is_empty() { vec![data_dir.to_path_buf()] } else { directories };
+            let roots: Vec<&std::path::Path> = directories.iter().map(PathBuf::as_path).collect();
+            let scan = complaints_plumbing::privacy::scan(&roots, &values)?;
+            println!("scanned {} files, {:.1} MB", scan.files, scan.bytes as f64 / 1e6);
+            for finding in &scan.findings {
+                println!("CLEAR {} in {}", finding.label, finding.path.display());
+            }
+            if !scan.findings.is_empty() {
+                bail!("personal data in clear in {} place(s)", scan.findings.len());
+            }
+            println!("no clear value found");
             Ok(())
         }
         Command::Audit { action: AuditAction::Verify { service } } => {

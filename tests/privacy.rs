@@ -1,0 +1,109 @@
+//! Nothing clear at rest or on the broker, on SQLite and PostgreSQL: after complaints are
+//! submitted and worked (triaged, assigned, evidence registered, resolved, the customer told),
+//! the customer's ID number, phone, e-mail and account number appear in no store file or
+//! journal, no JetStream store file and no service log; on PostgreSQL in no text column of
+//! any service's database. The views still show them masked, opened from the sealed store.
+//! The scanner itself finds a value where one is (the gateway's copy), so a pass means absence.
+
+use complaints_plumbing::privacy::scan;
+use complaints_plumbing::store::Backend;
+use complaints_proto::v1 as pb;
+use sqlx::Row;
+use system_tests::{complaint, customer_id, delivered, resolve, sample_complaint, submit, Platform, SERVICES, WAIT};
+
+const PHONE: &str = "13698765432";
+const EMAIL: &str = "wang.wu.privacy@example.com";
+const ACCOUNT: &str = "6222998877665544332";
+
+async fn nothing_clear(backend: Backend) {
+    let platform = Platform::start(backend).await;
+    let id_number = customer_id(777_777_777);
+    let mut request = sample_complaint("privacy-1");
+    request.customer = Some(pb::Customer {
+        name: "Wang Wu".into(),
+        id_type: pb::IdDocumentType::IdCard as i32,
+        id_number: id_number.clone(),
+        phone: PHONE.into(),
+        email: EMAIL.into(),
+        address: "9 Privacy Lane, Beijing".into(),
+        account_number: ACCOUNT.into(),
+        preferred_channel: pb::Channel::Sms as i32,
+    });
+    let number = submit(&platform, request).await;
+    let handler = resolve(&platform, &number).await;
+    let mut investigation = platform.investigation_as(&handler).await;
+    // Evidence holding the account number: sealed at rest like the rest.
+    let _ = investigation
+        .register_evidence(pb::RegisterEvidenceRequest {
+            complaint_number: number.clone(),
+            kind: "statement".into(),
+            description: "card statement".into(),
+            content: format!("Statement of account {ACCOUNT} for {PHONE}").into_bytes(),
+        })
+        .await;
+    let result = delivered(&platform, "the result at the gateway", |message| {
+        message.body["complaint_number"] == number.as_str() && message.body["kind"] == "result"
+    })
+    .await;
+    assert_eq!(result.body["recipient"], PHONE, "the gateway, and only the gateway, gets the phone in clear");
+    platform.wait_idle(WAIT).await;
+
+    // The views still work: opened from the sealed store, shown masked.
+    let view = complaint(&platform, &number).await;
+    assert_eq!(view.phone_masked, "136****5432");
+    assert!(view.account_number_masked.ends_with("4332") && !view.account_number_masked.contains("62229988"), "{}", view.account_number_masked);
+    assert_eq!(view.id_number_masked, complaints_domain::masking::id_number(&id_number));
+
+    let values = [("id_number", id_number.as_str()), ("phone", PHONE), ("email", EMAIL), ("account_number", ACCOUNT)];
+    // The scanner finds what is there: the gateway's copy, written out.
+    let control = platform.stores.path("control");
+    std::fs::create_dir_all(&control).expect("control directory");
+    std::fs::write(control.join("gateway.json"), result.body.to_string()).expect("control file");
+    let found = scan(&[&control], &values).expect("scan");
+    assert_eq!(found.findings.len(), 1, "{found:?}");
+    std::fs::remove_dir_all(&control).expect("remove the control");
+
+    // Stores (with their WAL journals), service logs and the JetStream store.
+    let stores = platform.stores.directory().to_path_buf();
+    let found = scan(&[&stores, platform.nats.store_dir()], &values).expect("scan");
+    assert!(found.files >= 10, "the scan read the stores and the JetStream store: {found:?}");
+    let events = scan(&[platform.nats.store_dir()], &[("complaint number", number.as_str())]).expect("scan");
+    assert!(!events.findings.is_empty(), "the JetStream store scanned holds the complaint's events");
+    assert!(found.findings.is_empty(), "personal data in clear: {:?}", found.findings);
+
+    if backend == Backend::Postgres {
+        for service in SERVICES {
+            let pool = platform.store(service).await;
+            let columns = sqlx::query(
+                "SELECT table_name::text, column_name::text FROM information_schema.columns \
+                 WHERE table_schema = 'public' AND data_type IN ('text', 'character varying')",
+            )
+            .fetch_all(&pool)
+            .await
+            .expect("columns");
+            assert!(!columns.is_empty(), "{service} has text columns");
+            for column in columns {
+                let (table, name): (String, String) = (column.get(0), column.get(1));
+                for (label, value) in values {
+                    let hits: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM \"{table}\" WHERE \"{name}\" LIKE $1"))
+                        .bind(format!("%{value}%"))
+                        .fetch_one(&pool)
+                        .await
+                        .expect("search");
+                    assert_eq!(hits, 0, "{label} in clear in {service}.{table}.{name}");
+                }
+            }
+            pool.close().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn nothing_clear_on_sqlite() {
+    nothing_clear(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn nothing_clear_on_postgres() {
+    nothing_clear(Backend::Postgres).await;
+}
