@@ -9,7 +9,7 @@ use complaints_plumbing::privacy::scan;
 use complaints_plumbing::store::Backend;
 use complaints_proto::v1 as pb;
 use sqlx::Row;
-use system_tests::{complaint, customer_id, delivered, resolve, sample_complaint, submit, Platform, SERVICES, WAIT};
+use system_tests::{complaint, customer_id, delivered, handler_of, resolve, sample_complaint, submit, Platform, SERVICES, WAIT};
 
 const PHONE: &str = "13698765432";
 const EMAIL: &str = "wang.wu.privacy@example.com";
@@ -96,6 +96,98 @@ async fn nothing_clear(backend: Backend) {
             pool.close().await;
         }
     }
+}
+
+/// Erasure by crypto-shredding: refused to anyone but head office risk & legal, while the
+/// record retention runs and while a legal hold stands; then the customer's data read as
+/// erased everywhere (intake's view, notification's deliveries, search by ID number finds
+/// nothing), another customer's stay readable, and every audit chain still verifies.
+async fn erasure(backend: Backend) {
+    let platform = Platform::start(backend).await;
+    let erased = sample_complaint("erase-1");
+    let id_number = erased.customer.as_ref().map(|c| c.id_number.clone()).unwrap_or_default();
+    let number = submit(&platform, erased).await;
+    let kept = submit(&platform, sample_complaint("erase-2")).await;
+    let handler = handler_of(&platform, &number).await;
+    platform
+        .investigation_as(&handler)
+        .await
+        .register_evidence(pb::RegisterEvidenceRequest {
+            complaint_number: number.clone(),
+            kind: "statement".into(),
+            description: "card statement".into(),
+            content: format!("Statement of account {ACCOUNT}").into_bytes(),
+        })
+        .await
+        .expect("evidence");
+    let mut intake = platform.intake().await;
+    intake
+        .withdraw_complaint(pb::WithdrawComplaintRequest { complaint_number: number.clone(), reason: "settled at the branch".into() })
+        .await
+        .expect("withdraw");
+    delivered(&platform, "the withdrawal notice", |m| m.body["complaint_number"] == number.as_str() && m.body["kind"] == "withdrawal").await;
+    platform.wait_idle(WAIT).await;
+
+    let erase = || pb::EraseCustomerRequest { id_number: id_number.clone(), reason: "the customer's request".into() };
+    let denied = platform.intake_as("CS-HEAD").await.erase_customer(erase()).await.expect_err("not legal");
+    assert_eq!(denied.code(), tonic::Code::PermissionDenied, "{denied:?}");
+    let mut legal = platform.intake_as("HO-RISK").await;
+    let early = legal.erase_customer(erase()).await.expect_err("within the retention");
+    assert_eq!(early.code(), tonic::Code::FailedPrecondition, "{early:?}");
+    assert!(early.message().contains("kept until"), "{}", early.message());
+    let hold = |on: bool| pb::SetLegalHoldRequest { complaint_number: number.clone(), hold: on, reason: "litigation 2027-17".into() };
+    let view = legal.set_legal_hold(hold(true)).await.expect("hold").into_inner();
+    assert!(view.legal_hold.contains("litigation 2027-17"), "{view:?}");
+    // Three years and a bit later: the hold still keeps the data.
+    platform.shift_time(1100 * 24 * 3600 * 1000);
+    // The services re-read the test clock's offset after at most 100 ms.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let held = legal.erase_customer(erase()).await.expect_err("under legal hold");
+    assert!(held.code() == tonic::Code::FailedPrecondition && held.message().contains("legal hold"), "{held:?}");
+    legal.set_legal_hold(hold(false)).await.expect("lift");
+    let done = legal.erase_customer(erase()).await.expect("erased").into_inner();
+    assert_eq!(done.complaint_numbers, [number.clone()]);
+    assert_eq!(legal.erase_customer(erase()).await.expect_err("nothing left").code(), tonic::Code::NotFound);
+
+    let view = complaint(&platform, &number).await;
+    assert!(view.erased && view.phone_masked == "[erased]" && view.id_number_masked == "[erased]", "{view:?}");
+    assert_eq!(view.status, "withdrawn", "the record stays");
+    assert_ne!(complaint(&platform, &kept).await.phone_masked, "[erased]", "another customer's data stay");
+    platform.wait_idle(WAIT).await;
+    let deliveries = platform
+        .notification()
+        .await
+        .list_deliveries(pb::ListDeliveriesRequest { complaint_id: number.clone() })
+        .await
+        .expect("deliveries")
+        .into_inner()
+        .deliveries;
+    assert!(!deliveries.is_empty() && deliveries.iter().all(|d| d.recipient_masked == "[erased]"), "{deliveries:?}");
+    let found = platform
+        .analytics()
+        .await
+        .search_complaints(pb::SearchComplaintsRequest { customer_id_number: id_number.clone(), ..Default::default() })
+        .await
+        .expect("search")
+        .into_inner()
+        .items;
+    assert!(found.is_empty(), "search by ID number finds nothing: {found:?}");
+    for service in SERVICES {
+        let verdict = platform.audit(service, true).await.verify_audit(pb::VerifyAuditRequest {}).await.expect("verify").into_inner();
+        assert!(verdict.intact, "{service}: {verdict:?}");
+    }
+    let shredded = platform.count("investigation", "SELECT COUNT(*) FROM data_keys WHERE shredded_at_ms IS NOT NULL").await;
+    assert_eq!(shredded, 1, "the case's evidence key destroyed");
+}
+
+#[tokio::test]
+async fn erasure_on_sqlite() {
+    erasure(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn erasure_on_postgres() {
+    erasure(Backend::Postgres).await;
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use complaints_domain::events::{
     ClockBreached, ClockRestarted, ClockStopped, ClockWarning, ClocksChanged, DeadlineExtended, ExtensionDecided, ExtensionRequested, ComplaintAssigned, ComplaintClosed, ComplaintReceived, ComplaintTriaged, CustomerNotified, CustomerResponded, EventMeta,
     EvidenceRegistered, FollowUpRecorded, InvestigationOpened, LifecycleEvent, RemedyExecuted, ResolutionApproved,
     ResolutionProposed, ResolutionReturned, ComplaintWithdrawn, MarkedOutOfScope, ComplaintReassigned, RepeatDetected, MergedInto,
-    JoinedMassIncident, LeftMassIncident, UnifiedStatement, ReviewRequested, ReviewDecided, ComplaintArchived,
+    JoinedMassIncident, LeftMassIncident, UnifiedStatement, ReviewRequested, ReviewDecided, ComplaintArchived, CustomerErased,
 };
 use complaints_domain::lifecycle::{self, Verdict};
 use complaints_plumbing::consumer::{EventHandler, HandlerError};
@@ -52,6 +52,7 @@ complaints_plumbing::consumes! {
         ReviewRequested(ReviewRequested),
         ReviewDecided(ReviewDecided),
         Archived(ComplaintArchived),
+        CustomerErased(CustomerErased),
     }
 }
 
@@ -113,6 +114,10 @@ impl EventHandler for Handler {
             LifecycleEvent::Assigned(assigned) => {
                 let values = [(Attribute::Handler, assigned.handler.as_str()), (Attribute::Department, assigned.department.as_str())];
                 store::set_attributes(tx, complaint_id, &values).await?;
+            }
+            LifecycleEvent::CustomerErased(_) => {
+                // Search by ID number no longer finds the erased customer's complaints.
+                store::forget_customer(tx, complaint_id).await?;
             }
             LifecycleEvent::JoinedMassIncident(_) => {
                 store::set_attributes(tx, complaint_id, &[(Attribute::Grade, complaints_domain::Grade::Red.as_str())]).await?;

@@ -114,6 +114,7 @@ pub fn interpret(event: &LifecycleEvent, producer: &str) -> Option<Entry> {
             let note = if p.note.is_empty() { String::new() } else { format!(": {}", p.note) };
             entry("archived", p.archived_by.as_str(), format!("case file archived{note}"))
         }
+        LifecycleEvent::CustomerErased(p) => entry("customer_erased", p.erased_by.as_str(), format!("personal data erased: {}", p.reason)),
         LifecycleEvent::ClocksChanged(_) => return None,
         LifecycleEvent::ClockStopped(p) => entry("clock_stopped", p.stopped_by.as_str(), format!("{}: {}", p.reason.as_str(), p.note)),
         LifecycleEvent::ClockRestarted(p) => entry("clock_restarted", p.restarted_by.as_str(), p.note.clone()),

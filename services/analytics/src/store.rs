@@ -235,6 +235,12 @@ pub async fn set_attributes(tx: &mut Tx, complaint_id: &str, values: &[(Attribut
     Ok(())
 }
 
+/// Clears the lookup key of an erased customer's complaint.
+pub async fn forget_customer(tx: &mut Tx, complaint_id: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE complaint_summaries SET customer_key = '' WHERE complaint_id = $1").bind(complaint_id).execute(&mut **tx).await?;
+    Ok(())
+}
+
 /// A summary column an event sets.
 #[derive(Debug, Clone, Copy)]
 pub enum Attribute {

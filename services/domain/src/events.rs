@@ -58,11 +58,12 @@ pub enum EventKind {
     ReviewRequested,
     ReviewDecided,
     Archived,
+    CustomerErased,
 }
 
 impl EventKind {
     /// Every kind, in lifecycle order (the clock events last).
-    pub const ALL: [EventKind; 32] = [
+    pub const ALL: [EventKind; 33] = [
         Self::Received,
         Self::Triaged,
         Self::Assigned,
@@ -95,6 +96,7 @@ impl EventKind {
         Self::ReviewRequested,
         Self::ReviewDecided,
         Self::Archived,
+        Self::CustomerErased,
     ];
 
     /// The short name, which is also the last token of the subject `cms.complaint.<name>`.
@@ -133,6 +135,7 @@ impl EventKind {
             Self::ReviewRequested => "review_requested",
             Self::ReviewDecided => "review_decided",
             Self::Archived => "archived",
+            Self::CustomerErased => "customer_erased",
         }
     }
 
@@ -146,9 +149,14 @@ impl EventKind {
     /// investigation, approval), and their subjects name the producer.
     pub fn catalogued_producers(self) -> &'static [&'static str] {
         match self {
-            Self::Received | Self::CustomerResponded | Self::FollowUpRecorded | Self::Closed | Self::Withdrawn | Self::ReviewRequested | Self::Archived => {
-                &["intake"]
-            }
+            Self::Received
+            | Self::CustomerResponded
+            | Self::FollowUpRecorded
+            | Self::Closed
+            | Self::Withdrawn
+            | Self::ReviewRequested
+            | Self::Archived
+            | Self::CustomerErased => &["intake"],
             Self::Triaged
             | Self::Assigned
             | Self::Reassigned
@@ -872,6 +880,15 @@ pub struct ReviewDecided {
     pub decided_by: StaffId,
 }
 
+/// `customer_erased`: the customer's personal data were erased (crypto-shredding); each
+/// service destroys its data keys of the complaint and of the customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerErased {
+    pub customer_key: String,
+    pub erased_by: StaffId,
+    pub reason: String,
+}
+
 /// `archived`: the complete case file was archived; nothing may change the complaint again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ComplaintArchived {
@@ -1031,6 +1048,7 @@ pub enum LifecycleEvent {
     ReviewRequested(ReviewRequested),
     ReviewDecided(ReviewDecided),
     Archived(ComplaintArchived),
+    CustomerErased(CustomerErased),
 }
 
 impl LifecycleEvent {
@@ -1068,6 +1086,7 @@ impl LifecycleEvent {
             Self::ReviewRequested(_) => EventKind::ReviewRequested,
             Self::ReviewDecided(_) => EventKind::ReviewDecided,
             Self::Archived(_) => EventKind::Archived,
+            Self::CustomerErased(_) => EventKind::CustomerErased,
         }
     }
 
@@ -1122,6 +1141,8 @@ impl LifecycleEvent {
             Self::ReviewDecided(decided) if decided.upheld => Step::ReviewUpheld,
             Self::ReviewDecided(_) => Step::ReviewChanged,
             Self::Archived(_) => Step::Archived,
+            // Erasure changes no stage: the record stays, unreadable.
+            Self::CustomerErased(_) => return None,
         })
     }
 }
@@ -1347,6 +1368,11 @@ impl TryFrom<Payload> for LifecycleEvent {
                     p.note
                 },
             }),
+            Payload::CustomerErased(p) => Self::CustomerErased(CustomerErased {
+                customer_key: required("customer_erased.customer_key", &p.customer_key, 128)?.to_owned(),
+                erased_by: StaffId::parse("customer_erased.erased_by", &p.erased_by)?,
+                reason: required("customer_erased.reason", &p.reason, 4000)?.to_owned(),
+            }),
             Payload::UnifiedStatement(p) => Self::UnifiedStatement(UnifiedStatement {
                 incident_id: required("unified_statement.incident_id", &p.incident_id, 64)?.to_owned(),
                 incident_number: required("unified_statement.incident_number", &p.incident_number, 64)?.to_owned(),
@@ -1469,6 +1495,11 @@ impl From<&LifecycleEvent> for Payload {
             LifecycleEvent::Archived(p) => {
                 Payload::Archived(pb::ComplaintArchived { archived_by: p.archived_by.to_string(), note: p.note.clone() })
             }
+            LifecycleEvent::CustomerErased(p) => Payload::CustomerErased(pb::CustomerErased {
+                customer_key: p.customer_key.clone(),
+                erased_by: p.erased_by.to_string(),
+                reason: p.reason.clone(),
+            }),
             LifecycleEvent::UnifiedStatement(p) => Payload::UnifiedStatement(pb::UnifiedStatement {
                 incident_id: p.incident_id.clone(),
                 incident_number: p.incident_number.clone(),

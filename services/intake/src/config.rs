@@ -22,6 +22,10 @@ pub struct Config {
     /// the customer's contact in `received` is sealed for it, so that no other consumer and
     /// not the broker can read it.
     pub contact_seal_key_file: Option<std::path::PathBuf>,
+    /// How long a complaint record is kept after it closed, in days, per rule pack (FCA DISP
+    /// 1.9: three years; elsewhere the bank's policy). A customer is erased only when every
+    /// complaint of theirs is past it (`CMS_RECORD_RETENTION_DAYS__GB=…`).
+    pub record_retention_days: BTreeMap<String, i64>,
 }
 
 /// The rule pack per complaint: the most specific match wins (product, then branch, then
@@ -38,6 +42,12 @@ pub struct JurisdictionConfig {
 }
 
 impl Config {
+    /// Days a complaint record under `jurisdiction` is kept after closing (three years for a
+    /// pack the configuration does not name).
+    pub fn retention_days(&self, jurisdiction: &str) -> i64 {
+        self.record_retention_days.get(jurisdiction).copied().unwrap_or(1095)
+    }
+
     pub fn load() -> anyhow::Result<Self> {
         let defaults = Self::with_common(CommonConfig::defaults_for(super::SERVICE));
         Ok(complaints_plumbing::config::load(defaults, complaints_plumbing::config::config_path_from_args().as_deref())?)
@@ -58,6 +68,7 @@ impl Config {
             },
             first_contact_department: "customer_service".into(),
             contact_seal_key_file: None,
+            record_retention_days: [("gb", 1095), ("cn", 1095), ("us", 1095), ("eu", 1095)].map(|(pack, days)| (pack.to_owned(), days)).into(),
         }
     }
 }

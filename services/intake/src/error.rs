@@ -17,6 +17,8 @@ pub enum Error {
     WrongStage { number: ComplaintNumber, stage: Stage, rule: &'static str },
     #[error("request_key: already used by complaint {0} with different content")]
     RequestKeyReused(ComplaintNumber),
+    #[error("{0}")]
+    Refused(String),
     #[error(transparent)]
     Denied(#[from] Denied),
     #[error(transparent)]
@@ -32,6 +34,7 @@ impl ServiceError for Error {
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::WrongStage { .. } => ErrorCode::WrongState,
             Self::RequestKeyReused(_) => ErrorCode::AlreadyExists,
+            Self::Refused(_) => ErrorCode::WrongState,
             Self::Denied(_) => ErrorCode::PermissionDenied,
             Self::Store(error) => error.code(),
             Self::Vault(error) => error.code(),

@@ -13,7 +13,7 @@ use complaints_plumbing::access::{Access, Denied};
 use complaints_plumbing::auth::{actor, Actor, ActorKind};
 use complaints_plumbing::lookup::LookupKey;
 use complaints_plumbing::sealed::SealFor;
-use complaints_plumbing::vault::Vault;
+use complaints_plumbing::vault::{Vault, ERASED};
 use complaints_plumbing::service::Plumbing;
 use complaints_plumbing::store::{StoreError, Tx};
 use complaints_proto::v1 as pb;
@@ -160,6 +160,15 @@ fn submission(request: &pb::SubmitComplaintRequest) -> Submission<'_> {
     }
 }
 
+/// `value` masked for display; an erased value shows as erased.
+fn masked(value: &str, mask: fn(&str) -> String) -> String {
+    if value == ERASED {
+        ERASED.to_owned()
+    } else {
+        mask(value)
+    }
+}
+
 async fn view(vault: &Vault, complaint: &StoredComplaint) -> Result<pb::ComplaintView, Error> {
     let [name, id_number, phone, account_number] = complaint.personal.open(vault, &complaint.complaint_id).await?;
     Ok(pb::ComplaintView {
@@ -167,16 +176,23 @@ async fn view(vault: &Vault, complaint: &StoredComplaint) -> Result<pb::Complain
         complaint_number: complaint.complaint_number.to_string(),
         status: complaint.stage.as_str().to_owned(),
         channel: complaint.channel.to_proto() as i32,
-        customer_name_masked: masking::name(&name),
-        phone_masked: masking::phone(&phone),
-        id_number_masked: masking::id_number(&id_number),
-        account_number_masked: masking::account_number(&account_number),
+        customer_name_masked: masked(&name, masking::name),
+        phone_masked: masked(&phone, masking::phone),
+        id_number_masked: masked(&id_number, masking::id_number),
+        account_number_masked: masked(&account_number, masking::account_number),
         summary: complaint.summary.clone(),
         amount_involved: complaint.amount_involved.as_ref().map(pb::Money::from),
         received_at: complaints_plumbing::format_ms(complaint.received_at_ms),
         jurisdiction: complaint.jurisdiction.clone(),
+        legal_hold: complaint.legal_hold.clone(),
+        erased: complaint.erased,
     })
 }
+
+/// The role that places legal holds and erases customers: head office risk & legal.
+const LEGAL_ROLE: &str = "head_office_risk_legal";
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
 
 #[tonic::async_trait]
 impl Intake for IntakeApi {
@@ -362,6 +378,62 @@ impl Intake for IntakeApi {
         store::announce_clocks(&mut tx, &current, changed).await.map_err(Error::from)?;
         tracing::info!(archived_by = %archived_by, "complaint archived");
         Ok(self.finish(tx, &current).await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]
+    async fn set_legal_hold(&self, request: Request<pb::SetLegalHoldRequest>) -> Result<Response<pb::ComplaintView>, Status> {
+        let actor = actor(&request)?.clone();
+        let officer = self.access.with_role(&actor, LEGAL_ROLE).map_err(Error::from)?.id.clone();
+        let request = request.into_inner();
+        let reason = required("reason", &request.reason, 2000).map_err(Error::from)?;
+        let key = ComplaintKey::parse("", &request.complaint_number, "complaint_number").map_err(Error::from)?;
+        let mut tx = self.plumbing.pool.begin().await.map_err(StoreError::from).map_err(Error::from)?;
+        let current = store::find(&mut *tx, &key).await.map_err(Error::from)?.ok_or_else(|| Error::NotFound(key.to_string()))?;
+        let held = if request.hold { format!("{reason} (placed by {officer})") } else { String::new() };
+        store::set_legal_hold(&mut tx, &current.complaint_id, &held).await.map_err(Error::from)?;
+        tracing::info!(hold = request.hold, officer = %officer, "legal hold changed");
+        Ok(self.finish(tx, &current).await?)
+    }
+
+    async fn erase_customer(&self, request: Request<pb::EraseCustomerRequest>) -> Result<Response<pb::EraseCustomerResponse>, Status> {
+        let actor = actor(&request)?.clone();
+        let officer = StaffId::parse("actor", &self.access.with_role(&actor, LEGAL_ROLE).map_err(Error::from)?.id).map_err(Error::from)?;
+        let request = request.into_inner();
+        required("id_number", &request.id_number, 64).map_err(Error::from)?;
+        let reason = required("reason", &request.reason, 2000).map_err(Error::from)?;
+        let customer_key = self.lookup.customer(&request.id_number);
+        let now = self.plumbing.time.now_ms();
+        let mut tx = self.plumbing.pool.begin().await.map_err(StoreError::from).map_err(Error::from)?;
+        let complaints = store::of_customer(&mut tx, &customer_key).await.map_err(Error::from)?;
+        if complaints.is_empty() {
+            return Err(Error::NotFound("no complaint of a customer with that id_number (or already erased)".into()).into());
+        }
+        for complaint in &complaints {
+            let number = &complaint.complaint_number;
+            let refuse = |rule: String| Error::Refused(format!("complaint {number}: {rule}"));
+            if complaint.stage.is_open() {
+                return Err(refuse(format!("is still {}; a customer is erased once every complaint is closed", complaint.stage)).into());
+            }
+            if !complaint.legal_hold.is_empty() {
+                return Err(refuse(format!("is under legal hold: {}", complaint.legal_hold)).into());
+            }
+            let days = self.config.retention_days(&complaint.jurisdiction);
+            let kept_until = complaint.updated_at_ms + days * DAY_MS;
+            if now < kept_until {
+                return Err(refuse(format!(
+                    "the record is kept until {} ({days} days after closing under the {} rules)",
+                    complaints_plumbing::format_ms(kept_until),
+                    complaint.jurisdiction
+                ))
+                .into());
+            }
+        }
+        self.vault.shred_in(&mut tx, &customer_key).await.map_err(Error::from)?;
+        store::record_erasure(&mut tx, &complaints, &customer_key, &officer, reason, now).await.map_err(Error::from)?;
+        tx.commit().await.map_err(StoreError::from).map_err(Error::from)?;
+        self.plumbing.relay.notify();
+        tracing::info!(complaints = complaints.len(), officer = %officer, "customer erased");
+        Ok(Response::new(pb::EraseCustomerResponse { complaint_numbers: complaints.iter().map(|c| c.complaint_number.to_string()).collect() }))
     }
 
     #[tracing::instrument(skip_all, fields(complaint_number = %request.get_ref().complaint_number))]

@@ -27,6 +27,7 @@ const MIGRATIONS: &[EmbeddedMigration] = &[
     (102, "clocks", include_str!("../migrations/0102_clocks.sql")),
     (103, "outcomes", include_str!("../migrations/0103_outcomes.sql")),
     (104, "customer key", include_str!("../migrations/0104_customer_key.sql")),
+    (105, "legal holds", include_str!("../migrations/0105_legal_holds.sql")),
 ];
 
 /// Builds the service: store, broker, consumer and gRPC API.

@@ -37,6 +37,10 @@ pub struct StoredComplaint {
     pub jurisdiction: String,
     pub payment_services: bool,
     pub receiving_staff: Option<StaffId>,
+    pub updated_at_ms: i64,
+    /// Why the complaint is under legal hold; empty when it is not.
+    pub legal_hold: String,
+    pub erased: bool,
 }
 
 /// The personal columns a view shows (masked), sealed (`enc:v1:…`; clear in rows written
@@ -85,7 +89,7 @@ pub enum Registered {
 
 const SELECT: &str = "SELECT complaint_id, complaint_number, status, channel, preferred_channel, customer_name, id_number, \
     phone, account_number, summary, amount_minor, currency, received_at_ms, request_hash, traceparent, jurisdiction, \
-    payment_services, receiving_staff FROM complaints";
+    payment_services, receiving_staff, updated_at_ms, legal_hold, erased_at_ms FROM complaints";
 
 const TABLE: &str = "complaints";
 
@@ -123,6 +127,9 @@ fn from_row(row: &AnyRow) -> Result<StoredComplaint, StoreError> {
             "" => Some(None),
             id => StaffId::parse("receiving_staff", id).ok().map(Some),
         })?,
+        updated_at_ms: row.try_get("updated_at_ms")?,
+        legal_hold: row.try_get("legal_hold")?,
+        erased: row.try_get::<Option<i64>, _>("erased_at_ms")?.is_some(),
     })
 }
 
@@ -491,4 +498,49 @@ pub async fn seal_clear_rows(pool: &AnyPool, vault: &Vault, lookup: &complaints_
             sealed += update.execute(pool).await?.rows_affected() as usize;
         }
     }
+}
+
+/// Places (`reason` non-empty) or lifts (empty) the legal hold of a complaint.
+pub async fn set_legal_hold(tx: &mut Tx, complaint_id: &ComplaintId, reason: &str) -> Result<(), StoreError> {
+    let result = sqlx::query("UPDATE complaints SET legal_hold = $1 WHERE complaint_id = $2")
+        .bind(reason)
+        .bind(complaint_id.as_str())
+        .execute(&mut **tx)
+        .await?;
+    expect_one_row(&result)
+}
+
+/// The complaints of the customer with lookup key `customer_key` not yet erased, inside `tx`.
+pub async fn of_customer(tx: &mut Tx, customer_key: &str) -> Result<Vec<StoredComplaint>, StoreError> {
+    let rows = sqlx::query(&format!("{SELECT} WHERE customer_key = $1 AND erased_at_ms IS NULL ORDER BY received_at_ms"))
+        .bind(customer_key)
+        .fetch_all(&mut **tx)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Records the erasure of `complaints` (one customer's) and announces it per complaint; the
+/// lookup key is cleared so the records can no longer be found by ID number.
+pub async fn record_erasure(
+    tx: &mut Tx,
+    complaints: &[StoredComplaint],
+    customer_key: &str,
+    erased_by: &StaffId,
+    reason: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    for complaint in complaints {
+        sqlx::query("UPDATE complaints SET customer_key = '', erased_at_ms = $1 WHERE complaint_id = $2")
+            .bind(now_ms)
+            .bind(complaint.complaint_id.as_str())
+            .execute(&mut **tx)
+            .await?;
+        let event = LifecycleEvent::CustomerErased(complaints_domain::events::CustomerErased {
+            customer_key: customer_key.to_owned(),
+            erased_by: erased_by.clone(),
+            reason: reason.to_owned(),
+        });
+        outbox::enqueue(tx, SERVICE, complaint.subject(), event).await?;
+    }
+    Ok(())
 }

@@ -3,7 +3,7 @@
 //! customer's answer, the follow-up, withdrawal, closure and archiving. A `reassigned` hands the case and
 //! its clocks to the new handler.
 
-use complaints_domain::events::{
+use complaints_domain::events::{CustomerErased, 
     ComplaintArchived, ComplaintAssigned, ComplaintClosed, ComplaintReassigned, ComplaintWithdrawn, DeadlineExtended, JoinedMassIncident, LeftMassIncident, MergedInto,
     ReviewRequested, ExtensionDecided, CustomerNotified, CustomerResponded, EventMeta, FollowUpRecorded, InvestigationOpened,
     LifecycleEvent, NotificationKind, ResolutionApproved, ResolutionReturned,
@@ -25,6 +25,7 @@ use crate::SERVICE;
 
 complaints_plumbing::consumes! {
     pub enum Consumed {
+        CustomerErased(CustomerErased),
         Assigned(ComplaintAssigned),
         ResolutionApproved(ResolutionApproved),
         ResolutionReturned(ResolutionReturned),
@@ -45,6 +46,8 @@ complaints_plumbing::consumes! {
 
 pub struct Handler {
     pub book: Arc<ClockBook>,
+    /// Destroys the case's data key when the customer is erased.
+    pub vault: complaints_plumbing::vault::Vault,
 }
 
 impl Handler {
@@ -157,6 +160,12 @@ impl EventHandler for Handler {
     }
 
     async fn handle(&self, tx: &mut Tx, meta: &EventMeta, event: Consumed) -> Result<(), HandlerError> {
+        if let Consumed::CustomerErased(_) = event {
+            // The evidence content no longer opens; the register and its chain stay.
+            let key = crate::chain::key_ref(meta.complaint_id.as_str());
+            self.vault.shred_in(&mut **tx, &key).await.map_err(|error| HandlerError::Retry(error.into()))?;
+            return Ok(());
+        }
         if let Consumed::Assigned(assigned) = event {
             return self.open(tx, meta, assigned).await;
         }

@@ -47,7 +47,7 @@ impl Application {
         }
         service.audit_chain(std::sync::Arc::new(chain::EvidenceChain(vault.clone())));
         let book = service.clocks(NoWindows)?;
-        let consumer = plumbing.consumer(consumers::Handler { book: book.clone() }).await?;
+        let consumer = plumbing.consumer(consumers::Handler { book: book.clone(), vault: vault.clone() }).await?;
         service.spawn(consumer.run(service.token()));
         let access = service.access.clone();
         Ok(service.run(InvestigationServer::new(grpc::InvestigationApi { plumbing, access, config, book, vault })))

@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use complaints_domain::events::{
+use complaints_domain::events::{CustomerErased, 
     ClockBreached, ClockStopped, ClockWarning, ComplaintReassigned, ComplaintReceived, ComplaintTriaged, ComplaintWithdrawn, DeadlineExtended, EventMeta,
     MarkedOutOfScope, MergedInto, NotificationKind, RemedyExecuted, RepeatDetected, ResolutionApproved, ReviewDecided, UnifiedStatement,
 };
@@ -42,6 +42,7 @@ complaints_plumbing::consumes! {
         MergedInto(MergedInto),
         UnifiedStatement(UnifiedStatement),
         ReviewDecided(ReviewDecided),
+        CustomerErased(CustomerErased),
     }
 }
 
@@ -148,6 +149,14 @@ impl EventHandler for Handler {
                 let message = domain::repeat_escalated(number, &repeat);
                 let to: Vec<StaffId> = repeat.escalated_to.iter().chain(&repeat.co_reviewers).cloned().collect();
                 return self.alert(tx, meta, Alert::CaseAssigned, &to, message).await;
+            }
+            Consumed::CustomerErased(erased) => {
+                // The contact and every recipient sealed under the customer's key go dark;
+                // pending deliveries to them are dropped by the worker.
+                let key = store::key_ref(&erased.customer_key, meta.complaint_id.as_str());
+                self.vault.shred_in(&mut **tx, &key).await.map_err(retry)?;
+                self.vault.shred_in(&mut **tx, &store::key_ref("", meta.complaint_id.as_str())).await.map_err(retry)?;
+                return Ok(());
             }
             Consumed::ReviewDecided(decided) => (NotificationKind::ReviewOutcome, domain::review_outcome(&self.institution, number, &decided)),
             Consumed::MergedInto(merged) => (NotificationKind::Merged, domain::merged(&self.institution, number, &merged)),

@@ -92,6 +92,17 @@ impl Access {
         }
     }
 
+    /// A member of staff holding `role` (e.g. `head_office_risk_legal` for legal holds and
+    /// erasure).
+    pub fn with_role(&self, actor: &Actor, role: &str) -> Result<&Staff, Denied> {
+        let staff = self.staff(actor)?;
+        if staff.has_role(role) {
+            Ok(staff)
+        } else {
+            Err(Denied(format!("{} does not hold the role {role}", staff.id)))
+        }
+    }
+
     /// Any member of staff in the directory (read access to cases).
     pub fn any_staff(&self, actor: &Actor) -> Result<(), Denied> {
         self.staff(actor).map(|_| ())

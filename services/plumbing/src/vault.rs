@@ -400,14 +400,20 @@ impl Vault {
 
     /// Destroys every data key of `key_ref` (crypto-shredding); returns how many. Idempotent.
     pub async fn shred(&self, key_ref: &str) -> Result<u64, VaultError> {
+        let mut connection = self.inner.pool.acquire().await?;
+        self.shred_in(&mut connection, key_ref).await
+    }
+
+    /// [`Vault::shred`] on `connection`, e.g. in the transaction that records the erasure.
+    pub async fn shred_in(&self, connection: &mut AnyConnection, key_ref: &str) -> Result<u64, VaultError> {
         let rows = sqlx::query("SELECT key_id FROM data_keys WHERE key_ref = $1 AND shredded_at_ms IS NULL")
             .bind(key_ref)
-            .fetch_all(&self.inner.pool)
+            .fetch_all(&mut *connection)
             .await?;
         let done = sqlx::query("UPDATE data_keys SET wrapped = '', shredded_at_ms = $1 WHERE key_ref = $2 AND shredded_at_ms IS NULL")
             .bind(crate::now_ms())
             .bind(key_ref)
-            .execute(&self.inner.pool)
+            .execute(&mut *connection)
             .await?;
         self.inner.live.lock().expect("live lock").remove(key_ref);
         for row in rows {

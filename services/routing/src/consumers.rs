@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use complaints_classifier::Classifier;
-use complaints_domain::events::{
+use complaints_domain::events::{CustomerErased, 
     ComplaintAssigned, ComplaintClosed, ComplaintReceived, ComplaintTriaged, ComplaintWithdrawn, CustomerResponded, CustomerResponse, EventMeta,
     LifecycleEvent, MergedInto, ReassignCause, RepeatDetected, ReviewDecided, ReviewRequested,
 };
@@ -32,6 +32,7 @@ complaints_plumbing::consumes! {
         Withdrawn(ComplaintWithdrawn),
         ReviewRequested(ReviewRequested),
         ReviewDecided(ReviewDecided),
+        CustomerErased(CustomerErased),
     }
 }
 
@@ -145,6 +146,11 @@ impl EventHandler for Handler {
                 return Ok(());
             }
             Consumed::ReviewRequested(_) => return self.review(tx, meta).await,
+            Consumed::CustomerErased(_) => {
+                // Erased customers' complaints no longer count in repeat screening.
+                store::forget_customer(tx, &meta.complaint_id).await?;
+                return Ok(());
+            }
             Consumed::ReviewDecided(decided) => {
                 if decided.upheld {
                     store::close(tx, &meta.complaint_id).await?;

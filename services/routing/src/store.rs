@@ -349,3 +349,9 @@ pub async fn link_repeat(tx: &mut Tx, complaint_id: &ComplaintId, earlier: &Assi
     .await?;
     Ok(())
 }
+
+/// Clears the lookup key of an erased customer's complaint.
+pub async fn forget_customer(tx: &mut Tx, complaint_id: &ComplaintId) -> Result<(), StoreError> {
+    sqlx::query("UPDATE assignments SET customer_key = '' WHERE complaint_id = $1").bind(complaint_id.as_str()).execute(&mut **tx).await?;
+    Ok(())
+}
