@@ -146,7 +146,7 @@ async fn erasure(backend: Backend) {
     assert!(held.code() == tonic::Code::FailedPrecondition && held.message().contains("legal hold"), "{held:?}");
     legal.set_legal_hold(hold(false)).await.expect("lift");
     let done = legal.erase_customer(erase()).await.expect("erased").into_inner();
-    assert_eq!(done.complaint_numbers, [number.clone()]);
+    assert_eq!(done.complaint_numbers, std::slice::from_ref(&number));
     assert_eq!(legal.erase_customer(erase()).await.expect_err("nothing left").code(), tonic::Code::NotFound);
 
     let view = complaint(&platform, &number).await;

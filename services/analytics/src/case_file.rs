@@ -59,7 +59,7 @@ const SECTIONS: &[(&str, &[EventKind])] = &[
     ("execution", &[EventKind::RemedyExecuted]),
     ("notices", &[EventKind::CustomerNotified, EventKind::UnifiedStatement]),
     ("clock_alerts", &[EventKind::ClockWarning, EventKind::ClockBreached]),
-    ("outcome", &[EventKind::Closed, EventKind::Withdrawn, EventKind::Archived]),
+    ("outcome", &[EventKind::Closed, EventKind::Withdrawn, EventKind::Archived, EventKind::CustomerErased]),
 ];
 
 /// The section an event kind belongs to; `None` for clock bookkeeping (`clocks_changed`),

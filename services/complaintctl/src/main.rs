@@ -182,6 +182,11 @@ enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// The keyring of key-encryption keys for personal data at rest.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
     /// Look for a customer's personal data in clear in every file of the installation: stores
     /// and their journals, the JetStream store, spooled deliveries, logs. Exit status 1 when
     /// any value is found.
@@ -203,6 +208,17 @@ enum Command {
     Model {
         #[command(subcommand)]
         command: model::ModelCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// Append a new active key-encryption key to the keyring; the services re-wrap their data
+    /// keys under it within `key_check_secs`, without a restart.
+    Rotate {
+        /// The keyring file; `<data dir>/secrets/kek.keys` by default.
+        #[arg(long)]
+        keyring: Option<PathBuf>,
     },
 }
 
@@ -599,6 +615,12 @@ async fn main() -> anyhow::Result<()> {
             let request = pb::RecordFollowUpRequest { complaint_number: number, satisfaction: satisfaction as i32, accepts_outcome };
             let view = rpc(intake.record_follow_up(call(request, &token()?)).await)?;
             println!("{}: {}", view.complaint_number, view.status);
+            Ok(())
+        }
+        Command::Keys { action: KeysAction::Rotate { keyring } } => {
+            let keyring = keyring.unwrap_or_else(|| data_dir.join("secrets").join("kek.keys"));
+            let id = complaints_plumbing::vault::rotate_keyring(&keyring)?;
+            println!("{id} is the active key-encryption key in {}; the services re-wrap their data keys under it", keyring.display());
             Ok(())
         }
         Command::PrivacyCheck { id_number, phone, email, account_number, directories } => {

@@ -2114,6 +2114,11 @@ mod tests {
             LifecycleEvent::ReviewRequested(ReviewRequested { reason: "the fee is unlawful".into(), requested_by: "channel:app".into() }),
             LifecycleEvent::ReviewDecided(ReviewDecided { upheld: true, conclusion: "correct decision".into(), decided_by: staff("HO-RISK") }),
             LifecycleEvent::Archived(ComplaintArchived { archived_by: staff("RO-HEAD"), note: "review window passed".into() }),
+            LifecycleEvent::CustomerErased(CustomerErased {
+                customer_key: "ab".repeat(32),
+                erased_by: staff("HO-RISK"),
+                reason: "retention ended; the customer asked".into(),
+            }),
         ]
     }
 
@@ -2196,6 +2201,7 @@ mod tests {
                 "review_requested",
                 "review_decided",
                 "archived",
+                "customer_erased",
             ]
         );
         for kind in EventKind::ALL {
@@ -2242,6 +2248,7 @@ mod tests {
                 "routing",
                 "intake",
                 "investigation",
+                "intake",
                 "intake",
             ]
         );

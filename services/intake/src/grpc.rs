@@ -214,9 +214,9 @@ impl Intake for IntakeApi {
         let rules = choose_jurisdiction(&self.config.jurisdiction, complaint.channel, &complaint.branch_involved, &complaint.product_hint);
         let customer_key = self.lookup.customer(&complaint.customer.id_number);
         let key = self.vault.key_for(&customer_key).await.map_err(Error::from)?;
-        let registered = store::register(&self.plumbing.pool, &self.config, &self.book, &complaint, &rules, &customer_key, &key, &self.contact_seal)
-            .await
-            .map_err(Error::from)?;
+        let protection = store::Protection { customer_key: &customer_key, key: &key, contact_seal: &self.contact_seal };
+        let registered =
+            store::register(&self.plumbing.pool, &self.config, &self.book, &complaint, &rules, &protection).await.map_err(Error::from)?;
         let (stored, duplicate) = match registered {
             Registered::New(stored) => {
                 self.plumbing.relay.notify();

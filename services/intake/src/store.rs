@@ -176,6 +176,15 @@ async fn next_number(tx: &mut Tx, prefix: &str, received_at_ms: i64) -> Result<C
     })
 }
 
+/// How a new complaint's personal data are protected: the customer's lookup key, their data
+/// key (sealing the personal columns), notification's public key (sealing the contact).
+#[derive(Clone, Copy)]
+pub struct Protection<'a> {
+    pub customer_key: &'a str,
+    pub key: &'a DataKey,
+    pub contact_seal: &'a SealFor,
+}
+
 /// Stores a new complaint and its `received` event, or returns the one registered earlier under
 /// the same channel request key.
 pub async fn register(
@@ -184,10 +193,9 @@ pub async fn register(
     book: &ClockBook,
     complaint: &NewComplaint,
     rules: &RulePackChoice,
-    customer_key: &str,
-    key: &DataKey,
-    contact_for_notification: &SealFor,
+    protection: &Protection<'_>,
 ) -> Result<Registered, StoreError> {
+    let Protection { customer_key, key, contact_seal: contact_for_notification } = *protection;
     let prefix = config.number_prefix.as_str();
     let channel = complaint.channel;
     if let Some(existing) = find_by_request_key(pool, channel, &complaint.request_key).await? {

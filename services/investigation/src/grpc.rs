@@ -142,13 +142,12 @@ impl Investigation for InvestigationApi {
             return Err(Error::from(FieldError::new("content", format!("must be at most {} bytes", self.config.max_evidence_bytes))).into());
         }
         let (mut tx, case, staff) = self.begin(&actor, &request.complaint_number, &EVIDENCE_STAGES, "register evidence").await?;
-        let sha256 = complaints_plumbing::sha256_hex(&request.content);
-        let evidence = store::add_evidence(&mut tx, &case.complaint_id, kind, request.description.trim(), &request.content, &sha256, &staff, &self.vault)
+        let evidence = store::add_evidence(&mut tx, &case.complaint_id, kind, request.description.trim(), &request.content, &staff, &self.vault)
             .await
             .map_err(Error::from)?;
         let event = LifecycleEvent::EvidenceRegistered(EvidenceRegistered {
             evidence_number: u32::try_from(evidence.evidence_number).unwrap_or(u32::MAX),
-            sha256: sha256.clone(),
+            sha256: evidence.sha256.clone(),
             description: evidence.description.clone(),
             registered_by: staff,
         });

@@ -155,10 +155,10 @@ pub async fn add_evidence(
     kind: &str,
     description: &str,
     content: &[u8],
-    sha256: &str,
     registered_by: &StaffId,
     vault: &Vault,
 ) -> Result<Evidence, VaultError> {
+    let sha256 = &complaints_plumbing::sha256_hex(content);
     let next: i64 = sqlx::query("SELECT COALESCE(MAX(evidence_number), 0) + 1 AS next FROM evidence WHERE complaint_id = $1")
         .bind(complaint_id.as_str())
         .fetch_one(&mut **tx)
@@ -166,7 +166,7 @@ pub async fn add_evidence(
         .try_get("next")?;
     let now = complaints_plumbing::now_ms();
     let size_bytes = i64::try_from(content.len()).unwrap_or(i64::MAX);
-    let key = vault.key_in(&mut **tx, &crate::chain::key_ref(complaint_id.as_str())).await?;
+    let key = vault.key_in(tx, &crate::chain::key_ref(complaint_id.as_str())).await?;
     let prev = crate::chain::previous(tx, complaint_id.as_str(), next).await?;
     let link = crate::chain::Link {
         complaint_id: complaint_id.as_str(),

@@ -154,8 +154,8 @@ impl EventHandler for Handler {
                 // The contact and every recipient sealed under the customer's key go dark;
                 // pending deliveries to them are dropped by the worker.
                 let key = store::key_ref(&erased.customer_key, meta.complaint_id.as_str());
-                self.vault.shred_in(&mut **tx, &key).await.map_err(retry)?;
-                self.vault.shred_in(&mut **tx, &store::key_ref("", meta.complaint_id.as_str())).await.map_err(retry)?;
+                self.vault.shred_in(tx, &key).await.map_err(retry)?;
+                self.vault.shred_in(tx, &store::key_ref("", meta.complaint_id.as_str())).await.map_err(retry)?;
                 return Ok(());
             }
             Consumed::ReviewDecided(decided) => (NotificationKind::ReviewOutcome, domain::review_outcome(&self.institution, number, &decided)),

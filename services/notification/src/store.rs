@@ -102,7 +102,7 @@ pub fn recipient_place(delivery_id: &str) -> String {
 
 /// Stores the contact sealed under the customer's data key (created in `tx` when new).
 pub async fn save_contact(tx: &mut Tx, vault: &Vault, complaint_id: &str, number: &str, contact: &Contact, customer_key: &str) -> Result<(), VaultError> {
-    let key = vault.key_in(&mut **tx, &key_ref(customer_key, complaint_id)).await?;
+    let key = vault.key_in(tx, &key_ref(customer_key, complaint_id)).await?;
     let seal = |column: &str, clear: &str| key.seal(&contact_place(column, complaint_id), clear);
     sqlx::query(
         "INSERT INTO contacts (complaint_id, complaint_number, name, phone, email, channel, customer_key) VALUES ($1, $2, $3, $4, $5, $6, $7) \
@@ -140,13 +140,13 @@ pub async fn contact(tx: &mut Tx, vault: &Vault, complaint_id: &str) -> Result<S
     let mut opened = Vec::with_capacity(3);
     for column in ["name", "phone", "email"] {
         let value: String = row.try_get(column)?;
-        match vault.open_in(&mut **tx, &contact_place(column, complaint_id), &value).await? {
+        match vault.open_in(tx, &contact_place(column, complaint_id), &value).await? {
             Opened::Clear(clear) => opened.push(clear),
             Opened::Erased => return Ok(StoredContact::Erased),
         }
     }
     let customer_key: String = row.try_get("customer_key")?;
-    let key = vault.key_in(&mut **tx, &key_ref(&customer_key, complaint_id)).await?;
+    let key = vault.key_in(tx, &key_ref(&customer_key, complaint_id)).await?;
     let [name, phone, email]: [String; 3] = opened.try_into().map_err(|_| StoreError::Conflict)?;
     Ok(StoredContact::Known(Contact { name, phone, email, channel: row.try_get("channel")? }, key))
 }

@@ -9,10 +9,10 @@
 //! - **Fields** are sealed with XChaCha20-Poly1305 (random 192-bit nonces) under the data key,
 //!   the field's place (`table.column:record`) as associated data, so a sealed value copied to
 //!   another row or column does not open. Text form: `enc:v1:<key id>:<base64>`.
-//! - **Rotation without downtime**: append a new KEK to the keyring; every service notices
+//! - **Rotation without downtime**: append a new KEK to the keyring (`complaintctl keys rotate`); every service notices
 //!   the change within `key_check_secs`, wraps new data keys under it and re-wraps the old ones
 //!   in batches (data are never re-encrypted). An old KEK can be dropped from the file once
-//!   [`Vault::wrapped_under`] reports no key left under it (`complaintctl keys status`).
+//!   [`Vault::wrapped_under`] reports no key left under it.
 //! - **Erasure** ([`Vault::shred`]) destroys a customer's wrapped data keys: their sealed
 //!   fields read as [`Opened::Erased`] from then on, in this store and in any copy of it.
 
@@ -200,6 +200,9 @@ impl DataKey {
     }
 }
 
+/// A data key as the cache holds it: when it was read, and the key (`None`: shredded).
+type Cached = (Instant, Option<Arc<DataKey>>);
+
 /// A service's envelope encryption: its keyring and its store's data keys.
 #[derive(Clone)]
 pub struct Vault {
@@ -210,8 +213,8 @@ struct Inner {
     pool: AnyPool,
     path: PathBuf,
     ring: RwLock<Keyring>,
-    /// key id → (when unwrapped, key, its reference); `None` for a shredded key.
-    cache: Mutex<HashMap<String, (Instant, Option<Arc<DataKey>>)>>,
+    /// key id → (when unwrapped, key); `None` for a shredded key.
+    cache: Mutex<HashMap<String, Cached>>,
     /// key reference → live key id.
     live: Mutex<HashMap<String, (Instant, String)>>,
 }
