@@ -9,7 +9,7 @@ use complaints_plumbing::privacy::scan;
 use complaints_plumbing::store::Backend;
 use complaints_proto::v1 as pb;
 use sqlx::Row;
-use system_tests::{complaint, customer_id, delivered, handler_of, resolve, sample_complaint, submit, Platform, SERVICES, WAIT};
+use system_tests::{complaint, customer_id, delivered, handler_of, resolve, sample_complaint, submit, timeline_line, wait_for, Platform, SERVICES, WAIT};
 
 const PHONE: &str = "13698765432";
 const EMAIL: &str = "wang.wu.privacy@example.com";
@@ -178,6 +178,60 @@ async fn erasure(backend: Backend) {
     }
     let shredded = platform.count("investigation", "SELECT COUNT(*) FROM data_keys WHERE shredded_at_ms IS NOT NULL").await;
     assert_eq!(shredded, 1, "the case's evidence key destroyed");
+}
+
+/// Erasure at the end of the retention, by intake's sweep: a closed customer's data are erased
+/// once their complaint has outlived the retention, a held one's and an open one's are kept,
+/// and the erasure is told on the timeline as the retention's.
+async fn erasure_at_end_of_retention(backend: Backend) {
+    let platform = Platform::start_with(backend, &[("CMS_ERASURE_SWEEP_SECS", "1")]).await;
+    let mut intake = platform.intake().await;
+    let mut closed = Vec::new();
+    for key in ["retention-1", "retention-2"] {
+        let number = submit(&platform, sample_complaint(key)).await;
+        intake
+            .withdraw_complaint(pb::WithdrawComplaintRequest { complaint_number: number.clone(), reason: "settled at the branch".into() })
+            .await
+            .expect("withdraw");
+        closed.push(number);
+    }
+    let [expired, held] = <[String; 2]>::try_from(closed).expect("two");
+    let open = submit(&platform, sample_complaint("retention-3")).await;
+    let hold = pb::SetLegalHoldRequest { complaint_number: held.clone(), hold: true, reason: "litigation 2027-18".into() };
+    platform.intake_as("HO-RISK").await.set_legal_hold(hold).await.expect("hold");
+    platform.wait_idle(WAIT).await;
+    // A year on, nothing is erased yet.
+    platform.shift_time(365 * 24 * 3600 * 1000);
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert!(!complaint(&platform, &expired).await.erased, "within the retention");
+
+    platform.shift_time(1100 * 24 * 3600 * 1000);
+    wait_for("the sweep erases the customer past the retention", WAIT, || async {
+        complaint(&platform, &expired).await.erased.then_some(())
+    })
+    .await;
+    // Another sweep passes; the held and the open customer are kept.
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert!(!complaint(&platform, &held).await.erased, "under legal hold");
+    assert!(!complaint(&platform, &open).await.erased, "still open");
+    assert_eq!(complaint(&platform, &expired).await.phone_masked, "[erased]");
+    let (_, actor, _) = timeline_line(&platform, &expired, "customer_erased", "retention").await;
+    assert_eq!(actor, "system:retention");
+    platform.wait_idle(WAIT).await;
+    for service in SERVICES {
+        let verdict = platform.audit(service, true).await.verify_audit(pb::VerifyAuditRequest {}).await.expect("verify").into_inner();
+        assert!(verdict.intact, "{service}: {verdict:?}");
+    }
+}
+
+#[tokio::test]
+async fn erasure_at_end_of_retention_on_sqlite() {
+    erasure_at_end_of_retention(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn erasure_at_end_of_retention_on_postgres() {
+    erasure_at_end_of_retention(Backend::Postgres).await;
 }
 
 #[tokio::test]

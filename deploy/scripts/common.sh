@@ -62,7 +62,26 @@ ensure_postgres() {
     fi
   fi
   psql "postgres://postgres@127.0.0.1:5432/postgres" -tAc 'select 1' >/dev/null
+  ensure_postgres_tls
   echo "PostgreSQL ready on 127.0.0.1:5432"
+}
+
+# ensure_postgres_tls: the local server accepts TLS (the tests connect with sslmode=require);
+# Debian's clusters do by default, with the snake-oil certificate, which is used when it is off.
+ensure_postgres_tls() {
+  local url="postgres://postgres@127.0.0.1:5432/postgres"
+  if [ "$(psql "$url" -tAc 'show ssl')" = "on" ]; then
+    return 0
+  fi
+  echo "turning on TLS in PostgreSQL (Debian's snake-oil certificate)"
+  if [ ! -f /etc/ssl/private/ssl-cert-snakeoil.key ]; then
+    apt-get install -y -qq ssl-cert >/dev/null
+  fi
+  psql "$url" -qc "ALTER SYSTEM SET ssl_cert_file = '/etc/ssl/certs/ssl-cert-snakeoil.pem'" \
+    -c "ALTER SYSTEM SET ssl_key_file = '/etc/ssl/private/ssl-cert-snakeoil.key'" \
+    -c "ALTER SYSTEM SET ssl = on" -c "SELECT pg_reload_conf()" >/dev/null
+  sleep 1
+  [ "$(psql "$url" -tAc 'show ssl')" = "on" ]
 }
 
 # ensure_python_grpc: grpcio and grpcio-reflection (grpcio's own reflection client, which the

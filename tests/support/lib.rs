@@ -198,6 +198,11 @@ pub struct Platform {
 
 impl Platform {
     pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, &[]).await
+    }
+
+    /// The platform with `extra` settings (`CMS_…` variables) given to every service.
+    pub async fn start_with(backend: Backend, extra: &[(&str, &str)]) -> Self {
         let nats = NatsServer::start();
         let stores = TestStores::new(backend);
         let sink = WebhookSink::start().await;
@@ -211,10 +216,9 @@ impl Platform {
         let gateway_key = testing::test_sealing_key(&stores, "gateway.key");
         let mut services = Vec::new();
         for name in SERVICES {
-            let env = vec![
+            let mut env = vec![
                 ("CMS_NATS_URL".to_owned(), nats.url()),
                 ("CMS_NATS_NKEY_SEED_FILE".to_owned(), nats.seed_file(name).display().to_string()),
-                ("CMS_DATABASE_URL".to_owned(), stores.url(name)),
                 ("CMS_GRPC_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
                 ("CMS_ORG_DIRECTORY".to_owned(), org.display().to_string()),
                 ("CMS_WEBHOOK_URL".to_owned(), sink.url.clone()),
@@ -238,6 +242,9 @@ impl Platform {
                 ("CMS_CONTACT_OPEN_KEY_FILE".to_owned(), contact_key.display().to_string()),
                 ("CMS_SPOOL_SEAL_KEY_FILE".to_owned(), complaints_plumbing::sealed::public_path(&gateway_key).display().to_string()),
             ];
+            // On PostgreSQL each service migrates as its owner role and works as its runtime role.
+            env.extend(stores.database_env(name).await);
+            env.extend(extra.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())));
             services.push(ServiceProcess::spawn(name, env, stores.directory()));
         }
         Self { nats, stores, sink, services, auth }

@@ -138,7 +138,7 @@ pub async fn up(args: UpArgs, data_dir: &Path) -> anyhow::Result<()> {
         let log = logs.join("nats-server.log");
         let config = data.join("nats-server.conf");
         let listen = format!("127.0.0.1:{nats_port}");
-        std::fs::write(&config, complaints_plumbing::broker::server_config(&listen, &data.join("jetstream"), &nats_users)?)?;
+        std::fs::write(&config, complaints_plumbing::broker::server_config(&listen, &data.join("jetstream"), &nats_users, None)?)?;
         locked_down = true;
         let child = Command::new(&binary)
             .arg("-c")

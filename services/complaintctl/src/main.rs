@@ -176,6 +176,9 @@ enum Command {
         /// The operator's NKey seed (default: the one `complaintctl up` generated, when present).
         #[arg(long, env = "CMS_NATS_NKEY_SEED_FILE")]
         nats_seed_file: Option<PathBuf>,
+        /// The CA (PEM) of a broker that requires TLS.
+        #[arg(long, env = "CMS_NATS_TLS_CA_FILE")]
+        nats_tls_ca_file: Option<PathBuf>,
     },
     /// The services' audit trails (operators: `login --as ID --operator`).
     Audit {
@@ -186,6 +189,11 @@ enum Command {
     Keys {
         #[command(subcommand)]
         action: KeysAction,
+    },
+    /// PostgreSQL roles and databases of the six services.
+    Db {
+        #[command(subcommand)]
+        action: DbAction,
     },
     /// Look for a customer's personal data in clear in every file of the installation: stores
     /// and their journals, the JetStream store, spooled deliveries, logs. Exit status 1 when
@@ -219,6 +227,32 @@ enum KeysAction {
         /// The keyring file; `<data dir>/secrets/kek.keys` by default.
         #[arg(long)]
         keyring: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DbAction {
+    /// As the PostgreSQL administrator: create each service's database, its owner role (for
+    /// migrations) and its runtime role (least privilege), with passwords read from
+    /// `<secrets-dir>/<service>[-owner].password`, generated there when missing. Running it
+    /// again changes nothing but passwords whose files changed.
+    Provision {
+        /// The administrator's URL, e.g. `postgres://postgres@db:5432/postgres?sslmode=verify-full&sslrootcert=ca.pem`.
+        #[arg(long, required_unless_present = "passwords_only")]
+        admin_url: Option<String>,
+        /// File holding the administrator's password, if the URL needs one.
+        #[arg(long)]
+        admin_password_file: Option<PathBuf>,
+        /// Names are `<prefix>_<service>` (database, runtime role) and `<prefix>_<service>_owner`.
+        #[arg(long, default_value = "cms")]
+        prefix: String,
+        /// Where the password files are; `<data dir>/secrets/postgres` by default.
+        #[arg(long)]
+        secrets_dir: Option<PathBuf>,
+        /// Only write the password files, the administrator's (`admin.password`, for the
+        /// compose PostgreSQL container) included: on the host, before the containers start.
+        #[arg(long)]
+        passwords_only: bool,
     },
 }
 
@@ -468,10 +502,10 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", deadline::run(&args)?);
             Ok(())
         }
-        Command::Dlq { action, nats_url, nats_seed_file } => {
+        Command::Dlq { action, nats_url, nats_seed_file, nats_tls_ca_file } => {
             let generated = complaints_plumbing::broker::seed_file(&data_dir.join("secrets").join("nats"), complaints_plumbing::broker::OPERATOR);
             let seed_file = nats_seed_file.or_else(|| generated.exists().then_some(generated));
-            let client = complaints_plumbing::nats::options(complaints_plumbing::broker::OPERATOR, seed_file.as_deref())?
+            let client = complaints_plumbing::nats::options(complaints_plumbing::broker::OPERATOR, seed_file.as_deref(), nats_tls_ca_file.as_deref())?
                 .connect(&nats_url)
                 .await
                 .with_context(|| format!("connecting to {nats_url}"))?;
@@ -621,6 +655,43 @@ async fn main() -> anyhow::Result<()> {
             let keyring = keyring.unwrap_or_else(|| data_dir.join("secrets").join("kek.keys"));
             let id = complaints_plumbing::vault::rotate_keyring(&keyring)?;
             println!("{id} is the active key-encryption key in {}; the services re-wrap their data keys under it", keyring.display());
+            Ok(())
+        }
+        Command::Db { action: DbAction::Provision { admin_url, admin_password_file, prefix, secrets_dir, passwords_only } } => {
+            use complaints_plumbing::roles;
+            let secrets = secrets_dir.unwrap_or_else(|| data_dir.join("secrets").join("postgres"));
+            if passwords_only {
+                roles::ensure_password(&secrets.join("admin.password"))?;
+            }
+            let admin_url = match admin_url {
+                Some(url) => roles::with_password(&url, admin_password_file.as_deref())?,
+                None => String::new(),
+            };
+            for service in local::SERVICES {
+                let (owner_file, runtime_file) = roles::password_files(&secrets, service);
+                let (owner_password, runtime_password) = (roles::ensure_password(&owner_file)?, roles::ensure_password(&runtime_file)?);
+                if passwords_only {
+                    continue;
+                }
+                let names = roles::ServiceRoles::named(&prefix, service);
+                roles::provision(&admin_url, &names, &owner_password, &runtime_password)
+                    .await
+                    .with_context(|| format!("provision {service}"))?;
+                println!(
+                    "{service}: database {} owned by {}, runtime role {}; CMS_DATABASE_URL=postgres://{}@<host>/{} \
+                     CMS_DATABASE_PASSWORD_FILE={} CMS_DATABASE_OWNER_URL=postgres://{}@<host>/{} CMS_DATABASE_OWNER_PASSWORD_FILE={}",
+                    names.database,
+                    names.owner,
+                    names.runtime,
+                    names.runtime,
+                    names.database,
+                    runtime_file.display(),
+                    names.owner,
+                    names.database,
+                    owner_file.display()
+                );
+            }
+            println!("password files in {}", secrets.display());
             Ok(())
         }
         Command::PrivacyCheck { id_number, phone, email, account_number, directories } => {

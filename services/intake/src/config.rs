@@ -26,6 +26,11 @@ pub struct Config {
     /// 1.9: three years; elsewhere the bank's policy). A customer is erased only when every
     /// complaint of theirs is past it (`CMS_RECORD_RETENTION_DAYS__GB=…`).
     pub record_retention_days: BTreeMap<String, i64>,
+    /// Erase a customer automatically once every complaint of theirs has outlived its record
+    /// retention (and none is under legal hold); off, erasure happens only on request.
+    pub erase_after_retention: bool,
+    /// How often the erasure sweep runs, in seconds.
+    pub erasure_sweep_secs: u64,
 }
 
 /// The rule pack per complaint: the most specific match wins (product, then branch, then
@@ -69,6 +74,8 @@ impl Config {
             first_contact_department: "customer_service".into(),
             contact_seal_key_file: None,
             record_retention_days: [("gb", 1095), ("cn", 1095), ("us", 1095), ("eu", 1095)].map(|(pack, days)| (pack.to_owned(), days)).into(),
+            erase_after_retention: true,
+            erasure_sweep_secs: 3600,
         }
     }
 }

@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 
 use crate::clocks;
+use crate::erasure;
 use crate::domain::{choose_jurisdiction, CustomerInput, Evidence, IdType, NewComplaint, Submission};
 use crate::store::{self, Outcome, Registered, StoredComplaint};
 use crate::{Config, Error};
@@ -192,7 +193,6 @@ async fn view(vault: &Vault, complaint: &StoredComplaint) -> Result<pb::Complain
 /// The role that places legal holds and erases customers: head office risk & legal.
 const LEGAL_ROLE: &str = "head_office_risk_legal";
 
-const DAY_MS: i64 = 24 * 3600 * 1000;
 
 #[tonic::async_trait]
 impl Intake for IntakeApi {
@@ -213,10 +213,8 @@ impl Intake for IntakeApi {
         self.may_submit(&actor, &mut complaint)?;
         let rules = choose_jurisdiction(&self.config.jurisdiction, complaint.channel, &complaint.branch_involved, &complaint.product_hint);
         let customer_key = self.lookup.customer(&complaint.customer.id_number);
-        let key = self.vault.key_for(&customer_key).await.map_err(Error::from)?;
-        let protection = store::Protection { customer_key: &customer_key, key: &key, contact_seal: &self.contact_seal };
-        let registered =
-            store::register(&self.plumbing.pool, &self.config, &self.book, &complaint, &rules, &protection).await.map_err(Error::from)?;
+        let protection = store::Protection { customer_key: &customer_key, vault: &self.vault, contact_seal: &self.contact_seal };
+        let registered = store::register(&self.plumbing.pool, &self.config, &self.book, &complaint, &rules, &protection).await?;
         let (stored, duplicate) = match registered {
             Registered::New(stored) => {
                 self.plumbing.relay.notify();
@@ -408,28 +406,8 @@ impl Intake for IntakeApi {
         if complaints.is_empty() {
             return Err(Error::NotFound("no complaint of a customer with that id_number (or already erased)".into()).into());
         }
-        for complaint in &complaints {
-            let number = &complaint.complaint_number;
-            let refuse = |rule: String| Error::Refused(format!("complaint {number}: {rule}"));
-            if complaint.stage.is_open() {
-                return Err(refuse(format!("is still {}; a customer is erased once every complaint is closed", complaint.stage)).into());
-            }
-            if !complaint.legal_hold.is_empty() {
-                return Err(refuse(format!("is under legal hold: {}", complaint.legal_hold)).into());
-            }
-            let days = self.config.retention_days(&complaint.jurisdiction);
-            let kept_until = complaint.updated_at_ms + days * DAY_MS;
-            if now < kept_until {
-                return Err(refuse(format!(
-                    "the record is kept until {} ({days} days after closing under the {} rules)",
-                    complaints_plumbing::format_ms(kept_until),
-                    complaint.jurisdiction
-                ))
-                .into());
-            }
-        }
-        self.vault.shred_in(&mut tx, &customer_key).await.map_err(Error::from)?;
-        store::record_erasure(&mut tx, &complaints, &customer_key, &officer, reason, now).await.map_err(Error::from)?;
+        let erasure = erasure::Erasure { by: &officer, reason, now_ms: now };
+        erasure::erase(&mut tx, &self.vault, &self.config, &complaints, &customer_key, &erasure).await?;
         tx.commit().await.map_err(StoreError::from).map_err(Error::from)?;
         self.plumbing.relay.notify();
         tracing::info!(complaints = complaints.len(), officer = %officer, "customer erased");

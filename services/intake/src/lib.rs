@@ -7,6 +7,7 @@ pub mod clocks;
 pub mod config;
 pub mod consumers;
 pub mod domain;
+pub mod erasure;
 pub mod error;
 pub mod grpc;
 pub mod store;
@@ -28,6 +29,7 @@ const MIGRATIONS: &[EmbeddedMigration] = &[
     (103, "outcomes", include_str!("../migrations/0103_outcomes.sql")),
     (104, "customer key", include_str!("../migrations/0104_customer_key.sql")),
     (105, "legal holds", include_str!("../migrations/0105_legal_holds.sql")),
+    (106, "clear rows", include_str!("../migrations/0106_clear_rows.sql")),
 ];
 
 /// Builds the service: store, broker, consumer and gRPC API.
@@ -52,6 +54,17 @@ impl Application {
         let sealed = store::seal_clear_rows(&plumbing.pool, &vault, &lookup).await?;
         if sealed > 0 {
             tracing::info!(sealed, "complaints stored in clear before encryption are now sealed");
+        }
+        if config.erase_after_retention {
+            service.spawn(erasure::run(
+                plumbing.pool.clone(),
+                vault.clone(),
+                config.clone(),
+                plumbing.relay.clone(),
+                plumbing.time.clone(),
+                std::time::Duration::from_secs(config.erasure_sweep_secs.max(1)),
+                service.token(),
+            ));
         }
         let api = grpc::IntakeApi { plumbing, access: service.access.clone(), config, book, lookup, vault, contact_seal };
         Ok(service.run(IntakeServer::new(api)))

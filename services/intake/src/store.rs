@@ -12,7 +12,7 @@ use complaints_plumbing::clocks::{self as clock_store, ClockBook};
 use complaints_plumbing::outbox::{self, Subject};
 use complaints_plumbing::store::{expect_one_row, parsed_column, to_json, StoreError, Tx};
 use complaints_plumbing::sealed::SealFor;
-use complaints_plumbing::vault::{DataKey, Vault, VaultError};
+use complaints_plumbing::vault::{Vault, VaultError};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
@@ -176,12 +176,13 @@ async fn next_number(tx: &mut Tx, prefix: &str, received_at_ms: i64) -> Result<C
     })
 }
 
-/// How a new complaint's personal data are protected: the customer's lookup key, their data
-/// key (sealing the personal columns), notification's public key (sealing the contact).
+/// How a new complaint's personal data are protected: the customer's lookup key, the vault
+/// holding their data key (sealing the personal columns), notification's public key (sealing
+/// the contact).
 #[derive(Clone, Copy)]
 pub struct Protection<'a> {
     pub customer_key: &'a str,
-    pub key: &'a DataKey,
+    pub vault: &'a Vault,
     pub contact_seal: &'a SealFor,
 }
 
@@ -194,18 +195,33 @@ pub async fn register(
     complaint: &NewComplaint,
     rules: &RulePackChoice,
     protection: &Protection<'_>,
-) -> Result<Registered, StoreError> {
-    let Protection { customer_key, key, contact_seal: contact_for_notification } = *protection;
+) -> Result<Registered, crate::Error> {
+    let Protection { customer_key, vault, contact_seal: contact_for_notification } = *protection;
     let prefix = config.number_prefix.as_str();
     let channel = complaint.channel;
     if let Some(existing) = find_by_request_key(pool, channel, &complaint.request_key).await? {
         return Ok(Registered::Existing(existing));
     }
-    let mut tx = pool.begin().await?;
+    let customer = &complaint.customer;
+    // Sealed before the transaction: the public-key work holds no connection.
+    let contact = SealedContact(
+        contact_for_notification.seal(
+            &Contact {
+                name: customer.name.clone(),
+                phone: customer.phone.clone(),
+                email: customer.email.clone(),
+                preferred_channel: customer.preferred_channel.unwrap_or(channel),
+            }
+            .to_bytes(),
+        ),
+    );
+    let mut tx = pool.begin().await.map_err(StoreError::from)?;
+    // A new customer's data key is created in this transaction: one commit, and no key
+    // without its complaint.
+    let key = vault.key_in(&mut tx, customer_key).await?;
     let complaint_id = ComplaintId::generate();
     let number = next_number(&mut tx, prefix, complaint.received_at_ms).await?;
     let now = complaints_plumbing::now_ms();
-    let customer = &complaint.customer;
     let seal = |column: &str, clear: &str| key.seal(&place(column, complaint_id.as_str()), clear);
     let inserted = sqlx::query(
         "INSERT INTO complaints (complaint_id, complaint_number, channel, request_key, request_hash, status, \
@@ -247,14 +263,15 @@ pub async fn register(
     .bind(i64::from(rules.payment_services))
     .bind(customer_key)
     .execute(&mut *tx)
-    .await?;
+    .await
+    .map_err(StoreError::from)?;
     if inserted.rows_affected() == 0 {
         // A concurrent retry with the same key won the race.
-        tx.rollback().await?;
+        tx.rollback().await.map_err(StoreError::from)?;
         return find_by_request_key(pool, channel, &complaint.request_key)
             .await?
             .map(Registered::Existing)
-            .ok_or(StoreError::Conflict);
+            .ok_or(StoreError::Conflict.into());
     }
     let stored = find(&mut *tx, &ComplaintKey::Id(complaint_id.clone())).await?.ok_or(StoreError::Conflict)?;
     let (clocks, reply_due) = crate::clocks::on_registered(&mut tx, book, config, &stored).await?;
@@ -265,17 +282,7 @@ pub async fn register(
         demand: complaint.demand.clone(),
         amount_involved: complaint.amount_involved.clone(),
         product_hint: complaint.product_hint.clone(),
-        contact: SealedContact(
-            contact_for_notification.seal(
-                &Contact {
-                    name: customer.name.clone(),
-                    phone: customer.phone.clone(),
-                    email: customer.email.clone(),
-                    preferred_channel: customer.preferred_channel.unwrap_or(channel),
-                }
-                .to_bytes(),
-            ),
-        ),
+        contact,
         receiving_staff: complaint.receiving_staff.clone(),
         staff_involved: complaint.staff_involved.clone(),
         branch_involved: complaint.branch_involved.clone(),
@@ -287,7 +294,7 @@ pub async fn register(
     });
     outbox::enqueue(&mut tx, SERVICE, Subject::new(&complaint_id, &number), received).await?;
     clock_store::announce(&mut tx, SERVICE, Subject::new(&complaint_id, &number), clocks).await?;
-    tx.commit().await?;
+    tx.commit().await.map_err(StoreError::from)?;
     Ok(Registered::New(stored))
 }
 
@@ -528,7 +535,8 @@ pub async fn of_customer(tx: &mut Tx, customer_key: &str) -> Result<Vec<StoredCo
 }
 
 /// Records the erasure of `complaints` (one customer's) and announces it per complaint; the
-/// lookup key is cleared so the records can no longer be found by ID number.
+/// lookup key is cleared so the records can no longer be found by ID number. A complaint
+/// erased meanwhile (by another replica) is [`StoreError::Conflict`].
 pub async fn record_erasure(
     tx: &mut Tx,
     complaints: &[StoredComplaint],
@@ -538,11 +546,12 @@ pub async fn record_erasure(
     now_ms: i64,
 ) -> Result<(), StoreError> {
     for complaint in complaints {
-        sqlx::query("UPDATE complaints SET customer_key = '', erased_at_ms = $1 WHERE complaint_id = $2")
+        let result = sqlx::query("UPDATE complaints SET customer_key = '', erased_at_ms = $1 WHERE complaint_id = $2 AND erased_at_ms IS NULL")
             .bind(now_ms)
             .bind(complaint.complaint_id.as_str())
             .execute(&mut **tx)
             .await?;
+        expect_one_row(&result)?;
         let event = LifecycleEvent::CustomerErased(complaints_domain::events::CustomerErased {
             customer_key: customer_key.to_owned(),
             erased_by: erased_by.clone(),

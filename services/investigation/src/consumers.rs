@@ -163,7 +163,7 @@ impl EventHandler for Handler {
         if let Consumed::CustomerErased(_) = event {
             // The evidence content no longer opens; the register and its chain stay.
             let key = crate::chain::key_ref(meta.complaint_id.as_str());
-            self.vault.shred_in(tx, &key).await.map_err(|error| HandlerError::Retry(error.into()))?;
+            self.vault.shred_in(tx, &key).await?;
             return Ok(());
         }
         if let Consumed::Assigned(assigned) = event {

@@ -28,6 +28,7 @@ const MIGRATIONS: &[EmbeddedMigration] = &[
     (102, "clocks", include_str!("../migrations/0102_clocks.sql")),
     (103, "case notes", include_str!("../migrations/0103_case_notes.sql")),
     (104, "evidence chain", include_str!("../migrations/0104_evidence_chain.sql")),
+    (105, "clear evidence", include_str!("../migrations/0105_clear_evidence.sql")),
 ];
 
 pub struct Application;

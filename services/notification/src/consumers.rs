@@ -19,7 +19,7 @@ use complaints_plumbing::access::Access;
 use complaints_plumbing::consumer::{EventHandler, HandlerError};
 use complaints_plumbing::sealed::Opener;
 use complaints_plumbing::store::Tx;
-use complaints_plumbing::vault::{Vault, VaultError};
+use complaints_plumbing::vault::Vault;
 use tokio::sync::Notify;
 
 use crate::domain::{self, Message};
@@ -54,12 +54,6 @@ pub struct Handler {
     pub vault: Vault,
     /// Opens the contact intake sealed for notification.
     pub opener: Opener,
-}
-
-/// A vault failure is retried: a store hiccup passes, a missing key-encryption key is an
-/// operator's fix (the event waits, then dead-letters after `max_deliver`).
-fn retry(error: VaultError) -> HandlerError {
-    HandlerError::Retry(error.into())
 }
 
 /// The org directory role of the special task group told at once of a Red complaint.
@@ -154,8 +148,8 @@ impl EventHandler for Handler {
                 // The contact and every recipient sealed under the customer's key go dark;
                 // pending deliveries to them are dropped by the worker.
                 let key = store::key_ref(&erased.customer_key, meta.complaint_id.as_str());
-                self.vault.shred_in(tx, &key).await.map_err(retry)?;
-                self.vault.shred_in(tx, &store::key_ref("", meta.complaint_id.as_str())).await.map_err(retry)?;
+                self.vault.shred_in(tx, &key).await?;
+                self.vault.shred_in(tx, &store::key_ref("", meta.complaint_id.as_str())).await?;
                 return Ok(());
             }
             Consumed::ReviewDecided(decided) => (NotificationKind::ReviewOutcome, domain::review_outcome(&self.institution, number, &decided)),
@@ -177,7 +171,7 @@ impl EventHandler for Handler {
                     .map_err(|error| HandlerError::Poison(format!("received.{error}")))?;
                 let contact =
                     Contact { name: opened.name, phone: opened.phone, email: opened.email, channel: opened.preferred_channel.as_str().to_owned() };
-                store::save_contact(tx, &self.vault, meta.complaint_id.as_str(), number, &contact, &received.customer_key).await.map_err(retry)?;
+                store::save_contact(tx, &self.vault, meta.complaint_id.as_str(), number, &contact, &received.customer_key).await?;
                 let received_at = complaints_plumbing::format_ms(received.received_at_ms);
                 (NotificationKind::Acknowledgement, domain::acknowledgement(&self.institution, number, &received_at, received.reply_due.as_ref()))
             }
@@ -188,7 +182,7 @@ impl EventHandler for Handler {
             Consumed::ResolutionApproved(approved) => (NotificationKind::Result, domain::result(&self.institution, number, &approved)),
             Consumed::RemedyExecuted(executed) => (NotificationKind::Execution, domain::execution(&self.institution, number, &executed)),
         };
-        let (contact, key) = match store::contact(tx, &self.vault, meta.complaint_id.as_str()).await.map_err(retry)? {
+        let (contact, key) = match store::contact(tx, &self.vault, meta.complaint_id.as_str()).await? {
             StoredContact::Known(contact, key) => (contact, key),
             StoredContact::Erased => {
                 tracing::info!(kind = kind.as_str(), "no delivery: the customer's personal data was erased");

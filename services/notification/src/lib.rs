@@ -25,6 +25,7 @@ pub const SERVICE: &str = "notification";
 const MIGRATIONS: &[EmbeddedMigration] = &[
     (100, "notification", include_str!("../migrations/0100_notification.sql")),
     (101, "sealed contacts", include_str!("../migrations/0101_sealed_contacts.sql")),
+    (102, "clear rows", include_str!("../migrations/0102_clear_rows.sql")),
 ];
 
 pub struct Application;

@@ -177,11 +177,12 @@ pub async fn seal_clear_rows(pool: &AnyPool, vault: &Vault) -> Result<usize, Vau
             .await?
             .rows_affected() as usize;
     }
+    // 'staff' is STAFF_CHANNEL written out: the predicate must match the partial index
+    // deliveries_clear (migration 0102) word for word, and an index cannot take a parameter.
     let deliveries = sqlx::query(
         "SELECT d.delivery_id, d.complaint_id, d.recipient, c.customer_key FROM deliveries d JOIN contacts c ON c.complaint_id = d.complaint_id \
-         WHERE d.channel <> $1 AND d.recipient <> '' AND d.recipient NOT LIKE 'enc:%'",
+         WHERE d.channel <> 'staff' AND d.recipient <> '' AND d.recipient NOT LIKE 'enc:%'",
     )
-    .bind(STAFF_CHANNEL)
     .fetch_all(pool)
     .await?;
     for row in deliveries {

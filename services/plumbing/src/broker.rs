@@ -99,12 +99,22 @@ pub fn server_authorization(users: &[BrokerUser]) -> String {
     block
 }
 
+/// The broker's TLS certificate and key (PEM files): with them, every client must use TLS.
+#[derive(Debug, Clone)]
+pub struct ServerTls {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+}
+
 /// A nats-server configuration listening on `listen` (`host:port`; port -1: the server picks
-/// one), with JetStream storing in `store_dir` and locked down to the users whose seeds
-/// [`ensure_users`] keeps in `users_dir`.
-pub fn server_config(listen: &str, store_dir: &Path, users_dir: &Path) -> anyhow::Result<String> {
+/// one), with JetStream storing in `store_dir`, locked down to the users whose seeds
+/// [`ensure_users`] keeps in `users_dir`, and with `tls` TLS only.
+pub fn server_config(listen: &str, store_dir: &Path, users_dir: &Path, tls: Option<&ServerTls>) -> anyhow::Result<String> {
     let authorization = ensure_users(users_dir)?;
-    Ok(format!("listen: \"{listen}\"\njetstream {{\n  store_dir: \"{}\"\n}}\n{authorization}", store_dir.display()))
+    let tls = tls
+        .map(|tls| format!("tls {{\n  cert_file: \"{}\"\n  key_file: \"{}\"\n}}\n", tls.cert_file.display(), tls.key_file.display()))
+        .unwrap_or_default();
+    Ok(format!("listen: \"{listen}\"\njetstream {{\n  store_dir: \"{}\"\n}}\n{tls}{authorization}", store_dir.display()))
 }
 
 /// The seed file of `user` in `directory`.

@@ -17,8 +17,20 @@ pub struct CommonConfig {
     /// The service's NKey seed file for the locked-down broker (`complaintctl up` generates
     /// one per service); unset: connect without credentials (an open development broker).
     pub nats_nkey_seed_file: Option<PathBuf>,
-    /// `sqlite://path/to/file.db` (default) or `postgres://user@host/database`.
+    /// The CA (PEM) the broker's TLS certificate is verified against; when set, the connection
+    /// must be TLS. Unset: plain TCP (a broker on the same host or a private network).
+    pub nats_tls_ca_file: Option<PathBuf>,
+    /// `sqlite://path/to/file.db` (default) or `postgres://user@host/database`; on PostgreSQL
+    /// the service's runtime role, with `?sslmode=verify-full&sslrootcert=<ca.pem>` for TLS.
     pub database_url: String,
+    /// File holding the password of `database_url`'s role (secrets stay out of URLs and
+    /// configuration files; `complaintctl db provision` writes it).
+    pub database_password_file: Option<PathBuf>,
+    /// PostgreSQL only: the owner role's URL; when set, migrations run as the owner, which
+    /// then grants the runtime role of `database_url` only what it needs (see `roles`).
+    pub database_owner_url: Option<String>,
+    /// File holding the owner role's password.
+    pub database_owner_password_file: Option<PathBuf>,
     /// Address the gRPC server binds, e.g. `127.0.0.1:50051`; port 0 picks a free port.
     pub grpc_addr: String,
     /// When set, the bound gRPC address is written to this file once the server listens.
@@ -118,7 +130,11 @@ impl CommonConfig {
         Self {
             nats_url: "nats://127.0.0.1:4222".into(),
             nats_nkey_seed_file: None,
+            nats_tls_ca_file: None,
             database_url: format!("sqlite://.data/{service}.db"),
+            database_password_file: None,
+            database_owner_url: None,
+            database_owner_password_file: None,
             grpc_addr: format!("127.0.0.1:{}", default_port(service)),
             grpc_addr_file: None,
             otlp_endpoint: None,

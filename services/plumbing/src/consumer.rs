@@ -51,6 +51,13 @@ impl From<StoreError> for HandlerError {
     }
 }
 
+/// A key that cannot be read or written now (the store, or a keyring being rotated) is retried.
+impl From<crate::vault::VaultError> for HandlerError {
+    fn from(error: crate::vault::VaultError) -> Self {
+        Self::Retry(error.into())
+    }
+}
+
 /// The lifecycle events one consumer takes, as its own enum: the handler matches it
 /// exhaustively and the consumer's subject filter is derived from [`Consumes::KINDS`], so an
 /// event kind can neither be subscribed and forgotten nor handled and never subscribed.

@@ -24,6 +24,7 @@ pub mod nats;
 pub mod outbox;
 pub mod privacy;
 pub mod retention;
+pub mod roles;
 pub mod scheduler;
 pub mod sealed;
 pub mod service;

@@ -13,12 +13,19 @@ use crate::events::{
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(10 * 60);
 
 /// The connect options of broker user `name`: its NKey seed file when the broker is locked
-/// down, replies on the user's own inbox prefix.
-pub fn options(name: &str, seed_file: Option<&std::path::Path>) -> anyhow::Result<async_nats::ConnectOptions> {
+/// down, replies on the user's own inbox prefix, and with `tls_ca_file` TLS required and the
+/// server's certificate verified against that CA (PEM).
+pub fn options(name: &str, seed_file: Option<&std::path::Path>, tls_ca_file: Option<&std::path::Path>) -> anyhow::Result<async_nats::ConnectOptions> {
     let mut options = async_nats::ConnectOptions::new()
         .name(name)
         .custom_inbox_prefix(crate::broker::inbox_prefix(name))
         .connection_timeout(Duration::from_secs(5));
+    if let Some(ca) = tls_ca_file {
+        if !ca.exists() {
+            anyhow::bail!("the broker's CA file {} does not exist (nats_tls_ca_file)", ca.display());
+        }
+        options = options.require_tls(true).add_root_certificates(ca.to_path_buf());
+    }
     if let Some(path) = seed_file {
         let seed = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read the NKey seed {}: {e}", path.display()))?;
         options = options.nkey(seed.trim().to_owned());
@@ -27,8 +34,8 @@ pub fn options(name: &str, seed_file: Option<&std::path::Path>) -> anyhow::Resul
 }
 
 /// Connects a service to NATS as `name`, retrying until the broker is reachable.
-pub async fn connect(url: &str, name: &str, seed_file: Option<&std::path::Path>) -> anyhow::Result<async_nats::Client> {
-    Ok(options(name, seed_file)?.retry_on_initial_connect().connect(url).await?)
+pub async fn connect(url: &str, name: &str, seed_file: Option<&std::path::Path>, tls_ca_file: Option<&std::path::Path>) -> anyhow::Result<async_nats::Client> {
+    Ok(options(name, seed_file, tls_ca_file)?.retry_on_initial_connect().connect(url).await?)
 }
 
 /// Creates the event stream (events kept `max_age_days`) and the dead-letter stream (kept

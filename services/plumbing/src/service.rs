@@ -50,8 +50,8 @@ impl Plumbing {
         config.retention.check(config.stream_max_age_days)?;
         let verifier = Verifier::from_config(&config.auth).await?;
         let time = config.time_source()?;
-        let pool = crate::store::connect(&config.database_url, migrations).await?;
-        let nats = crate::nats::connect(&config.nats_url, service, config.nats_nkey_seed_file.as_deref()).await?;
+        let pool = crate::store::open(config, migrations).await?;
+        let nats = crate::nats::connect(&config.nats_url, service, config.nats_nkey_seed_file.as_deref(), config.nats_tls_ca_file.as_deref()).await?;
         let jetstream = jetstream::new(nats.clone());
         crate::nats::ensure_streams(&jetstream, config.stream_max_age_days, config.retention.dead_letter_days).await?;
         crate::nats::ensure_audit_stream(&jetstream, config.audit_retention_days).await?;

@@ -142,6 +142,8 @@ pub enum OpenError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot create the directory for {0}: {1}")]
     Directory(String, std::io::Error),
+    #[error(transparent)]
+    Roles(#[from] crate::roles::RoleError),
 }
 
 /// Which engine a store runs on.
@@ -161,6 +163,26 @@ impl Backend {
             Err(OpenError::UnsupportedUrl(url.to_owned()))
         }
     }
+}
+
+/// Opens a service's store as its configuration says: with the password from its file, and,
+/// when `database_owner_url` is set, migrated as the owner role, which then grants the
+/// runtime role its rights ([`crate::roles`]); the pool returned works as the runtime role.
+pub async fn open(config: &crate::config::CommonConfig, service_migrations: &[EmbeddedMigration]) -> Result<AnyPool, OpenError> {
+    let backend = Backend::of_url(&config.database_url)?;
+    let url = crate::roles::with_password(&config.database_url, config.database_password_file.as_deref())?;
+    let Some(owner_url) = &config.database_owner_url else {
+        return connect(&url, service_migrations).await;
+    };
+    if backend != Backend::Postgres || Backend::of_url(owner_url)? != Backend::Postgres {
+        return Err(OpenError::Roles(crate::roles::RoleError::Url("database_owner_url applies to PostgreSQL only".into())));
+    }
+    let runtime = crate::roles::user_of(&url)?;
+    let owner_url = crate::roles::with_password(owner_url, config.database_owner_password_file.as_deref())?;
+    let owner = connect(&owner_url, service_migrations).await?;
+    crate::roles::grant_runtime(&owner, &runtime).await?;
+    owner.close().await;
+    Ok(pool(Backend::Postgres, &url).await?)
 }
 
 /// Opens the store at `url`, creating the SQLite file or PostgreSQL database if missing, and
@@ -183,8 +205,14 @@ pub async fn connect(url: &str, service_migrations: &[EmbeddedMigration]) -> Res
             }
         }
     }
-    let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
-    let pool = match backend {
+    let pool = pool(backend, &url).await?;
+    migrate(&pool, service_migrations).await?;
+    Ok(pool)
+}
+
+async fn pool(backend: Backend, url: &str) -> Result<AnyPool, sqlx::Error> {
+    let options = AnyConnectOptions::from_str(url)?.disable_statement_logging();
+    Ok(match backend {
         Backend::Sqlite => {
             AnyPoolOptions::new()
                 .max_connections(1)
@@ -210,9 +238,7 @@ pub async fn connect(url: &str, service_migrations: &[EmbeddedMigration]) -> Res
                 .connect_with(options)
                 .await?
         }
-    };
-    migrate(&pool, service_migrations).await?;
-    Ok(pool)
+    })
 }
 
 async fn migrate(pool: &AnyPool, service_migrations: &[EmbeddedMigration]) -> Result<(), OpenError> {

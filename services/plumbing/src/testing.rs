@@ -11,6 +11,7 @@ use crate::store::Backend;
 pub struct NatsServer {
     child: Child,
     port: u16,
+    tls_ca: Option<PathBuf>,
     _store: tempfile::TempDir,
 }
 
@@ -28,14 +29,31 @@ impl NatsServer {
     /// # Panics
     /// When no suitable binary can be started: tests need the real broker.
     pub fn start() -> Self {
+        Self::start_with(false)
+    }
+
+    /// [`NatsServer::start`] requiring TLS, with a certificate for 127.0.0.1 issued by a CA of
+    /// the test's own ([`NatsServer::tls_ca`]).
+    pub fn start_tls() -> Self {
+        Self::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> Self {
         let binary = std::env::var("NATS_SERVER_BIN").unwrap_or_else(|_| "nats-server".to_owned());
         let store = tempfile::tempdir().expect("temporary directory for JetStream");
         let config = store.path().join("nats.conf");
         let store_dir = store.path().join("jetstream");
         let ports_dir = store.path().join("ports");
         std::fs::create_dir(&ports_dir).expect("ports directory");
+        let (tls_ca, server_tls) = if tls {
+            let files = test_tls_files(store.path());
+            (Some(files.ca), Some(crate::broker::ServerTls { cert_file: files.cert, key_file: files.key }))
+        } else {
+            (None, None)
+        };
         // Locked down as in production: a user per service, the operator for the tests.
-        let locked = crate::broker::server_config("127.0.0.1:-1", &store_dir, &store.path().join("users")).expect("broker users");
+        let locked = crate::broker::server_config("127.0.0.1:-1", &store_dir, &store.path().join("users"), server_tls.as_ref())
+            .expect("broker users");
         std::fs::write(&config, format!("ports_file_dir: \"{}\"\n{locked}", ports_dir.display())).expect("write nats config");
         let mut child = Command::new(&binary)
             .arg("-c")
@@ -58,7 +76,12 @@ impl NatsServer {
             }
             std::thread::sleep(Duration::from_millis(20));
         };
-        Self { child, port, _store: store }
+        Self { child, port, tls_ca, _store: store }
+    }
+
+    /// The CA a TLS broker's certificate is issued by.
+    pub fn tls_ca(&self) -> Option<&Path> {
+        self.tls_ca.as_deref()
     }
 
     pub fn url(&self) -> String {
@@ -77,7 +100,7 @@ impl NatsServer {
 
     /// A connection as broker user `user`.
     pub async fn connect_as(&self, user: &str) -> anyhow::Result<async_nats::Client> {
-        Ok(crate::nats::options(user, Some(&self.seed_file(user)))?.connect(self.url()).await?)
+        Ok(crate::nats::options(user, Some(&self.seed_file(user)), self.tls_ca())?.connect(self.url()).await?)
     }
 
     /// Kills the server (as an outage would).
@@ -104,6 +127,34 @@ fn reported_client_port(ports_dir: &Path) -> Option<u16> {
     url.rsplit(':').next()?.parse().ok()
 }
 
+/// PEM files of a test CA and a server certificate it issued for 127.0.0.1 and localhost.
+pub struct TlsFiles {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Generates [`TlsFiles`] in `directory` (a CA of this test run's own, never a committed one).
+pub fn test_tls_files(directory: &Path) -> TlsFiles {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+    let ca_key = KeyPair::generate().expect("CA key");
+    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(DnType::CommonName, "complaints test CA");
+    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    let ca_cert = ca.self_signed(&ca_key).expect("CA certificate");
+    let issuer = Issuer::new(ca, ca_key);
+    let server_key = KeyPair::generate().expect("server key");
+    let mut server = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).expect("server parameters");
+    server.distinguished_name.push(DnType::CommonName, "127.0.0.1");
+    let server_cert = server.signed_by(&server_key, &issuer).expect("server certificate");
+    let files = TlsFiles { ca: directory.join("ca.pem"), cert: directory.join("server.pem"), key: directory.join("server.key") };
+    std::fs::write(&files.ca, ca_cert.pem()).expect("write CA");
+    std::fs::write(&files.cert, server_cert.pem()).expect("write certificate");
+    crate::write_private(&files.key, &server_key.serialize_pem()).expect("write key");
+    files
+}
+
 /// The PostgreSQL server tests use: `$CMS_TEST_POSTGRES_URL`, default the local trust-auth one.
 pub fn postgres_base_url() -> String {
     std::env::var("CMS_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
@@ -128,6 +179,34 @@ impl TestStores {
             Backend::Sqlite => format!("sqlite://{}", self.directory.path().join(format!("{service}.db")).display()),
             Backend::Postgres => format!("{}/cms_test_{}_{service}", postgres_base_url(), self.run_id),
         }
+    }
+
+    /// The database settings of a service process: on SQLite its URL; on PostgreSQL its own
+    /// owner and runtime roles, provisioned here as in production (passwords in files in the
+    /// stores' directory), so the service migrates as the owner and works with least privilege.
+    pub async fn database_env(&self, service: &str) -> Vec<(String, String)> {
+        if self.backend == Backend::Sqlite {
+            return vec![("CMS_DATABASE_URL".to_owned(), self.url(service))];
+        }
+        let roles = crate::roles::ServiceRoles::named(&format!("cms_test_{}", self.run_id), service);
+        let (owner_file, runtime_file) = crate::roles::password_files(self.directory.path(), service);
+        let owner_password = crate::roles::ensure_password(&owner_file).expect("owner password");
+        let runtime_password = crate::roles::ensure_password(&runtime_file).expect("runtime password");
+        crate::roles::provision(&format!("{}/postgres", postgres_base_url()), &roles, &owner_password, &runtime_password)
+            .await
+            .expect("provision the service's PostgreSQL roles");
+        let as_role = |role: &str| {
+            let mut url = url::Url::parse(&self.url(service)).expect("test database URL");
+            url.set_username(role).expect("a role name");
+            url.set_password(None).expect("no password in the URL");
+            String::from(url)
+        };
+        vec![
+            ("CMS_DATABASE_URL".to_owned(), as_role(&roles.runtime)),
+            ("CMS_DATABASE_PASSWORD_FILE".to_owned(), runtime_file.display().to_string()),
+            ("CMS_DATABASE_OWNER_URL".to_owned(), as_role(&roles.owner)),
+            ("CMS_DATABASE_OWNER_PASSWORD_FILE".to_owned(), owner_file.display().to_string()),
+        ]
     }
 
     /// A scratch directory that lives as long as the stores.
@@ -231,6 +310,7 @@ impl TestEnv {
         let mut common = crate::config::CommonConfig::defaults_for(service);
         common.nats_url = self.nats.url();
         common.nats_nkey_seed_file = Some(self.nats.seed_file(service));
+        common.nats_tls_ca_file = self.nats.tls_ca().map(Path::to_path_buf);
         common.database_url = self.stores.url(service);
         common.grpc_addr = "127.0.0.1:0".into();
         common.auth = self.auth.config();

@@ -318,24 +318,15 @@ impl Vault {
                 return Ok(key);
             }
         }
+        // Insert first: a new customer's key costs one statement; an existing customer's
+        // (its id not cached) a refused insert and a read.
         for _ in 0..3 {
-            let row = sqlx::query("SELECT key_id FROM data_keys WHERE key_ref = $1 AND shredded_at_ms IS NULL")
-                .bind(key_ref)
-                .fetch_optional(&mut *connection)
-                .await?;
-            if let Some(row) = row {
-                let key_id: String = row.try_get(0)?;
-                if let Some(key) = self.key(&mut *connection, &key_id).await? {
-                    self.inner.live.lock().expect("live lock").insert(key_ref.to_owned(), (Instant::now(), key_id));
-                    return Ok(key);
-                }
-                continue;
-            }
             let mut key = [0u8; KEY_BYTES];
             rand::thread_rng().fill_bytes(&mut key);
             let key_id = uuid::Uuid::new_v4().simple().to_string();
             let (kek_id, wrapped) = self.wrap(&key_id, &key);
-            // A concurrent writer creating the same customer's key wins; read its key then.
+            // A live key of this customer (the unique partial index), perhaps a concurrent
+            // writer's, wins: read it then.
             let inserted = sqlx::query(
                 "INSERT INTO data_keys (key_id, key_ref, kek_id, wrapped, created_at_ms) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT DO NOTHING",
@@ -351,6 +342,17 @@ impl Vault {
                 // Not cached: the transaction around it may still roll back.
                 let cipher = XChaCha20Poly1305::new_from_slice(&key).expect("a 32-byte key");
                 return Ok(Arc::new(DataKey { key_id, cipher }));
+            }
+            let row = sqlx::query("SELECT key_id FROM data_keys WHERE key_ref = $1 AND shredded_at_ms IS NULL")
+                .bind(key_ref)
+                .fetch_optional(&mut *connection)
+                .await?;
+            if let Some(row) = row {
+                let key_id: String = row.try_get(0)?;
+                if let Some(key) = self.key(&mut *connection, &key_id).await? {
+                    self.inner.live.lock().expect("live lock").insert(key_ref.to_owned(), (Instant::now(), key_id));
+                    return Ok(key);
+                }
             }
         }
         Err(VaultError::Store(StoreError::Conflict))
