@@ -2,7 +2,10 @@
 //! complaints per second carried through the automatic part of the pipeline (received →
 //! triaged → assigned → case opened → acknowledgement delivered → analytics).
 //!
-//! `cargo build --release --workspace --bins && target/release/pipeline-bench [COUNT] [sqlite|postgres] [CONCURRENCY]`
+//! `cargo build --release --workspace --bins && target/release/pipeline-bench [COUNT] [sqlite|postgres] [CONCURRENCY] [intake-only]`
+//!
+//! `intake-only` stops the five other services after the warm-up, so intake's throughput is
+//! measured without the pipeline competing for the machine (events wait in the stream).
 
 use std::time::{Duration, Instant};
 
@@ -20,11 +23,17 @@ async fn main() {
         _ => Backend::Sqlite,
     };
     let concurrency: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(32);
-    let platform = Platform::start(backend).await;
+    let intake_only = args.next().as_deref() == Some("intake-only");
+    let mut platform = Platform::start(backend).await;
     let intake = platform.intake().await;
     // Warm up connections and statement caches.
     IntakeClient::clone(&intake).submit_complaint(sample_complaint("warm-up")).await.expect("warm-up");
     platform.wait_idle(Duration::from_secs(60)).await;
+    if intake_only {
+        for name in system_tests::SERVICES.into_iter().filter(|name| *name != "intake") {
+            platform.service(name).kill9();
+        }
+    }
 
     let started = Instant::now();
     let accepted = futures::stream::iter(0..count)
@@ -38,6 +47,11 @@ async fn main() {
         .await;
     let intake_elapsed = started.elapsed();
     assert_eq!(accepted, count, "every submission accepted");
+    if intake_only {
+        println!("backend: {backend:?}, complaints: {count}, client concurrency: {concurrency}, intake alone");
+        println!("intake accepted: {:.0} complaints/s ({count} in {:.2} s)", count as f64 / intake_elapsed.as_secs_f64(), intake_elapsed.as_secs_f64());
+        return;
+    }
 
     let total = i64::try_from(count + 1).expect("count");
     wait_for("pipeline drained", Duration::from_secs(1800), || async {

@@ -27,7 +27,9 @@ pub struct Config {
     /// complaint of theirs is past it (`CMS_RECORD_RETENTION_DAYS__GB=…`).
     pub record_retention_days: BTreeMap<String, i64>,
     /// Erase a customer automatically once every complaint of theirs has outlived its record
-    /// retention (and none is under legal hold); off, erasure happens only on request.
+    /// retention (and none is under legal hold). Off by default: erasure is irreversible, so
+    /// the bank turns it on once its retention settings are right; off, erasure happens only
+    /// on request.
     pub erase_after_retention: bool,
     /// How often the erasure sweep runs, in seconds.
     pub erasure_sweep_secs: u64,
@@ -74,7 +76,7 @@ impl Config {
             first_contact_department: "customer_service".into(),
             contact_seal_key_file: None,
             record_retention_days: [("gb", 1095), ("cn", 1095), ("us", 1095), ("eu", 1095)].map(|(pack, days)| (pack.to_owned(), days)).into(),
-            erase_after_retention: true,
+            erase_after_retention: false,
             erasure_sweep_secs: 3600,
         }
     }

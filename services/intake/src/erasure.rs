@@ -84,6 +84,8 @@ pub struct Swept {
     /// Customers with a complaint past the shortest retention who are still kept (another
     /// complaint open, held or within its own retention).
     pub kept: usize,
+    /// Customers whose erasure failed (retried at the next sweep).
+    pub failed: usize,
 }
 
 /// Erases every customer whose complaints have all outlived their retention at `now_ms`.
@@ -117,21 +119,31 @@ pub async fn sweep(pool: &AnyPool, vault: &Vault, config: &Config, relay: &Relay
         let Some(last) = keys.last() else { return Ok(swept) };
         after = last.clone();
         for customer_key in &keys {
-            let mut tx = pool.begin().await.map_err(StoreError::from)?;
-            let complaints = store::of_customer(&mut tx, customer_key).await?;
-            if complaints.is_empty() {
-                continue;
+            let outcome = async {
+                let mut tx = pool.begin().await.map_err(StoreError::from)?;
+                let complaints = store::of_customer(&mut tx, customer_key).await?;
+                if complaints.is_empty() {
+                    return Ok(0);
+                }
+                erase(&mut tx, vault, config, &complaints, customer_key, &erasure).await?;
+                tx.commit().await.map_err(StoreError::from)?;
+                Ok::<usize, Error>(complaints.len())
             }
-            match erase(&mut tx, vault, config, &complaints, customer_key, &erasure).await {
-                Ok(()) => {
-                    tx.commit().await.map_err(StoreError::from)?;
+            .await;
+            match outcome {
+                Ok(0) => {}
+                Ok(complaints) => {
                     relay.notify();
                     swept.erased += 1;
-                    tracing::info!(complaints = complaints.len(), "customer erased at the end of the record retention");
+                    tracing::info!(complaints, "customer erased at the end of the record retention");
                 }
                 Err(Error::Refused(_)) => swept.kept += 1,
-                Err(Error::Store(StoreError::Conflict)) => tracing::debug!("customer erased by another replica meanwhile"),
-                Err(error) => return Err(error),
+                Err(Error::Store(StoreError::Conflict)) => tracing::debug!("customer changed or erased meanwhile; looked at again next sweep"),
+                // One customer's failure (a corrupt row, a deadlock) does not stop the others.
+                Err(error) => {
+                    swept.failed += 1;
+                    tracing::warn!(%error, "erasing a customer failed; retried at the next sweep");
+                }
             }
         }
     }
@@ -150,7 +162,9 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     loop {
         match sweep(&pool, &vault, &config, &relay, time.now_ms()).await {
-            Ok(swept) if swept.erased > 0 => tracing::info!(erased = swept.erased, kept = swept.kept, "erasure sweep"),
+            Ok(swept) if swept.erased + swept.failed > 0 => {
+                tracing::info!(erased = swept.erased, kept = swept.kept, failed = swept.failed, "erasure sweep")
+            }
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "erasure sweep failed; retried at the next interval"),
         }

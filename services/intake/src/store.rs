@@ -536,7 +536,7 @@ pub async fn of_customer(tx: &mut Tx, customer_key: &str) -> Result<Vec<StoredCo
 
 /// Records the erasure of `complaints` (one customer's) and announces it per complaint; the
 /// lookup key is cleared so the records can no longer be found by ID number. A complaint
-/// erased meanwhile (by another replica) is [`StoreError::Conflict`].
+/// erased, held or changed meanwhile (by another replica or call) is [`StoreError::Conflict`].
 pub async fn record_erasure(
     tx: &mut Tx,
     complaints: &[StoredComplaint],
@@ -546,9 +546,15 @@ pub async fn record_erasure(
     now_ms: i64,
 ) -> Result<(), StoreError> {
     for complaint in complaints {
-        let result = sqlx::query("UPDATE complaints SET customer_key = '', erased_at_ms = $1 WHERE complaint_id = $2 AND erased_at_ms IS NULL")
+        // Guarded: a legal hold placed, or any change, since the complaints were read makes
+        // this a conflict, and the erasure rolls back.
+        let result = sqlx::query(
+            "UPDATE complaints SET customer_key = '', erased_at_ms = $1 \
+             WHERE complaint_id = $2 AND erased_at_ms IS NULL AND legal_hold = '' AND updated_at_ms = $3",
+        )
             .bind(now_ms)
             .bind(complaint.complaint_id.as_str())
+            .bind(complaint.updated_at_ms)
             .execute(&mut **tx)
             .await?;
         expect_one_row(&result)?;

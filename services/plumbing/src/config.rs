@@ -31,6 +31,13 @@ pub struct CommonConfig {
     pub database_owner_url: Option<String>,
     /// File holding the owner role's password.
     pub database_owner_password_file: Option<PathBuf>,
+    /// Apply the migrations at start (default). `false`: the schema is migrated by a separate
+    /// step (`migrate_only`), the service only checks it is current and never holds the
+    /// owner's credentials.
+    pub database_migrate: bool,
+    /// Apply the migrations (and the runtime role's grants) and exit: the deployment step that
+    /// alone holds the owner's password.
+    pub migrate_only: bool,
     /// Address the gRPC server binds, e.g. `127.0.0.1:50051`; port 0 picks a free port.
     pub grpc_addr: String,
     /// When set, the bound gRPC address is written to this file once the server listens.
@@ -135,6 +142,8 @@ impl CommonConfig {
             database_password_file: None,
             database_owner_url: None,
             database_owner_password_file: None,
+            database_migrate: true,
+            migrate_only: false,
             grpc_addr: format!("127.0.0.1:{}", default_port(service)),
             grpc_addr_file: None,
             otlp_endpoint: None,

@@ -97,11 +97,18 @@ async fn role_exists(connection: &mut AnyConnection, role: &str) -> Result<bool,
         > 0)
 }
 
+/// A connection that never logs its statements: `CREATE ROLE … PASSWORD` must not reach a log.
+async fn quiet_connection(url: &str) -> Result<AnyConnection, sqlx::Error> {
+    use sqlx::ConnectOptions;
+    let options: sqlx::any::AnyConnectOptions = url.parse()?;
+    options.disable_statement_logging().connect().await
+}
+
 /// Creates the roles (or sets their passwords) and the database of one service, as the
 /// administrator at `admin_url`. Running it again changes only the passwords.
 pub async fn provision(admin_url: &str, roles: &ServiceRoles, owner_password: &str, runtime_password: &str) -> Result<(), RoleError> {
     sqlx::any::install_default_drivers();
-    let mut admin = AnyConnection::connect(admin_url).await?;
+    let mut admin = quiet_connection(admin_url).await?;
     for (role, password) in [(&roles.owner, owner_password), (&roles.runtime, runtime_password)] {
         let verb = if role_exists(&mut admin, role).await? { "ALTER" } else { "CREATE" };
         // NOINHERIT and no other membership: the runtime role has only what is granted to it.
@@ -124,7 +131,7 @@ pub async fn provision(admin_url: &str, roles: &ServiceRoles, owner_password: &s
         sqlx::query(&sql).execute(&mut admin).await?;
     }
     admin.close().await?;
-    let mut database = AnyConnection::connect(&on_database(admin_url, &roles.database)?).await?;
+    let mut database = quiet_connection(&on_database(admin_url, &roles.database)?).await?;
     for sql in [
         format!("ALTER SCHEMA public OWNER TO {}", ident(&roles.owner)),
         "REVOKE ALL ON SCHEMA public FROM PUBLIC".to_owned(),
@@ -160,17 +167,22 @@ pub const APPEND_ONLY: &[&str] = &["audit_log"];
 
 /// As the owner, after migrating: grants `runtime` the rows of every table, except that
 /// [`APPEND_ONLY`] tables are never updated, deleted or truncated and the migration
-/// history is not the runtime role's at all. Applied at every start, so a table a migration
+/// history is only read. Applied at every start, so a table a migration
 /// adds is covered.
 pub async fn grant_runtime(owner: &AnyPool, runtime: &str) -> Result<(), sqlx::Error> {
     let role = ident(runtime);
     let mut statements = vec![
         format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"),
         format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"),
-        format!("REVOKE ALL ON _sqlx_migrations FROM {role}"),
+        // The history is read (a service that does not migrate checks the schema is current)
+        // but never written.
+        format!("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON _sqlx_migrations FROM {role}"),
     ];
     statements.extend(APPEND_ONLY.iter().map(|table| format!("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {role}", ident(table))));
     let mut tx = owner.begin().await?;
+    // Replicas starting together would otherwise race on the catalogue rows of the grants
+    // ("tuple concurrently updated"): one grants at a time.
+    sqlx::query("SELECT pg_advisory_xact_lock(7215004711)").execute(&mut *tx).await?;
     for sql in statements {
         sqlx::query(&sql).execute(&mut *tx).await?;
     }

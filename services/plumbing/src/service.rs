@@ -108,6 +108,12 @@ pub struct Service {
     chains: Vec<Arc<dyn crate::audit::RecordChain>>,
 }
 
+/// What [`Service::start`] returns with `migrate_only`: the store is migrated and the process
+/// ends successfully ([`run_main`]).
+#[derive(Debug, thiserror::Error)]
+#[error("migrated; migrate_only asks for nothing more")]
+pub struct Migrated;
+
 /// A started service: where it listens, and the future that runs it until its token is
 /// cancelled (or a task fails).
 pub struct Running {
@@ -124,6 +130,11 @@ impl Service {
         migrations: &[EmbeddedMigration],
         token: CancellationToken,
     ) -> anyhow::Result<Self> {
+        if config.migrate_only {
+            crate::store::open(config, migrations).await?.close().await;
+            tracing::info!(service, "store migrated (migrate_only); exiting");
+            return Err(Migrated.into());
+        }
         let access = Access::load(&config.org_directory)?;
         let plumbing = Plumbing::connect(service, config, migrations).await?;
         let (listener, addr) = crate::grpc::bind(&config.grpc_addr, config.grpc_addr_file.as_deref()).await?;
@@ -274,7 +285,10 @@ where
     let settings = common(&config);
     let _telemetry = crate::telemetry::init(service, settings.otlp_endpoint.as_deref(), &settings.log_format)?;
     let token = crate::shutdown::on_signal();
-    let running = build(config, token).await?;
+    let running = match build(config, token).await {
+        Err(error) if error.is::<Migrated>() => return Ok(()),
+        other => other?,
+    };
     let result = running.until_stopped.await;
     tracing::info!(service, "stopped");
     result

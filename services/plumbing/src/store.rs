@@ -28,6 +28,14 @@ const PLUMBING: &[EmbeddedMigration] = &[
     (4, "data keys", include_str!("../migrations/0004_data_keys.sql")),
 ];
 
+/// Plumbing migrations written per engine: version, description, SQLite SQL, PostgreSQL SQL.
+const PLUMBING_PER_BACKEND: &[(i64, &str, &str, &str)] = &[(
+    5,
+    "data keys compact",
+    include_str!("../migrations/0005_data_keys_compact.sqlite.sql"),
+    include_str!("../migrations/0005_data_keys_compact.postgres.sql"),
+)];
+
 /// Migrations embedded with `include_str!` (sqlx's `migrate!` would need its `macros`
 /// feature, which rebuilds both database drivers inside the proc-macro graph).
 #[derive(Debug)]
@@ -144,6 +152,10 @@ pub enum OpenError {
     Directory(String, std::io::Error),
     #[error(transparent)]
     Roles(#[from] crate::roles::RoleError),
+    #[error(
+        "the store lacks migration {0} ({1}): run the migration step first (the service with migrate_only = true and the owner's settings)"
+    )]
+    NotMigrated(i64, String),
 }
 
 /// Which engine a store runs on.
@@ -171,6 +183,17 @@ impl Backend {
 pub async fn open(config: &crate::config::CommonConfig, service_migrations: &[EmbeddedMigration]) -> Result<AnyPool, OpenError> {
     let backend = Backend::of_url(&config.database_url)?;
     let url = crate::roles::with_password(&config.database_url, config.database_password_file.as_deref())?;
+    if !config.database_migrate {
+        if config.database_owner_url.is_some() || config.migrate_only {
+            return Err(OpenError::Roles(crate::roles::RoleError::Url(
+                "database_migrate = false: the owner's settings and migrate_only belong to the migration step".into(),
+            )));
+        }
+        sqlx::any::install_default_drivers();
+        let pool = pool(backend, &url).await?;
+        expect_migrated(&pool, backend, service_migrations).await?;
+        return Ok(pool);
+    }
     let Some(owner_url) = &config.database_owner_url else {
         return connect(&url, service_migrations).await;
     };
@@ -206,7 +229,7 @@ pub async fn connect(url: &str, service_migrations: &[EmbeddedMigration]) -> Res
         }
     }
     let pool = pool(backend, &url).await?;
-    migrate(&pool, service_migrations).await?;
+    migrate(&pool, backend, service_migrations).await?;
     Ok(pool)
 }
 
@@ -241,11 +264,35 @@ async fn pool(backend: Backend, url: &str) -> Result<AnyPool, sqlx::Error> {
     })
 }
 
-async fn migrate(pool: &AnyPool, service_migrations: &[EmbeddedMigration]) -> Result<(), OpenError> {
+/// Every migration of a service's store on `backend`, plumbing's first.
+fn all_migrations(backend: Backend, service_migrations: &[EmbeddedMigration]) -> Result<Vec<EmbeddedMigration>, OpenError> {
     if let Some((low, _, _)) = service_migrations.iter().find(|(version, _, _)| *version < 100) {
         return Err(OpenError::ReservedVersion(*low));
     }
-    let all = PLUMBING.iter().chain(service_migrations).copied().collect();
+    let per_backend = PLUMBING_PER_BACKEND.iter().map(|&(version, description, sqlite, postgres)| {
+        (version, description, if backend == Backend::Sqlite { sqlite } else { postgres })
+    });
+    Ok(PLUMBING.iter().copied().chain(per_backend).chain(service_migrations.iter().copied()).collect())
+}
+
+/// Refuses a store whose schema lacks a migration this build has (the migration step has not
+/// run, or ran an older build).
+async fn expect_migrated(pool: &AnyPool, backend: Backend, service_migrations: &[EmbeddedMigration]) -> Result<(), OpenError> {
+    let rows = match sqlx::query("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(pool).await {
+        Ok(rows) => rows,
+        // No history at all: nothing was ever migrated.
+        Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("42P01") || error.message().contains("no such table") => Vec::new(),
+        Err(error) => return Err(error.into()),
+    };
+    let applied: Vec<i64> = rows.iter().map(|row| row.try_get(0)).collect::<Result<_, _>>()?;
+    match all_migrations(backend, service_migrations)?.into_iter().find(|(version, _, _)| !applied.contains(version)) {
+        None => Ok(()),
+        Some((version, description, _)) => Err(OpenError::NotMigrated(version, description.to_owned())),
+    }
+}
+
+async fn migrate(pool: &AnyPool, backend: Backend, service_migrations: &[EmbeddedMigration]) -> Result<(), OpenError> {
+    let all = all_migrations(backend, service_migrations)?;
     Migrator::new(Embedded(all)).await?.run(pool).await?;
     Ok(())
 }

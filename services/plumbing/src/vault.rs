@@ -323,7 +323,8 @@ impl Vault {
         for _ in 0..3 {
             let mut key = [0u8; KEY_BYTES];
             rand::thread_rng().fill_bytes(&mut key);
-            let key_id = uuid::Uuid::new_v4().simple().to_string();
+            // Time-ordered: a new key appends to the key-id B-tree.
+            let key_id = uuid::Uuid::now_v7().simple().to_string();
             let (kek_id, wrapped) = self.wrap(&key_id, &key);
             // A live key of this customer (the unique partial index), perhaps a concurrent
             // writer's, wins: read it then.
@@ -436,41 +437,54 @@ impl Vault {
         rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect()
     }
 
-    /// Re-wraps up to one batch of data keys not under the active key-encryption key; returns
-    /// how many. Each key moves in its own guarded update, so replicas may run it together.
-    pub async fn rewrap_batch(&self) -> Result<usize, VaultError> {
+    /// Re-wraps up to one batch of data keys not under the active key-encryption key, among
+    /// those whose id follows `after` in key-id order; returns how many moved and the last id
+    /// looked at (`None` once past the last key). Each key moves in its own guarded update,
+    /// so replicas may run it together.
+    pub async fn rewrap_batch(&self, after: &str) -> Result<(usize, Option<String>), VaultError> {
         let active = self.active_kek();
-        let rows = sqlx::query("SELECT key_id, kek_id, wrapped FROM data_keys WHERE kek_id <> $1 AND shredded_at_ms IS NULL LIMIT $2")
-            .bind(&active)
-            .bind(REWRAP_BATCH)
-            .fetch_all(&self.inner.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT key_id, kek_id, wrapped, shredded_at_ms FROM data_keys WHERE key_id > $1 ORDER BY key_id LIMIT $2",
+        )
+        .bind(after)
+        .bind(REWRAP_BATCH)
+        .fetch_all(&self.inner.pool)
+        .await?;
         let mut moved = 0;
+        let mut last = None;
         for row in rows {
             let key_id: String = row.try_get("key_id")?;
             let kek_id: String = row.try_get("kek_id")?;
-            let clear = self.unwrap(&key_id, &kek_id, &row.try_get::<String, _>("wrapped")?)?;
-            let (new_kek, wrapped) = self.wrap(&key_id, &clear);
-            let done = sqlx::query("UPDATE data_keys SET kek_id = $1, wrapped = $2 WHERE key_id = $3 AND kek_id = $4 AND shredded_at_ms IS NULL")
+            if kek_id != active && row.try_get::<Option<i64>, _>("shredded_at_ms")?.is_none() {
+                let clear = self.unwrap(&key_id, &kek_id, &row.try_get::<String, _>("wrapped")?)?;
+                let (new_kek, wrapped) = self.wrap(&key_id, &clear);
+                let done = sqlx::query(
+                    "UPDATE data_keys SET kek_id = $1, wrapped = $2 WHERE key_id = $3 AND kek_id = $4 AND shredded_at_ms IS NULL",
+                )
                 .bind(&new_kek)
                 .bind(&wrapped)
                 .bind(&key_id)
                 .bind(&kek_id)
                 .execute(&self.inner.pool)
                 .await?;
-            moved += done.rows_affected() as usize;
+                moved += done.rows_affected() as usize;
+            }
+            last = Some(key_id);
         }
-        Ok(moved)
+        Ok((moved, last))
     }
 
-    /// Re-wraps every data key under the active key-encryption key; returns how many moved.
+    /// Re-wraps every data key under the active key-encryption key, walking the keys once in
+    /// key-id order; returns how many moved.
     pub async fn rewrap_all(&self) -> Result<usize, VaultError> {
         let mut total = 0;
+        let mut after = String::new();
         loop {
-            let moved = self.rewrap_batch().await?;
+            let (moved, last) = self.rewrap_batch(&after).await?;
             total += moved;
-            if moved == 0 {
-                return Ok(total);
+            match last {
+                Some(last) => after = last,
+                None => return Ok(total),
             }
         }
     }

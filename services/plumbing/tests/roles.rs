@@ -6,6 +6,8 @@
 
 use complaints_plumbing::config::CommonConfig;
 use complaints_plumbing::roles::{provision, ServiceRoles};
+use complaints_plumbing::service::{Migrated, Service};
+use tokio_util::sync::CancellationToken;
 use complaints_plumbing::testing::postgres_base_url;
 use sqlx::{AnyConnection, Connection, Row};
 
@@ -53,7 +55,16 @@ async fn runtime_role_has_only_what_it_needs() {
     let (intake, intake_config) = &configs[0];
     let (routing, _) = &configs[1];
 
-    let pool = complaints_plumbing::store::open(intake_config, &[]).await.expect("open as owner, then runtime");
+    // The deployment's migration step alone holds the owner's password; the service itself
+    // runs with the runtime role only and refuses a schema the step has not migrated.
+    let mut runtime_only = intake_config.clone();
+    (runtime_only.database_owner_url, runtime_only.database_owner_password_file, runtime_only.database_migrate) = (None, None, false);
+    let early = complaints_plumbing::store::open(&runtime_only, &[]).await.expect_err("not migrated yet");
+    assert!(early.to_string().contains("migration step"), "{early}");
+    let step = CommonConfig { migrate_only: true, ..intake_config.clone() };
+    let done = Service::start("intake", &step, &[], CancellationToken::new()).await.err().expect("migrate_only ends the start");
+    assert!(done.is::<Migrated>(), "{done}");
+    let pool = complaints_plumbing::store::open(&runtime_only, &[]).await.expect("the runtime role alone, on a migrated schema");
     let row = sqlx::query("SELECT CAST(current_user AS TEXT) AS who, (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()) AS tls")
         .fetch_one(&pool)
         .await
@@ -83,7 +94,8 @@ async fn runtime_role_has_only_what_it_needs() {
     // (Whether a wrong password is refused is the server's pg_hba policy; the test server trusts
     // loopback, so passwords are carried here but not checked.)
 
-    // A restart: migrations are already applied, the grants are applied again.
+    // Migrating at start as the owner (database_owner_url in the service) works too; a
+    // restart applies the grants again.
     pool.close().await;
     let again = complaints_plumbing::store::open(intake_config, &[]).await.expect("reopen");
     denied(sqlx::query("DELETE FROM audit_log").execute(&again).await, "delete after a restart");
