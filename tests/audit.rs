@@ -75,23 +75,29 @@ async fn audit(backend: Backend) {
     })
     .await;
 
+    // The forger's entry: one whose own head did not happen to be published between the
+    // commands (the head publisher ticks every second; a published head would name it first).
+    let heads = complaints_plumbing::audit::published_heads(js, "intake").await.expect("heads");
+    let target = (2..4).find(|seq| !heads.contains_key(seq)).expect("an entry without its own published head");
+    let first_published_after = (target + 1..=4).find(|seq| heads.contains_key(seq)).expect("the head of entry 4");
+
     // Altered in the database: the entry is named.
-    sqlx::query("UPDATE audit_log SET actor = 'RO-HEAD' WHERE seq = 2").execute(&store).await.expect("tamper");
+    sqlx::query("UPDATE audit_log SET actor = 'RO-HEAD' WHERE seq = $1").bind(target).execute(&store).await.expect("tamper");
     let broken = verdict(&platform, "intake").await;
     assert!(!broken.intact);
-    assert_eq!(broken.first_broken_seq, 2, "{broken:?}");
+    assert_eq!(i64::try_from(broken.first_broken_seq).ok(), Some(target), "{broken:?}");
     assert!(broken.problem.contains("does not match its hash"), "{}", broken.problem);
 
     // The forger recomputes that entry's own hash: the next entry no longer links to it.
-    rehash(&store, 2..=2).await;
+    rehash(&store, target..=target).await;
     let relinked = verdict(&platform, "intake").await;
-    assert_eq!(relinked.first_broken_seq, 3, "{relinked:?}");
+    assert_eq!(i64::try_from(relinked.first_broken_seq).ok(), Some(target + 1), "{relinked:?}");
     assert!(relinked.problem.contains("does not link"), "{}", relinked.problem);
 
     // The forger rewrites the chain to its end: every link recomputes, the published head does not.
-    rehash(&store, 3..=4).await;
+    rehash(&store, target + 1..=4).await;
     let rewritten = verdict(&platform, "intake").await;
-    assert_eq!(rewritten.first_broken_seq, 4, "{rewritten:?}");
+    assert_eq!(i64::try_from(rewritten.first_broken_seq).ok(), Some(first_published_after), "{rewritten:?}");
     assert!(rewritten.problem.contains("published to the audit stream"), "{}", rewritten.problem);
 
     // The forger drops the last entry too: the published head names what is missing.
