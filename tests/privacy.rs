@@ -189,10 +189,20 @@ async fn erasure_at_end_of_retention(backend: Backend) {
     let mut closed = Vec::new();
     for key in ["retention-1", "retention-2"] {
         let number = submit(&platform, sample_complaint(key)).await;
-        intake
-            .withdraw_complaint(pb::WithdrawComplaintRequest { complaint_number: number.clone(), reason: "settled at the branch".into() })
-            .await
-            .expect("withdraw");
+        handler_of(&platform, &number).await;
+        // The pipeline may still be moving the complaint on: ABORTED asks the caller to retry.
+        let request = pb::WithdrawComplaintRequest { complaint_number: number.clone(), reason: "settled at the branch".into() };
+        wait_for("the withdrawal", WAIT, || {
+            let (mut intake, request) = (intake.clone(), request.clone());
+            async move {
+                match intake.withdraw_complaint(request).await {
+                    Ok(_) => Some(()),
+                    Err(status) if status.code() == tonic::Code::Aborted => None,
+                    Err(status) => panic!("withdraw: {status:?}"),
+                }
+            }
+        })
+        .await;
         closed.push(number);
     }
     let [expired, held] = <[String; 2]>::try_from(closed).expect("two");
