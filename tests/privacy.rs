@@ -185,7 +185,7 @@ async fn erasure(backend: Backend) {
 /// and the erasure is told on the timeline as the retention's.
 async fn erasure_at_end_of_retention(backend: Backend) {
     let platform = Platform::start_with(backend, &[("CMS_ERASE_AFTER_RETENTION", "true"), ("CMS_ERASURE_SWEEP_SECS", "1")]).await;
-    let mut intake = platform.intake().await;
+    let intake = platform.intake().await;
     let mut closed = Vec::new();
     for key in ["retention-1", "retention-2"] {
         let number = submit(&platform, sample_complaint(key)).await;
