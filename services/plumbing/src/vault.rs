@@ -437,16 +437,19 @@ impl Vault {
         rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect()
     }
 
-    /// Re-wraps up to one batch of data keys not under the active key-encryption key, among
-    /// those whose id follows `after` in key-id order; returns how many moved and the last id
-    /// looked at (`None` once past the last key). Each key moves in its own guarded update,
-    /// so replicas may run it together.
+    /// Re-wraps up to one batch of live data keys not under the active key-encryption key,
+    /// among those whose id follows `after` in key-id order; returns how many moved and the
+    /// last id it read (`None` when there was none left). Only keys needing a re-wrap are
+    /// read, so a pass with nothing to do (every start) is one query. Each key moves in its
+    /// own guarded update, so replicas may run it together.
     pub async fn rewrap_batch(&self, after: &str) -> Result<(usize, Option<String>), VaultError> {
         let active = self.active_kek();
         let rows = sqlx::query(
-            "SELECT key_id, kek_id, wrapped, shredded_at_ms FROM data_keys WHERE key_id > $1 ORDER BY key_id LIMIT $2",
+            "SELECT key_id, kek_id, wrapped FROM data_keys WHERE key_id > $1 AND kek_id <> $2 AND shredded_at_ms IS NULL \
+             ORDER BY key_id LIMIT $3",
         )
         .bind(after)
+        .bind(&active)
         .bind(REWRAP_BATCH)
         .fetch_all(&self.inner.pool)
         .await?;
@@ -455,20 +458,16 @@ impl Vault {
         for row in rows {
             let key_id: String = row.try_get("key_id")?;
             let kek_id: String = row.try_get("kek_id")?;
-            if kek_id != active && row.try_get::<Option<i64>, _>("shredded_at_ms")?.is_none() {
-                let clear = self.unwrap(&key_id, &kek_id, &row.try_get::<String, _>("wrapped")?)?;
-                let (new_kek, wrapped) = self.wrap(&key_id, &clear);
-                let done = sqlx::query(
-                    "UPDATE data_keys SET kek_id = $1, wrapped = $2 WHERE key_id = $3 AND kek_id = $4 AND shredded_at_ms IS NULL",
-                )
+            let clear = self.unwrap(&key_id, &kek_id, &row.try_get::<String, _>("wrapped")?)?;
+            let (new_kek, wrapped) = self.wrap(&key_id, &clear);
+            let done = sqlx::query("UPDATE data_keys SET kek_id = $1, wrapped = $2 WHERE key_id = $3 AND kek_id = $4 AND shredded_at_ms IS NULL")
                 .bind(&new_kek)
                 .bind(&wrapped)
                 .bind(&key_id)
                 .bind(&kek_id)
                 .execute(&self.inner.pool)
                 .await?;
-                moved += done.rows_affected() as usize;
-            }
+            moved += done.rows_affected() as usize;
             last = Some(key_id);
         }
         Ok((moved, last))
