@@ -59,7 +59,7 @@ pub struct Erasure<'a> {
 /// Erases the customer with lookup key `customer_key`, whose complaints not yet erased are
 /// `complaints`, inside `tx`: refused (nothing changed) unless [`refusal`] finds no reason.
 /// Two erasures of one customer racing: the later finds the rows erased and fails with
-/// [`StoreError::Conflict`].
+/// [`StoreError::Conflict`]; so does one racing a new complaint of the customer.
 pub async fn erase(
     tx: &mut Tx,
     vault: &Vault,
@@ -72,6 +72,14 @@ pub async fn erase(
         return Err(Error::Refused(rule));
     }
     vault.shred_in(tx, customer_key).await?;
+    // A registration on another replica that read the customer's key before the shred holds
+    // it until its commit (PostgreSQL), so its complaint is visible now: when the complaints
+    // are no longer those read, the erasure rolls back.
+    let now = store::of_customer(tx, customer_key).await?;
+    let ids = |complaints: &[StoredComplaint]| complaints.iter().map(|c| c.complaint_id.clone()).collect::<std::collections::BTreeSet<_>>();
+    if ids(&now) != ids(complaints) {
+        return Err(StoreError::Conflict.into());
+    }
     store::record_erasure(tx, complaints, customer_key, erasure.by, erasure.reason, erasure.now_ms).await?;
     Ok(())
 }

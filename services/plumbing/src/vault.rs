@@ -169,6 +169,11 @@ pub struct DataKey {
 }
 
 impl DataKey {
+    /// The key's id, named in every field it seals.
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
     /// `clear` sealed for the place `context` (`table.column:record`); empty stays empty.
     pub fn seal(&self, context: &str, clear: &str) -> String {
         if clear.is_empty() {
@@ -312,9 +317,22 @@ impl Vault {
     /// [`Vault::key_for`] on `connection`, e.g. inside the transaction that writes the sealed
     /// fields: a key created there commits or rolls back with them.
     pub async fn key_in(&self, connection: &mut AnyConnection, key_ref: &str) -> Result<Arc<DataKey>, VaultError> {
+        // On PostgreSQL, with several replicas, the key row is read FOR SHARE: an erasure
+        // elsewhere (whose shred updates the row) then waits for this transaction, and sees
+        // its complaint when it re-reads the customer's complaints; a shred committed first
+        // is seen here, and a new key made. SQLite has one writer, so no such race.
+        let lock = if connection.backend_name() == "PostgreSQL" { " FOR SHARE" } else { "" };
         let cached = self.inner.live.lock().expect("live lock").get(key_ref).filter(|(at, _)| at.elapsed() < CACHE_TTL).map(|(_, id)| id.clone());
         if let Some(key_id) = cached {
-            if let Some(key) = self.key(&mut *connection, &key_id).await? {
+            let live = lock.is_empty()
+                || sqlx::query(&format!("SELECT key_id FROM data_keys WHERE key_id = $1 AND shredded_at_ms IS NULL{lock}"))
+                    .bind(&key_id)
+                    .fetch_optional(&mut *connection)
+                    .await?
+                    .is_some();
+            if !live {
+                self.forget(key_ref, [key_id]);
+            } else if let Some(key) = self.key(&mut *connection, &key_id).await? {
                 return Ok(key);
             }
         }
@@ -344,7 +362,7 @@ impl Vault {
                 let cipher = XChaCha20Poly1305::new_from_slice(&key).expect("a 32-byte key");
                 return Ok(Arc::new(DataKey { key_id, cipher }));
             }
-            let row = sqlx::query("SELECT key_id FROM data_keys WHERE key_ref = $1 AND shredded_at_ms IS NULL")
+            let row = sqlx::query(&format!("SELECT key_id FROM data_keys WHERE key_ref = $1 AND shredded_at_ms IS NULL{lock}"))
                 .bind(key_ref)
                 .fetch_optional(&mut *connection)
                 .await?;
@@ -421,12 +439,17 @@ impl Vault {
             .bind(key_ref)
             .execute(&mut *connection)
             .await?;
+        let key_ids = rows.iter().map(|row| row.try_get(0)).collect::<Result<Vec<String>, _>>()?;
+        self.forget(key_ref, key_ids);
+        Ok(done.rows_affected())
+    }
+
+    /// Forgets `key_ref`'s live key and remembers `key_ids` as shredded.
+    fn forget(&self, key_ref: &str, key_ids: impl IntoIterator<Item = String>) {
         self.inner.live.lock().expect("live lock").remove(key_ref);
-        for row in rows {
-            let key_id: String = row.try_get(0)?;
+        for key_id in key_ids {
             self.remember(&key_id, None);
         }
-        Ok(done.rows_affected())
     }
 
     /// How many live data keys each key-encryption key wraps.

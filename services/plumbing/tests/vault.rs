@@ -1,7 +1,10 @@
 //! Envelope encryption on SQLite and PostgreSQL: fields open only in their place and unaltered;
 //! a keyring rotation re-wraps every data key, after which the old key-encryption key can go;
 //! erasing a customer (crypto-shredding) leaves their fields unreadable and everyone else's
-//! readable; a key created in a transaction that rolls back is never used again.
+//! readable; a key created in a transaction that rolls back is never used again. On
+//! PostgreSQL, with two replicas, a registration and an erasure of one customer are ordered by
+//! the key row: the shred waits for the registration, and a registration after a shred gets a
+//! new key.
 
 use complaints_plumbing::store::Backend;
 use complaints_plumbing::testing::{test_keyring, TestStores};
@@ -79,4 +82,72 @@ async fn sealing_rotation_and_erasure_on_sqlite() {
 #[tokio::test]
 async fn sealing_rotation_and_erasure_on_postgres() {
     sealing_rotation_and_erasure(Backend::Postgres).await;
+}
+
+/// Waits until some other session of this database waits for a lock.
+async fn until_one_waits_for_a_lock(pool: &sqlx::AnyPool) {
+    for _ in 0..200 {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(pool)
+        .await
+        .expect("pg_stat_activity");
+        if waiting > 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no session came to wait for the key row within 10 s");
+}
+
+/// Two replicas (two vaults over one database): a registration holding a customer's key
+/// (the cached path and the read path) makes the other replica's shred wait until it commits;
+/// a shred holding the row makes a registration wait, then take a new key.
+#[tokio::test]
+async fn registration_and_erasure_ordered_by_the_key_row_on_postgres() {
+    let stores = TestStores::new(Backend::Postgres);
+    let pool = complaints_plumbing::store::connect(&stores.url("vault"), &[]).await.expect("store");
+    let keyring = test_keyring(&stores);
+    let registering = Vault::open(pool.clone(), &keyring).expect("replica a");
+    let erasing = Vault::open(pool.clone(), &keyring).expect("replica b");
+
+    for (customer, cached) in [("customer-dave", true), ("customer-erin", false)] {
+        let first = registering.key_for(customer).await.expect("first complaint's key");
+        let reader = if cached { registering.clone() } else { Vault::open(pool.clone(), &keyring).expect("replica c") };
+        let mut registration = pool.begin().await.expect("tx");
+        let held = reader.key_in(&mut registration, customer).await.expect("the live key");
+        assert_eq!(held.key_id(), first.key_id());
+        let erasure = {
+            let (pool, erasing, customer) = (pool.clone(), erasing.clone(), customer.to_owned());
+            tokio::spawn(async move {
+                let mut tx = pool.begin().await.expect("tx");
+                let shredded = erasing.shred_in(&mut tx, &customer).await.expect("shred");
+                tx.commit().await.expect("commit");
+                shredded
+            })
+        };
+        until_one_waits_for_a_lock(&pool).await;
+        assert!(!erasure.is_finished(), "{customer}: the shred waits for the registration");
+        registration.commit().await.expect("the registration commits");
+        assert_eq!(erasure.await.expect("erasure"), 1, "{customer}: then the shred goes on");
+    }
+
+    // The shred first: replica a still has Frank's key cached, waits, then makes a new one.
+    let old = registering.key_for("customer-frank").await.expect("frank's key");
+    let mut erasure = pool.begin().await.expect("tx");
+    assert_eq!(erasing.shred_in(&mut erasure, "customer-frank").await.expect("shred"), 1);
+    let registration = {
+        let (pool, registering) = (pool.clone(), registering.clone());
+        tokio::spawn(async move {
+            let mut tx = pool.begin().await.expect("tx");
+            let key = registering.key_in(&mut tx, "customer-frank").await.expect("a key");
+            tx.commit().await.expect("commit");
+            key.key_id().to_owned()
+        })
+    };
+    until_one_waits_for_a_lock(&pool).await;
+    erasure.commit().await.expect("the erasure commits");
+    let new = registration.await.expect("registration");
+    assert_ne!(new, old.key_id(), "a key shredded meanwhile is never used");
 }
