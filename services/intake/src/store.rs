@@ -12,7 +12,7 @@ use complaints_plumbing::clocks::{self as clock_store, ClockBook};
 use complaints_plumbing::outbox::{self, Subject};
 use complaints_plumbing::store::{expect_one_row, parsed_column, to_json, StoreError, Tx};
 use complaints_plumbing::sealed::SealFor;
-use complaints_plumbing::vault::{Vault, VaultError};
+use complaints_plumbing::vault::{FreshKey, KeyFor, Vault, VaultError};
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
 
@@ -196,11 +196,30 @@ pub async fn register(
     rules: &RulePackChoice,
     protection: &Protection<'_>,
 ) -> Result<Registered, crate::Error> {
+    match register_once(pool, config, book, complaint, rules, protection, true).await? {
+        Some(registered) => Ok(registered),
+        // The fresh key was refused (the customer had a key not remembered) or a retry of
+        // the same request won the race: once more, the key read or created on its own.
+        None => register_once(pool, config, book, complaint, rules, protection, false).await?.ok_or(StoreError::Conflict.into()),
+    }
+}
+
+/// [`register`]; with `fresh_key`, a new customer's data key is stored by the statement that
+/// inserts the complaint (on SQLite), and `None` asks for another attempt without.
+async fn register_once(
+    pool: &AnyPool,
+    config: &Config,
+    book: &ClockBook,
+    complaint: &NewComplaint,
+    rules: &RulePackChoice,
+    protection: &Protection<'_>,
+    fresh_key: bool,
+) -> Result<Option<Registered>, crate::Error> {
     let Protection { customer_key, vault, contact_seal: contact_for_notification } = *protection;
     let prefix = config.number_prefix.as_str();
     let channel = complaint.channel;
     if let Some(existing) = find_by_request_key(pool, channel, &complaint.request_key).await? {
-        return Ok(Registered::Existing(existing));
+        return Ok(Some(Registered::Existing(existing)));
     }
     let customer = &complaint.customer;
     // Sealed before the transaction: the public-key work holds no connection.
@@ -216,62 +235,69 @@ pub async fn register(
         ),
     );
     let mut tx = pool.begin().await.map_err(StoreError::from)?;
-    // A new customer's data key is created in this transaction: one commit, and no key
-    // without its complaint.
-    let key = vault.key_in(&mut tx, customer_key).await?;
+    // A new customer's data key is stored in this transaction (on SQLite by the statement
+    // inserting the complaint): one commit, and no key without its complaint.
+    let key = if fresh_key { vault.key_or_fresh(&mut tx, customer_key).await? } else { KeyFor::Live(vault.key_in(&mut tx, customer_key).await?) };
     let complaint_id = ComplaintId::generate();
     let number = next_number(&mut tx, prefix, complaint.received_at_ms).await?;
     let now = complaints_plumbing::now_ms();
-    let seal = |column: &str, clear: &str| key.seal(&place(column, complaint_id.as_str()), clear);
-    let inserted = sqlx::query(
-        "INSERT INTO complaints (complaint_id, complaint_number, channel, request_key, request_hash, status, \
+    let seal = |column: &str, clear: &str| key.key().seal(&place(column, complaint_id.as_str()), clear);
+    let (store_key, expected) = match &key {
+        KeyFor::Fresh(_) => (format!("{}; ", FreshKey::insert_sql(32)), 2),
+        KeyFor::Live(_) => (String::new(), 1),
+    };
+    let sql = format!(
+        "{store_key}INSERT INTO complaints (complaint_id, complaint_number, channel, request_key, request_hash, status, \
          customer_name, id_type, id_number, phone, email, address, account_number, preferred_channel, summary, \
          description, demand, amount_minor, currency, product_hint, receiving_staff, staff_involved, branch_involved, \
          tags, evidence, received_at_ms, traceparent, created_at_ms, updated_at_ms, jurisdiction, payment_services, customer_key) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, \
-         $23, $24, $25, $26, $27, $28, $28, $29, $30, $31) ON CONFLICT (channel, request_key) DO NOTHING",
-    )
-    .bind(complaint_id.as_str())
-    .bind(number.as_str())
-    .bind(channel.as_str())
-    .bind(&complaint.request_key)
-    .bind(&complaint.request_hash)
-    .bind(Stage::Received.as_str())
-    .bind(seal("customer_name", &customer.name))
-    .bind(customer.id_type.as_str())
-    .bind(seal("id_number", &customer.id_number))
-    .bind(seal("phone", &customer.phone))
-    .bind(seal("email", &customer.email))
-    .bind(seal("address", &customer.address))
-    .bind(seal("account_number", &customer.account_number))
-    .bind(customer.preferred_channel.map(Channel::as_str).unwrap_or_default())
-    .bind(&complaint.summary)
-    .bind(seal("description", &complaint.description))
-    .bind(&complaint.demand)
-    .bind(complaint.amount_involved.as_ref().map(|m| m.minor_units))
-    .bind(complaint.amount_involved.as_ref().map(|m| m.currency.clone()))
-    .bind(&complaint.product_hint)
-    .bind(complaint.receiving_staff.as_ref().map(|s| s.as_str()).unwrap_or_default())
-    .bind(to_json(&complaint.staff_involved)?)
-    .bind(&complaint.branch_involved)
-    .bind(to_json(&complaint.tags)?)
-    .bind(to_json(&complaint.evidence)?)
-    .bind(complaint.received_at_ms)
-    .bind(complaints_plumbing::telemetry::current_trace_context().0)
-    .bind(now)
-    .bind(&rules.jurisdiction)
-    .bind(i64::from(rules.payment_services))
-    .bind(customer_key)
-    .execute(&mut *tx)
-    .await
-    .map_err(StoreError::from)?;
-    if inserted.rows_affected() == 0 {
-        // A concurrent retry with the same key won the race.
+         $23, $24, $25, $26, $27, $28, $28, $29, $30, $31) ON CONFLICT (channel, request_key) DO NOTHING"
+    );
+    let insert = sqlx::query(&sql)
+        .bind(complaint_id.as_str())
+        .bind(number.as_str())
+        .bind(channel.as_str())
+        .bind(&complaint.request_key)
+        .bind(&complaint.request_hash)
+        .bind(Stage::Received.as_str())
+        .bind(seal("customer_name", &customer.name))
+        .bind(customer.id_type.as_str())
+        .bind(seal("id_number", &customer.id_number))
+        .bind(seal("phone", &customer.phone))
+        .bind(seal("email", &customer.email))
+        .bind(seal("address", &customer.address))
+        .bind(seal("account_number", &customer.account_number))
+        .bind(customer.preferred_channel.map(Channel::as_str).unwrap_or_default())
+        .bind(&complaint.summary)
+        .bind(seal("description", &complaint.description))
+        .bind(&complaint.demand)
+        .bind(complaint.amount_involved.as_ref().map(|m| m.minor_units))
+        .bind(complaint.amount_involved.as_ref().map(|m| m.currency.clone()))
+        .bind(&complaint.product_hint)
+        .bind(complaint.receiving_staff.as_ref().map(|s| s.as_str()).unwrap_or_default())
+        .bind(to_json(&complaint.staff_involved)?)
+        .bind(&complaint.branch_involved)
+        .bind(to_json(&complaint.tags)?)
+        .bind(to_json(&complaint.evidence)?)
+        .bind(complaint.received_at_ms)
+        .bind(complaints_plumbing::telemetry::current_trace_context().0)
+        .bind(now)
+        .bind(&rules.jurisdiction)
+        .bind(i64::from(rules.payment_services))
+        .bind(customer_key);
+    let insert = match &key {
+        KeyFor::Fresh(fresh) => fresh.bind(insert),
+        KeyFor::Live(_) => insert,
+    };
+    let inserted = insert.execute(&mut *tx).await.map_err(StoreError::from)?;
+    if inserted.rows_affected() != expected {
         tx.rollback().await.map_err(StoreError::from)?;
-        return find_by_request_key(pool, channel, &complaint.request_key)
-            .await?
-            .map(Registered::Existing)
-            .ok_or(StoreError::Conflict.into());
+        if matches!(key, KeyFor::Fresh(_)) {
+            return Ok(None);
+        }
+        // A concurrent retry with the same request key won the race.
+        return Ok(find_by_request_key(pool, channel, &complaint.request_key).await?.map(Registered::Existing));
     }
     let stored = find(&mut *tx, &ComplaintKey::Id(complaint_id.clone())).await?.ok_or(StoreError::Conflict)?;
     let (clocks, reply_due) = crate::clocks::on_registered(&mut tx, book, config, &stored).await?;
@@ -295,7 +321,8 @@ pub async fn register(
     outbox::enqueue(&mut tx, SERVICE, Subject::new(&complaint_id, &number), received).await?;
     clock_store::announce(&mut tx, SERVICE, Subject::new(&complaint_id, &number), clocks).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(Registered::New(stored))
+    vault.committed(&key);
+    Ok(Some(Registered::New(stored)))
 }
 
 /// The stage of a complaint, read inside `tx`; `None` for an unknown complaint.

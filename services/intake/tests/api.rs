@@ -149,7 +149,11 @@ struct TestIntake {
 
 impl TestIntake {
     async fn start() -> Self {
-        let env = TestEnv::new(Backend::Sqlite);
+        Self::start_on(TestEnv::new(Backend::Sqlite)).await
+    }
+
+    /// Intake on `env`'s stores and broker (again, after a restart).
+    async fn start_on(env: TestEnv) -> Self {
         let contact_key = complaints_plumbing::testing::test_sealing_key(&env.stores, "notification-contact.key");
         let config = intake::Config {
             number_prefix: "T".into(),
@@ -203,6 +207,41 @@ async fn every_validation_rule_names_its_field_and_stores_nothing() {
     let accepted = client.submit_complaint(authorized(valid(), &intake.web())).await.expect("valid request accepted").into_inner();
     assert!(accepted.complaint_number.starts_with("T-"));
     assert_eq!(intake.count("SELECT COUNT(*) FROM complaints").await, 1);
+}
+
+#[tokio::test]
+async fn a_customers_complaints_share_one_data_key_also_after_a_restart() {
+    // The first complaint stores the customer's new key with it; after a restart the key is
+    // not remembered, so the fresh key offered is refused and the registration goes again
+    // with the stored one.
+    let intake = TestIntake::start().await;
+    let first = intake.client().await.submit_complaint(authorized(valid(), &intake.web())).await.expect("first").into_inner();
+    let TestIntake { app, env } = intake;
+    drop(app);
+    let intake = TestIntake::start_on(env).await;
+    let mut client = intake.client().await;
+    let mut numbers = vec![first.complaint_number];
+    for key in ["key-2", "key-3"] {
+        let mut again = valid();
+        again.request_key = key.into();
+        let accepted = client.submit_complaint(authorized(again, &intake.web())).await.expect(key).into_inner();
+        assert!(!accepted.duplicate, "{key}");
+        numbers.push(accepted.complaint_number);
+    }
+    let mut other = valid();
+    other.request_key = "key-4".into();
+    customer(&mut other).id_number = "110105194912310038".into();
+    client.submit_complaint(authorized(other, &intake.web())).await.expect("another customer");
+    assert_eq!(intake.count("SELECT COUNT(*) FROM complaints").await, 4);
+    assert_eq!(intake.count("SELECT COUNT(*) FROM data_keys").await, 2, "one key per customer");
+    let pool = sqlx::any::AnyPoolOptions::new().connect(&intake.env.stores.url(intake::SERVICE)).await.expect("store");
+    let mut keys = Vec::new();
+    for number in &numbers {
+        let sealed: String =
+            sqlx::query_scalar("SELECT id_number FROM complaints WHERE complaint_number = $1").bind(number).fetch_one(&pool).await.expect("row");
+        keys.push(sealed.split(':').nth(2).expect("enc:v1:<key id>:…").to_owned());
+    }
+    assert!(keys.iter().all(|key| key == &keys[0]), "{keys:?}");
 }
 
 #[tokio::test]

@@ -27,7 +27,9 @@ use base64::Engine as _;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand::RngCore;
-use sqlx::{AnyConnection, AnyPool, Row};
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, AnyConnection, AnyPool, Row};
 use tokio_util::sync::CancellationToken;
 
 use crate::store::StoreError;
@@ -160,6 +162,50 @@ pub fn rotate_keyring(path: &Path) -> anyhow::Result<String> {
     file.write_all(line.as_bytes())?;
     file.sync_all()?;
     Ok(line.split_whitespace().next().unwrap_or_default().to_owned())
+}
+
+/// A customer's data key as [`Vault::key_or_fresh`] gives it.
+pub enum KeyFor {
+    /// Stored (or created) in the store already.
+    Live(Arc<DataKey>),
+    /// New, to be stored by the caller in the statement that writes what it sealed.
+    Fresh(FreshKey),
+}
+
+impl KeyFor {
+    /// The key, to seal with.
+    pub fn key(&self) -> &DataKey {
+        match self {
+            Self::Live(key) => key,
+            Self::Fresh(fresh) => &fresh.key,
+        }
+    }
+}
+
+/// A new data key, wrapped, not yet stored.
+pub struct FreshKey {
+    key: Arc<DataKey>,
+    key_ref: String,
+    kek_id: String,
+    wrapped: String,
+    created_at_ms: i64,
+}
+
+impl FreshKey {
+    /// The statement storing a fresh key, its five parameters numbered from `first`; it
+    /// stores nothing (0 rows) when the reference already has a live key.
+    pub fn insert_sql(first: usize) -> String {
+        let [a, b, c, d, e] = [first, first + 1, first + 2, first + 3, first + 4];
+        format!(
+            "INSERT INTO data_keys (key_id, key_ref, kek_id, wrapped, created_at_ms) VALUES (${a}, ${b}, ${c}, ${d}, ${e}) \
+             ON CONFLICT DO NOTHING"
+        )
+    }
+
+    /// Binds [`FreshKey::insert_sql`]'s parameters, after those already bound.
+    pub fn bind<'q>(&'q self, query: Query<'q, Any, AnyArguments<'q>>) -> Query<'q, Any, AnyArguments<'q>> {
+        query.bind(self.key.key_id.as_str()).bind(self.key_ref.as_str()).bind(self.kek_id.as_str()).bind(self.wrapped.as_str()).bind(self.created_at_ms)
+    }
 }
 
 /// A data key, unwrapped: seals and opens fields.
@@ -317,6 +363,50 @@ impl Vault {
     /// [`Vault::key_for`] on `connection`, e.g. inside the transaction that writes the sealed
     /// fields: a key created there commits or rolls back with them.
     pub async fn key_in(&self, connection: &mut AnyConnection, key_ref: &str) -> Result<Arc<DataKey>, VaultError> {
+        if let Some(key) = self.cached_key_in(&mut *connection, key_ref).await? {
+            return Ok(key);
+        }
+        self.stored_key_in(connection, key_ref).await
+    }
+
+    /// The live data key of `key_ref` inside the caller's transaction: the one remembered or,
+    /// on SQLite, a fresh one the caller stores in the same call as the fields it seals
+    /// ([`FreshKey::insert_sql`]), so a new customer's key costs no statement of its own —
+    /// SQLite has one connection, and each statement inside a transaction holds it for a
+    /// round trip to its worker thread. A fresh key refused there (the customer already had
+    /// one, not remembered) means: roll back and go again with [`Vault::key_in`]. On
+    /// PostgreSQL, as [`Vault::key_in`].
+    pub async fn key_or_fresh(&self, connection: &mut AnyConnection, key_ref: &str) -> Result<KeyFor, VaultError> {
+        if connection.backend_name() == "PostgreSQL" {
+            return Ok(KeyFor::Live(self.key_in(connection, key_ref).await?));
+        }
+        Ok(match self.cached_key_in(connection, key_ref).await? {
+            Some(key) => KeyFor::Live(key),
+            None => KeyFor::Fresh(self.fresh(key_ref)),
+        })
+    }
+
+    /// Remembers a fresh key once the transaction that stored it committed.
+    pub fn committed(&self, key: &KeyFor) {
+        if let KeyFor::Fresh(fresh) = key {
+            self.remember(&fresh.key.key_id, Some(fresh.key.clone()));
+            self.inner.live.lock().expect("live lock").insert(fresh.key_ref.clone(), (Instant::now(), fresh.key.key_id.clone()));
+        }
+    }
+
+    /// A new data key for `key_ref`, wrapped under the active key-encryption key, not stored.
+    fn fresh(&self, key_ref: &str) -> FreshKey {
+        let mut key = [0u8; KEY_BYTES];
+        rand::thread_rng().fill_bytes(&mut key);
+        // Time-ordered: a new key appends to the key-id B-tree.
+        let key_id = uuid::Uuid::now_v7().simple().to_string();
+        let (kek_id, wrapped) = self.wrap(&key_id, &key);
+        let cipher = XChaCha20Poly1305::new_from_slice(&key).expect("a 32-byte key");
+        FreshKey { key: Arc::new(DataKey { key_id, cipher }), key_ref: key_ref.to_owned(), kek_id, wrapped, created_at_ms: crate::now_ms() }
+    }
+
+    /// The remembered live key of `key_ref`, checked (and on PostgreSQL locked) in the store.
+    async fn cached_key_in(&self, connection: &mut AnyConnection, key_ref: &str) -> Result<Option<Arc<DataKey>>, VaultError> {
         // On PostgreSQL, with several replicas, the key row is read FOR SHARE: an erasure
         // elsewhere (whose shred updates the row) then waits for this transaction, and sees
         // its complaint when it re-reads the customer's complaints; a shred committed first
@@ -333,34 +423,25 @@ impl Vault {
             if !live {
                 self.forget(key_ref, [key_id]);
             } else if let Some(key) = self.key(&mut *connection, &key_id).await? {
-                return Ok(key);
+                return Ok(Some(key));
             }
         }
+        Ok(None)
+    }
+
+    /// The live key of `key_ref` from the store, created when it has none.
+    async fn stored_key_in(&self, connection: &mut AnyConnection, key_ref: &str) -> Result<Arc<DataKey>, VaultError> {
+        let lock = if connection.backend_name() == "PostgreSQL" { " FOR SHARE" } else { "" };
         // Insert first: a new customer's key costs one statement; an existing customer's
         // (its id not cached) a refused insert and a read.
         for _ in 0..3 {
-            let mut key = [0u8; KEY_BYTES];
-            rand::thread_rng().fill_bytes(&mut key);
-            // Time-ordered: a new key appends to the key-id B-tree.
-            let key_id = uuid::Uuid::now_v7().simple().to_string();
-            let (kek_id, wrapped) = self.wrap(&key_id, &key);
+            let fresh = self.fresh(key_ref);
             // A live key of this customer (the unique partial index), perhaps a concurrent
             // writer's, wins: read it then.
-            let inserted = sqlx::query(
-                "INSERT INTO data_keys (key_id, key_ref, kek_id, wrapped, created_at_ms) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(&key_id)
-            .bind(key_ref)
-            .bind(&kek_id)
-            .bind(&wrapped)
-            .bind(crate::now_ms())
-            .execute(&mut *connection)
-            .await?;
+            let inserted = fresh.bind(sqlx::query(&FreshKey::insert_sql(1))).execute(&mut *connection).await?;
             if inserted.rows_affected() == 1 {
                 // Not cached: the transaction around it may still roll back.
-                let cipher = XChaCha20Poly1305::new_from_slice(&key).expect("a 32-byte key");
-                return Ok(Arc::new(DataKey { key_id, cipher }));
+                return Ok(fresh.key);
             }
             let row = sqlx::query(&format!("SELECT key_id FROM data_keys WHERE key_ref = $1 AND shredded_at_ms IS NULL{lock}"))
                 .bind(key_ref)
