@@ -224,7 +224,7 @@ async fn register_once(
     let customer = &complaint.customer;
     // Sealed before the transaction: the public-key work holds no connection.
     let contact = SealedContact(
-        contact_for_notification.seal(
+        contact_for_notification.seal_in_stream(
             &Contact {
                 name: customer.name.clone(),
                 phone: customer.phone.clone(),
