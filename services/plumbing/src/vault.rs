@@ -164,6 +164,23 @@ pub fn rotate_keyring(path: &Path) -> anyhow::Result<String> {
     Ok(line.split_whitespace().next().unwrap_or_default().to_owned())
 }
 
+fn on_postgres(connection: &AnyConnection) -> bool {
+    connection.backend_name() == "PostgreSQL"
+}
+
+/// How a registration reads a customer's key row: on PostgreSQL, with several replicas,
+/// `FOR SHARE`, so an erasure elsewhere (whose shred updates the row) waits for the
+/// registration's transaction and then sees its complaint when it re-reads the customer's
+/// complaints, and a shred committed first is seen here and a new key made. SQLite has one
+/// writer, so no such race.
+fn share_lock(connection: &AnyConnection) -> &'static str {
+    if on_postgres(connection) {
+        " FOR SHARE"
+    } else {
+        ""
+    }
+}
+
 /// A customer's data key as [`Vault::key_or_fresh`] gives it.
 pub enum KeyFor {
     /// Stored (or created) in the store already.
@@ -377,7 +394,7 @@ impl Vault {
     /// one, not remembered) means: roll back and go again with [`Vault::key_in`]. On
     /// PostgreSQL, as [`Vault::key_in`].
     pub async fn key_or_fresh(&self, connection: &mut AnyConnection, key_ref: &str) -> Result<KeyFor, VaultError> {
-        if connection.backend_name() == "PostgreSQL" {
+        if on_postgres(connection) {
             return Ok(KeyFor::Live(self.key_in(connection, key_ref).await?));
         }
         Ok(match self.cached_key_in(connection, key_ref).await? {
@@ -407,11 +424,7 @@ impl Vault {
 
     /// The remembered live key of `key_ref`, checked (and on PostgreSQL locked) in the store.
     async fn cached_key_in(&self, connection: &mut AnyConnection, key_ref: &str) -> Result<Option<Arc<DataKey>>, VaultError> {
-        // On PostgreSQL, with several replicas, the key row is read FOR SHARE: an erasure
-        // elsewhere (whose shred updates the row) then waits for this transaction, and sees
-        // its complaint when it re-reads the customer's complaints; a shred committed first
-        // is seen here, and a new key made. SQLite has one writer, so no such race.
-        let lock = if connection.backend_name() == "PostgreSQL" { " FOR SHARE" } else { "" };
+        let lock = share_lock(connection);
         let cached = self.inner.live.lock().expect("live lock").get(key_ref).filter(|(at, _)| at.elapsed() < CACHE_TTL).map(|(_, id)| id.clone());
         if let Some(key_id) = cached {
             let live = lock.is_empty()
@@ -431,7 +444,7 @@ impl Vault {
 
     /// The live key of `key_ref` from the store, created when it has none.
     async fn stored_key_in(&self, connection: &mut AnyConnection, key_ref: &str) -> Result<Arc<DataKey>, VaultError> {
-        let lock = if connection.backend_name() == "PostgreSQL" { " FOR SHARE" } else { "" };
+        let lock = share_lock(connection);
         // Insert first: a new customer's key costs one statement; an existing customer's
         // (its id not cached) a refused insert and a read.
         for _ in 0..3 {
